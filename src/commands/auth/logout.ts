@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/base-command.js'
+
+export interface AuthLogoutResult {
+  configPath: string
+  removed: string[]
+}
+
+export default class AuthLogout extends BaseCommand<typeof AuthLogout> {
+  static description = 'Remove the stored credentials (and current instance) of a profile, or of every profile with --all.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --profile staging', '<%= config.bin %> <%= command.id %> --all']
+  static flags = {
+    all: Flags.boolean({description: 'Remove every profile.'}),
+  }
+
+  async run(): Promise<AuthLogoutResult> {
+    let removed: string[]
+    if (this.flags.all) {
+      removed = await this.store.removeAll()
+    } else {
+      removed = (await this.store.removeProfile(this.profile)) ? [this.profile] : []
+    }
+
+    this.log(removed.length === 0
+      ? `Nothing stored for ${this.flags.all ? 'any profile' : `profile "${this.profile}"`}.`
+      : `Removed stored credentials of ${removed.map(p => `"${p}"`).join(', ')}.`)
+    if (removed.length > 0 && Object.keys(process.env).some(k => k.startsWith('PDHOOKS_') && /TOKEN|SECRET|PASSWORD/.test(k))) {
+      this.warn('PDHOOKS_* credential variables are still set in this environment.')
+    }
+
+    return {configPath: this.store.path, removed}
+  }
+}

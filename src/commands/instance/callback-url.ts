@@ -1,0 +1,54 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../lib/base-command.js'
+import {callbackUrl} from '../../lib/callback-url.js'
+import {elementsBase} from '../../lib/clients.js'
+import {usageError} from '../../lib/errors.js'
+
+export interface CallbackUrlResult {
+  element: string
+  encodedId: string
+  instanceId: string
+  url: string
+}
+
+export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCallbackUrl> {
+  static args = {
+    id: Args.string({description: "Instance id (default: the profile's current instance)."}),
+  }
+  static description = `Print the Pipedrive webhook callback URL of a Cloud Elements / Open Connectors instance.
+
+<base>/events/<element>/<base64(id)>: pure computation, no network and no credentials needed.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> 20931',
+    '<%= config.bin %> <%= command.id %> 20931 --elements-url sap-us2',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
+  static flags = {
+    element: Flags.string({default: 'pipedrive', description: 'Element key.'}),
+    'elements-url': Flags.string({description: 'Platform base: URL, host or alias (PDHOOKS_ELEMENTS_URL).'}),
+  }
+
+  async run(): Promise<CallbackUrlResult> {
+    const settings = this.settings()
+    let {id} = this.args
+    let base: string | undefined
+    if (!id) {
+      const current = await settings.currentInstance()
+      if (!current) {
+        throw usageError('No instance id given and the profile has no current instance.', 'Pass the id: pdhooks instance callback-url 20931.', 'missing_value')
+      }
+
+      id = String(current.id)
+      if (!this.flags['elements-url'] && current.elementsUrl) base = current.elementsUrl
+    }
+
+    if (!/^\d+$/.test(id)) throw usageError(`Invalid instance id "${id}": instance ids are numbers.`)
+    base ??= await elementsBase(settings)
+    const url = callbackUrl(base, id, this.flags.element)
+    this.log(url)
+    return {
+      element: this.flags.element, encodedId: Buffer.from(id).toString('base64'), instanceId: id, url,
+    }
+  }
+}

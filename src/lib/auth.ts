@@ -1,0 +1,66 @@
+import {elementsClient, pipedriveClient, pipelinerClient} from './clients.js'
+import {
+  SETTING_KEYS, type SettingKey, SETTINGS, type Settings, type Source,
+} from './config.js'
+import {PdhooksError} from './errors.js'
+import {mask} from './mask.js'
+
+export type ServiceName = 'elements' | 'pipedrive' | 'pipeliner'
+export const SERVICES: ServiceName[] = ['pipedrive', 'elements', 'pipeliner']
+export const SERVICE_LABEL: Record<ServiceName, string> = {elements: 'Cloud Elements', pipedrive: 'Pipedrive', pipeliner: 'Pipeliner'}
+
+/** The settings a service needs to be usable, as alternatives (Pipedrive: a token or an access token). */
+export const REQUIRED: Record<ServiceName, SettingKey[][]> = {
+  elements: [['userSecret', 'orgSecret']],
+  pipedrive: [['pipedriveToken'], ['pipedriveAccessToken']],
+  pipeliner: [['pipelinerUrl', 'pipelinerUsername', 'pipelinerPassword']],
+}
+
+export interface VerifyResult {
+  error?: {code: string; exit: number; message: string}
+  ok: boolean
+  service: ServiceName
+}
+
+/** One cheap read per service: GET /webhooks, GET /instances, GET /entities/Webhooks?first=1. */
+export async function verifyService(service: ServiceName, settings: Settings, opts: {timeoutMs?: number; userAgent: string}): Promise<VerifyResult> {
+  try {
+    if (service === 'pipedrive') await (await pipedriveClient(settings, opts)).listWebhooks()
+    else if (service === 'elements') await (await elementsClient(settings, opts)).listInstances()
+    else await (await pipelinerClient(settings, opts)).listPage(1)
+    return {ok: true, service}
+  } catch (error) {
+    if (error instanceof PdhooksError) return {error: {code: error.code, exit: error.exit, message: error.line}, ok: false, service}
+    throw error
+  }
+}
+
+export interface SettingView {
+  key: SettingKey
+  label: string
+  source: Source
+  value: null | string
+  variable: string
+}
+
+/** Every setting of a service with its masked value and where it comes from. */
+export async function describeService(service: ServiceName, settings: Settings): Promise<SettingView[]> {
+  const keys = SETTING_KEYS.filter(k => SETTINGS[k].service === service)
+  return Promise.all(keys.map(async key => {
+    const r = await settings.get(key)
+    const spec = SETTINGS[key]
+    return {
+      key, label: spec.label, source: r.source, value: r.value === undefined ? null : (spec.secret ? mask(r.value) : r.value), variable: spec.env,
+    }
+  }))
+}
+
+/** Is the service usable with the resolved settings? */
+export async function isConfigured(service: ServiceName, settings: Settings): Promise<boolean> {
+  for (const alt of REQUIRED[service]) {
+    const values = await Promise.all(alt.map(k => settings.value(k)))
+    if (values.every(Boolean)) return true
+  }
+
+  return false
+}

@@ -1,0 +1,240 @@
+import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+
+import {ExitCode, PdhooksError} from './errors.js'
+import {registerSecret} from './mask.js'
+
+/** The current Cloud Elements instance of a profile. */
+export interface CurrentInstance {
+  elementsUrl?: string
+  id: number | string
+  name?: string
+  token?: string
+}
+
+export interface Profile {
+  elementsUrl?: string
+  instance?: CurrentInstance
+  orgSecret?: string
+  pipedriveAccessToken?: string
+  pipedriveToken?: string
+  pipedriveUrl?: string
+  pipelinerPassword?: string
+  pipelinerUrl?: string
+  pipelinerUsername?: string
+  userSecret?: string
+}
+
+export interface ConfigData {
+  profiles?: Record<string, Profile>
+}
+
+export type SettingKey = Exclude<keyof Profile, 'instance'>
+export type Source = 'default' | 'env' | 'flag' | 'profile'
+
+export interface SettingSpec {
+  env: string
+  flag: string
+  label: string
+  secret: boolean
+  service: 'elements' | 'pipedrive' | 'pipeliner'
+}
+
+/** Every stored value: its flag, its variable, whether it is a secret. */
+export const SETTINGS: Record<SettingKey, SettingSpec> = {
+  elementsUrl: {
+    env: 'PDHOOKS_ELEMENTS_URL', flag: 'elements-url', label: 'URL', secret: false, service: 'elements',
+  },
+  userSecret: {
+    env: 'PDHOOKS_USER_SECRET', flag: 'user-secret', label: 'user secret', secret: true, service: 'elements',
+  },
+  orgSecret: {
+    env: 'PDHOOKS_ORG_SECRET', flag: 'org-secret', label: 'organization secret', secret: true, service: 'elements',
+  },
+  pipedriveUrl: {
+    env: 'PDHOOKS_PIPEDRIVE_URL', flag: 'pipedrive-url', label: 'URL', secret: false, service: 'pipedrive',
+  },
+  pipedriveToken: {
+    env: 'PDHOOKS_PIPEDRIVE_TOKEN', flag: 'pipedrive-token', label: 'API token', secret: true, service: 'pipedrive',
+  },
+  pipedriveAccessToken: {
+    env: 'PDHOOKS_PIPEDRIVE_ACCESS_TOKEN', flag: 'pipedrive-access-token', label: 'OAuth access token', secret: true, service: 'pipedrive',
+  },
+  pipelinerUrl: {
+    env: 'PDHOOKS_PIPELINER_URL', flag: 'pipeliner-url', label: 'URL', secret: false, service: 'pipeliner',
+  },
+  pipelinerUsername: {
+    env: 'PDHOOKS_PIPELINER_USERNAME', flag: 'pipeliner-username', label: 'username', secret: false, service: 'pipeliner',
+  },
+  pipelinerPassword: {
+    env: 'PDHOOKS_PIPELINER_PASSWORD', flag: 'pipeliner-password', label: 'password', secret: true, service: 'pipeliner',
+  },
+}
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]
+
+export function profileName(flag?: string): string {
+  return flag || process.env.PDHOOKS_PROFILE || 'default'
+}
+
+export function configDir(fallback?: string): string {
+  return process.env.PDHOOKS_CONFIG_DIR || fallback || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'pdhooks')
+}
+
+function corrupt(path: string, error: unknown): PdhooksError {
+  const why = error instanceof Error ? error.message.split('\n')[0] : String(error)
+  return new PdhooksError(`The config file ${path} is not valid (${why}).`, {
+    code: 'config_corrupt',
+    exit: ExitCode.unexpected,
+    hint: 'Fix it by hand or move it away; pdhooks leaves it untouched.',
+  })
+}
+
+/**
+ * The config store: `<config dir>/config.json`, mode 0600, rewritten atomically (conf). Reads are plain file reads
+ * (no schema machinery at start-up); writes go through conf, loaded only when something is stored.
+ */
+export class ConfigStore {
+  readonly dir: string
+  readonly path: string
+  private cache?: ConfigData
+
+  constructor(dir: string) {
+    this.dir = dir
+    this.path = join(dir, 'config.json')
+  }
+
+  async getProfile(name: string): Promise<Profile | undefined> {
+    return this.read().profiles?.[name]
+  }
+
+  listProfiles(): string[] {
+    return Object.keys(this.read().profiles ?? {})
+  }
+
+  /** The whole file, parsed; an empty object when it does not exist. A corrupt file is an error naming its path. */
+  read(): ConfigData {
+    if (this.cache) return this.cache
+    let text: string
+    try {
+      text = readFileSync(this.path, 'utf8')
+    } catch (error: any) {
+      if (error?.code === 'ENOENT') {
+        this.cache = {}
+        return this.cache
+      }
+
+      throw new PdhooksError(`Cannot read the config file ${this.path} (${error?.code ?? error}).`, {exit: ExitCode.unexpected})
+    }
+
+    let data: unknown
+    try {
+      data = text.trim() === '' ? {} : JSON.parse(text)
+    } catch (error) {
+      throw corrupt(this.path, error)
+    }
+
+    if (!data || typeof data !== 'object' || Array.isArray(data)) throw corrupt(this.path, 'not a JSON object')
+    const {profiles} = (data as ConfigData)
+    if (profiles !== undefined && (typeof profiles !== 'object' || profiles === null || Array.isArray(profiles))) {
+      throw corrupt(this.path, '"profiles" is not an object')
+    }
+
+    for (const p of Object.values(profiles ?? {})) {
+      for (const k of SETTING_KEYS) if (SETTINGS[k].secret) registerSecret(p?.[k])
+      registerSecret(p?.instance?.token)
+    }
+
+    this.cache = data as ConfigData
+    return this.cache
+  }
+
+  async removeProfile(name: string): Promise<boolean> {
+    let existed = false
+    await this.update(data => {
+      existed = Boolean(data.profiles?.[name])
+      if (data.profiles) delete data.profiles[name]
+    })
+    return existed
+  }
+
+  async removeAll(): Promise<string[]> {
+    const names = this.listProfiles()
+    await this.update(data => {
+      data.profiles = {}
+    })
+    return names
+  }
+
+  /** Applies `fn` to a copy of the file and writes the result in one atomic write (mode 0600). */
+  async update(fn: (data: ConfigData) => void): Promise<void> {
+    const current = structuredClone(this.read())
+    fn(current)
+    const {default: Conf} = await import('conf')
+    const conf = new Conf<Record<string, unknown>>({
+      configFileMode: 0o600,
+      configName: 'config',
+      cwd: this.dir,
+      projectName: 'pdhooks',
+    })
+    conf.store = current as Record<string, unknown>
+    this.cache = current
+  }
+
+  async updateProfile(name: string, fn: (p: Profile) => Profile | void): Promise<Profile> {
+    let result: Profile = {}
+    await this.update(data => {
+      data.profiles ??= {}
+      const p = {...data.profiles[name]}
+      result = fn(p) ?? p
+      data.profiles[name] = result
+    })
+    return result
+  }
+}
+
+export interface Resolved<T = string> {
+  source: Source
+  value: T | undefined
+}
+
+/**
+ * Resolves each value by precedence flag > environment variable > profile. The profile (the config file) is read only
+ * when a flag or variable does not already give the value.
+ */
+export class Settings {
+  readonly flags: Partial<Record<SettingKey, string | undefined>>
+  readonly profile: string
+  readonly store: ConfigStore
+
+  constructor(opts: {flags?: Partial<Record<SettingKey, string | undefined>>; profile: string; store: ConfigStore}) {
+    this.flags = opts.flags ?? {}
+    this.profile = opts.profile
+    this.store = opts.store
+    for (const k of SETTING_KEYS) {
+      if (SETTINGS[k].secret) {
+        registerSecret(this.flags[k])
+        registerSecret(process.env[SETTINGS[k].env])
+      }
+    }
+  }
+
+  async currentInstance(): Promise<CurrentInstance | undefined> {
+    return (await this.store.getProfile(this.profile))?.instance
+  }
+
+  async get(key: SettingKey): Promise<Resolved> {
+    const flag = this.flags[key]
+    if (flag !== undefined && flag !== '') return {source: 'flag', value: flag}
+    const env = process.env[SETTINGS[key].env]
+    if (env !== undefined && env !== '') return {source: 'env', value: env}
+    const stored = (await this.store.getProfile(this.profile))?.[key]
+    if (stored !== undefined && stored !== '') return {source: 'profile', value: stored}
+    return {source: 'default', value: undefined}
+  }
+
+  async value(key: SettingKey): Promise<string | undefined> {
+    return (await this.get(key)).value
+  }
+}

@@ -1,0 +1,82 @@
+/** Exit codes of SPEC §2. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  auth: 3,
+  notFound: 4,
+  conflict: 5,
+  unavailable: 6,
+  changes: 7,
+} as const
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
+
+const CODE_NAMES: Record<number, string> = {
+  1: 'unexpected',
+  2: 'usage',
+  3: 'auth',
+  4: 'not_found',
+  5: 'conflict',
+  6: 'unavailable',
+  7: 'changes_pending',
+}
+
+export interface PdhooksErrorOptions {
+  /** Machine-readable code for `--json` (defaults from the exit code). */
+  code?: string
+  /** Exit code (SPEC §2). */
+  exit?: number
+  /** What the user should do next: appended to the one-line message. */
+  hint?: string
+  /** HTTP status when the error comes from a service. */
+  status?: null | number
+  /** Extra data that is safe to show (already masked). */
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+/**
+ * The one error type pdhooks raises on purpose. Its message is a single line; `hint` says what to do.
+ * It never carries request options or headers.
+ */
+export class PdhooksError extends Error {
+  readonly code: string
+  readonly details?: Record<string, unknown>
+  readonly exit: number
+  readonly hint?: string
+  readonly status: null | number
+
+  constructor(message: string, opts: PdhooksErrorOptions = {}) {
+    super(message)
+    this.name = 'PdhooksError'
+    this.exit = opts.exit ?? ExitCode.unexpected
+    this.code = opts.code ?? CODE_NAMES[this.exit] ?? 'error'
+    this.hint = opts.hint
+    this.status = opts.status ?? null
+    this.details = opts.details
+    if (opts.cause !== undefined) Object.defineProperty(this, 'cause', {enumerable: false, value: opts.cause})
+  }
+
+  /** The full one-line text: message and hint. */
+  get line(): string {
+    return this.hint ? `${this.message} ${this.hint}` : this.message
+  }
+}
+
+export const usageError = (message: string, hint?: string, code = 'usage'): PdhooksError =>
+  new PdhooksError(message, {code, exit: ExitCode.usage, hint})
+
+export const notFoundError = (message: string, hint?: string): PdhooksError =>
+  new PdhooksError(message, {
+    code: 'not_found', exit: ExitCode.notFound, hint, status: 404,
+  })
+
+/** Exit code for an HTTP status (SPEC §2). */
+export function exitForStatus(status: number): number {
+  if (status === 401 || status === 403) return ExitCode.auth
+  if (status === 404) return ExitCode.notFound
+  if (status === 409 || status === 422) return ExitCode.conflict
+  if (status === 429 || status >= 500) return ExitCode.unavailable
+  if (status >= 400) return ExitCode.usage
+  return ExitCode.unexpected
+}

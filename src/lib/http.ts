@@ -1,0 +1,351 @@
+import {ExitCode, exitForStatus, PdhooksError} from './errors.js'
+import {
+  redactHeaders, redactUrl, registerSecret, scrub,
+} from './mask.js'
+
+export type Method = 'DELETE' | 'GET' | 'PATCH' | 'POST' | 'PUT'
+
+export interface HttpResponse<T = unknown> {
+  body: T
+  headers: Record<string, string | string[] | undefined>
+  ms: number
+  status: number
+  text: string
+}
+
+/** What a service client says about its own error bodies and credentials. */
+export interface ServiceDescription {
+  /** Hint for 401/403: what to run or set. */
+  authHint: string
+  /** Extracts the human message from an error body (JSON already parsed when it was JSON). */
+  errorMessage?: (body: unknown, status: number) => string | undefined
+  /** Display name: "Pipedrive", "Cloud Elements", "Pipeliner". */
+  name: string
+  /** What a 401 means, e.g. "rejected the API token". */
+  rejected: string
+}
+
+export interface HttpClientOptions {
+  baseUrl: string
+  headers?: Record<string, string>
+  /** Base of the exponential backoff in ms (default 500; PDHOOKS_RETRY_BASE_MS overrides, for tests). */
+  retryBaseMs?: number
+  /** Retries after the first attempt (default 3). */
+  retries?: number
+  /** Secrets carried by this client: never printed. */
+  secrets?: Array<string | undefined>
+  service: ServiceDescription
+  timeoutMs?: number
+  userAgent: string
+}
+
+export interface RequestOptions {
+  json?: unknown
+  /** Override: is it safe to resend this request after an ambiguous failure (timeout, reset)? Default: not for POST. */
+  idempotent?: boolean
+  searchParams?: Record<string, number | string | undefined>
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504])
+const SAFE_CONNECT_ERRORS = new Set(['EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND'])
+const AMBIGUOUS_ERRORS = new Set(['ECONNABORTED', 'ECONNRESET', 'EPIPE', 'ESOCKETTIMEDOUT', 'ETIMEDOUT'])
+const MAX_WAIT_MS = 60_000
+
+const debugEnabled = (): boolean => {
+  const d = process.env.DEBUG
+  if (!d) return false
+  return d.split(/[\s,]+/).some(p => p === '*' || p.startsWith('pdhooks') || p === 'pdhooks*')
+}
+
+export function debugLog(line: string): void {
+  if (debugEnabled()) process.stderr.write(scrub(`pdhooks:http ${line}`) + '\n')
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>(resolve => {
+    setTimeout(resolve, ms)
+  })
+
+function header(headers: HttpResponse['headers'], name: string): string | undefined {
+  const v = headers[name]
+  return Array.isArray(v) ? v[0] : v
+}
+
+/** Seconds to wait from `Retry-After` (seconds or HTTP date) or `x-ratelimit-reset` (seconds), or undefined. */
+export function waitFromHeaders(headers: HttpResponse['headers'], now = Date.now()): number | undefined {
+  const ra = header(headers, 'retry-after')
+  if (ra !== undefined) {
+    const n = Number(ra)
+    if (Number.isFinite(n)) return Math.max(0, n * 1000)
+    const t = Date.parse(ra)
+    if (!Number.isNaN(t)) return Math.max(0, t - now)
+  }
+
+  const reset = header(headers, 'x-ratelimit-reset')
+  if (reset !== undefined) {
+    const n = Number(reset)
+    if (Number.isFinite(n)) return Math.max(0, n > 1e9 ? (n * 1000) - now : n * 1000)
+  }
+
+  return undefined
+}
+
+/**
+ * Paces requests from the `x-ratelimit-*` headers so that bulk work waits for the window instead of collecting 429s.
+ */
+export class RateGate {
+  private inflight = 0
+  private remaining: number | undefined
+  private resetAt = 0
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const now = Date.now()
+      if (this.remaining !== undefined && this.remaining <= 0 && now < this.resetAt) {
+        await sleep(Math.min(this.resetAt - now + 5, MAX_WAIT_MS))
+        continue
+      }
+
+      if (this.remaining !== undefined && this.remaining <= 0) this.remaining = undefined
+      break
+    }
+
+    if (this.remaining !== undefined) this.remaining--
+    this.inflight++
+  }
+
+  release(headers?: HttpResponse['headers']): void {
+    this.inflight = Math.max(0, this.inflight - 1)
+    if (!headers) return
+    const rem = Number(header(headers, 'x-ratelimit-remaining'))
+    const wait = waitFromHeaders({'x-ratelimit-reset': header(headers, 'x-ratelimit-reset')})
+    if (Number.isFinite(rem) && header(headers, 'x-ratelimit-remaining') !== undefined) {
+      this.remaining = rem - this.inflight
+      if (wait !== undefined) this.resetAt = Date.now() + wait
+    }
+  }
+
+  /** After a 429: nobody sends before `ms` from now. */
+  block(ms: number): void {
+    this.remaining = 0
+    this.resetAt = Math.max(this.resetAt, Date.now() + ms)
+  }
+}
+
+function describeBody(text: string, contentType: string | undefined): string {
+  const trimmed = text.trim()
+  if (!trimmed) return 'an empty body'
+  if (/html/i.test(contentType ?? '') || /^<(!doctype|html)/i.test(trimmed)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed)?.[1]?.trim()
+    return `an HTML page${title ? ` ("${title.slice(0, 80)}")` : ''} instead of JSON`
+  }
+
+  return `a non-JSON body ("${trimmed.slice(0, 80).replaceAll(/\s+/g, ' ')}")`
+}
+
+function parseBody(text: string, contentType: string | undefined): {json: boolean; value: unknown} {
+  const t = text.trim()
+  if (t === '') return {json: false, value: undefined}
+  if (/json/i.test(contentType ?? '') || t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return {json: true, value: JSON.parse(t)}
+    } catch {
+      return {json: false, value: undefined}
+    }
+  }
+
+  return {json: false, value: undefined}
+}
+
+/**
+ * The one HTTP client every service client uses (got, loaded lazily): timeout, retries with backoff and jitter on
+ * 429/502/503/504 and connection errors (at most 3) honouring Retry-After / x-ratelimit-reset, no blind resend of a
+ * POST after a timeout, a User-Agent, a redacted debug log, and errors mapped to exit codes.
+ */
+export class HttpClient {
+  readonly baseUrl: string
+  readonly gate = new RateGate()
+  readonly host: string
+  private readonly opts: HttpClientOptions
+
+  constructor(opts: HttpClientOptions) {
+    this.opts = opts
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
+    this.host = new URL(this.baseUrl).host
+    for (const s of opts.secrets ?? []) registerSecret(s)
+    for (const [k, v] of Object.entries(opts.headers ?? {})) {
+      if (/authorization|token/i.test(k)) registerSecret(v)
+    }
+  }
+
+  get service(): ServiceDescription {
+    return this.opts.service
+  }
+
+  async delete<T = unknown>(path: string, o: RequestOptions = {}) {
+    return this.request<T>('DELETE', path, o)
+  }
+
+  async get<T = unknown>(path: string, o: RequestOptions = {}) {
+    return this.request<T>('GET', path, o)
+  }
+
+  async patch<T = unknown>(path: string, o: RequestOptions = {}) {
+    return this.request<T>('PATCH', path, o)
+  }
+
+  async post<T = unknown>(path: string, o: RequestOptions = {}) {
+    return this.request<T>('POST', path, o)
+  }
+
+  async request<T = unknown>(method: Method, path: string, o: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const {got} = await import('got')
+    const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`))
+    for (const [k, v] of Object.entries(o.searchParams ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
+    const retries = this.opts.retries ?? 3
+    const baseMs = Number(process.env.PDHOOKS_RETRY_BASE_MS ?? this.opts.retryBaseMs ?? 500)
+    const timeoutMs = this.opts.timeoutMs ?? 30_000
+    const idempotent = o.idempotent ?? method !== 'POST'
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': this.opts.userAgent,
+      ...this.opts.headers,
+    }
+    const display = redactUrl(url.toString())
+    let last429 = false
+    for (let attempt = 0; ; attempt++) {
+      await this.gate.acquire()
+      const started = Date.now()
+      let res
+      try {
+        res = await got(url, {
+          body: o.json === undefined ? undefined : JSON.stringify(o.json),
+          followRedirect: false,
+          headers: o.json === undefined ? headers : {...headers, 'content-type': 'application/json'},
+          method,
+          responseType: 'text',
+          retry: {limit: 0},
+          throwHttpErrors: false,
+          timeout: {request: timeoutMs},
+        })
+      } catch (error: any) {
+        this.gate.release()
+        const ms = Date.now() - started
+        const code: string = error?.code ?? error?.cause?.code ?? 'ERROR'
+        const timedOut = error?.name === 'TimeoutError' || code === 'ETIMEDOUT'
+        debugLog(`${method} ${display} ${JSON.stringify(redactHeaders(headers))} → ${timedOut ? 'timeout' : code} (${ms} ms)`)
+        const safe = SAFE_CONNECT_ERRORS.has(code)
+        const ambiguous = timedOut || AMBIGUOUS_ERRORS.has(code) || !safe
+        const canRetry = attempt < retries && code !== 'ENOTFOUND' && (safe || (ambiguous && idempotent))
+        if (canRetry) {
+          await sleep(backoff(baseMs, attempt))
+          continue
+        }
+
+        throw this.networkError(method, code, timedOut, timeoutMs, attempt + 1, !safe && !idempotent)
+      }
+
+      const ms = Date.now() - started
+      this.gate.release(res.headers)
+      debugLog(`${method} ${display} ${JSON.stringify(redactHeaders(headers))} → ${res.statusCode} (${ms} ms)`)
+      const status = res.statusCode
+      if (RETRY_STATUSES.has(status)) {
+        const wait = waitFromHeaders(res.headers)
+        if (status === 429) {
+          last429 = true
+          this.gate.block(wait ?? backoff(baseMs, attempt))
+        }
+
+        // a 502/504 to a POST may hide a created object: the caller checks instead of resending
+        const ambiguous = !idempotent && (status === 502 || status === 504)
+        if (attempt < retries && !ambiguous && (wait === undefined || wait <= MAX_WAIT_MS)) {
+          await sleep(wait ?? backoff(baseMs, attempt))
+          continue
+        }
+
+        throw this.statusError(method, res.statusCode, res.body, res.headers, attempt + 1, ambiguous)
+      }
+
+      if (status >= 400 || (status >= 300 && status < 400)) {
+        const err = this.statusError(method, status, res.body, res.headers, attempt + 1, false)
+        if (status === 403 && last429) err.details!.afterRateLimit = true
+        throw err
+      }
+
+      const ct = header(res.headers, 'content-type')
+      const parsed = parseBody(res.body, ct)
+      if (!parsed.json && res.body.trim() !== '') {
+        throw new PdhooksError(
+          `${this.opts.service.name} answered ${status} from ${this.host} with ${describeBody(res.body, ct)}.`,
+          {
+            code: 'bad_response', exit: ExitCode.unexpected, hint: 'Check the service URL (is it the API base?).', status,
+          },
+        )
+      }
+
+      return {
+        body: parsed.value as T, headers: res.headers, ms, status, text: res.body,
+      }
+    }
+  }
+
+  private networkError(method: Method, code: string, timedOut: boolean, timeoutMs: number, attempts: number, ambiguous: boolean) {
+    const what = timedOut
+      ? `no answer from ${this.host} within ${Math.round(timeoutMs / 100) / 10} s`
+      : (code === 'ENOTFOUND'
+        ? `cannot resolve ${this.host}`
+        : `cannot reach ${this.host} (${code})`)
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : ''
+    return new PdhooksError(`${this.opts.service.name} is unavailable: ${what}${tries}.`, {
+      code: timedOut ? 'timeout' : 'unreachable',
+      details: {ambiguous, host: this.host, method},
+      exit: ExitCode.unavailable,
+      hint: timedOut ? 'Try again, or raise --timeout.' : 'Check the URL and your network, then try again.',
+    })
+  }
+
+  private statusError(method: Method, status: number, text: string, headers: HttpResponse['headers'], attempts: number, ambiguous: boolean) {
+    const svc = this.opts.service
+    const ct = header(headers, 'content-type')
+    const parsed = parseBody(text, ct)
+    const detail = parsed.json ? svc.errorMessage?.(parsed.value, status) : describeBody(text, ct)
+    const from = `${status} from ${this.host}`
+    let message: string
+    let hint: string | undefined
+    let exit = exitForStatus(status)
+    if (status === 401 || status === 403) {
+      message = status === 401 ? `${svc.name} ${svc.rejected} (${from}).` : `${svc.name} refused access (${from}${detail ? `: ${detail}` : ''}).`
+      hint = svc.authHint
+    } else if (RETRY_STATUSES.has(status)) {
+      const tries = attempts > 1 ? ` after ${attempts} attempts` : ''
+      message = status === 429
+        ? `${svc.name} rate limit reached (${from})${tries}.`
+        : `${svc.name} is unavailable (${from}${detail ? `: ${detail}` : ''})${tries}.`
+      const wait = waitFromHeaders(headers)
+      hint = wait === undefined ? 'Try again later.' : `Try again in ${Math.ceil(wait / 1000)} s.`
+      exit = ExitCode.unavailable
+    } else if (status >= 300 && status < 400) {
+      message = `${svc.name} answered with a redirect (${from}) to ${header(headers, 'location') ?? 'elsewhere'}.`
+      hint = 'Use the final API URL.'
+      exit = ExitCode.usage
+    } else {
+      message = `${svc.name} ${method === 'GET' ? 'could not answer' : 'rejected the request'} (${from})${detail ? `: ${detail}` : ''}.`
+      if (status === 415) hint = 'The service expects JSON.'
+    }
+
+    return new PdhooksError(message, {
+      details: {
+        ambiguous, body: parsed.json ? parsed.value : undefined, host: this.host, method,
+      },
+      exit,
+      hint,
+      status,
+    })
+  }
+}
+
+function backoff(baseMs: number, attempt: number): number {
+  const exp = baseMs * (2 ** attempt)
+  const half = exp / 2
+  return Math.min(MAX_WAIT_MS, Math.round(half + (Math.random() * half)))
+}

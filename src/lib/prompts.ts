@@ -1,0 +1,46 @@
+/**
+ * The prompt wrapper: every question pdhooks asks goes through this object, so tests can replace its members.
+ * `@inquirer/prompts` is loaded only when a question is really asked.
+ */
+export interface Choice<T = string> {
+  checked?: boolean
+  name?: string
+  value: T
+}
+
+const defaults = {
+  async checkbox<T = string>(message: string, choices: Array<Choice<T>>): Promise<T[]> {
+    const {checkbox} = await import('@inquirer/prompts')
+    return checkbox<T>({choices, message})
+  },
+  async confirm(message: string, defaultValue = false): Promise<boolean> {
+    const {confirm} = await import('@inquirer/prompts')
+    return confirm({default: defaultValue, message})
+  },
+  async input(message: string, opts: {default?: string; validate?: (v: string) => boolean | string} = {}): Promise<string> {
+    const {input} = await import('@inquirer/prompts')
+    return input({default: opts.default, message, validate: opts.validate})
+  },
+  /** May we ask? Only when stdin and stdout are TTYs, CI is unset and --json was not given. */
+  interactive(json = false): boolean {
+    return !json && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY) && !process.env.CI
+  },
+  async password(message: string): Promise<string> {
+    const {password} = await import('@inquirer/prompts')
+    return password({mask: '*', message})
+  },
+  async select<T = string>(message: string, choices: Array<Choice<T>>, defaultValue?: T): Promise<T> {
+    const {select} = await import('@inquirer/prompts')
+    return select<T>({choices, default: defaultValue, message})
+  },
+}
+
+export type Prompts = typeof defaults
+
+/**
+ * One shared instance per process (kept on globalThis), so that a test replacing a member reaches the commands even
+ * when they were loaded through another module instance (oclif's transpiler, or the bundle).
+ */
+const holder = globalThis as typeof globalThis & {__pdhooksPrompts?: Prompts}
+holder.__pdhooksPrompts ??= {...defaults}
+export const prompts: Prompts = holder.__pdhooksPrompts
