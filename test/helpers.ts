@@ -102,3 +102,31 @@ export function assertNockDone(): void {
     throw new Error(`Unused nock interceptors: ${pending.join(', ')}`)
   }
 }
+
+export const CE_HOST = 'https://api.cloud-elements.com'
+export const CE_BASE = `${CE_HOST}/elements/api-v2`
+export const ceEnv = {PDHOOKS_ORG_SECRET: 'org-secret-0123456789', PDHOOKS_USER_SECRET: 'user-secret-0123456789'}
+export const CE_AUTH = 'User user-secret-0123456789, Organization org-secret-0123456789'
+
+export function instance(over: Record<string, unknown> = {}) {
+  return {
+    configuration: {
+      'base.url': 'https://api.pipedrive.com/v1',
+      'event.notification.callback.url': 'https://app.example.com/ce',
+      'event.notification.enabled': 'true',
+      'event.vendor.type': 'webhook',
+      'pipedrive.email': 'ops@example.com',
+      'pipedrive.password': '********',
+    },
+    element: {
+      hub: 'crm', id: 16, key: 'pipedrive', name: 'Pipedrive',
+    },
+    eventsEnabled: true,
+    id: 20_931,
+    name: 'crm-events',
+    tags: ['prod'],
+    token: 'bHtCEV5ufn8BB6FaXn/fBxs2LBqpHvE4A0=',
+    valid: true,
+    ...over,
+  }
+}

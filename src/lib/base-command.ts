@@ -138,7 +138,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** Settings resolved flag > env > profile, given the flags this command has. */
   protected settings(extra: Partial<Record<SettingKey, string | undefined>> = {}): Settings {
-    if (!this._settings) {
+    if (!this._settings || Object.keys(extra).length > 0) {
       const f = (this.flags ?? {}) as Record<string, unknown>
       const fromFlags: Partial<Record<SettingKey, string | undefined>> = {}
       const map: Record<string, SettingKey> = {
@@ -159,9 +159,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this._settings
   }
 
-  protected toErrorJson(err: unknown): {error: {code: string; message: string; status: null | number}} {
+  protected toErrorJson(err: unknown): {error: {[key: string]: unknown; code: string; message: string; status: null | number}} {
     const e = toPdhooksError(err)
-    return {error: {code: e.code, message: scrub(e.line), status: e.status}}
+    const report = (e.details?.report ?? {}) as Record<string, unknown>
+    return {
+      error: {
+        code: e.code, message: scrub(e.line), status: e.status, ...report,
+      },
+    }
   }
 
   /** Results are built from masked views; `logJson` also scrubs every known secret. */

@@ -159,6 +159,17 @@ export class ConfigStore {
     return existed
   }
 
+  /** Forgets the profile's current instance when it is `id` (after that instance was deleted). */
+  async clearInstance(name: string, id: number | string): Promise<boolean> {
+    const current = (await this.getProfile(name))?.instance
+    if (!current || String(current.id) !== String(id)) return false
+    await this.updateProfile(name, p => {
+      delete p.instance
+      return p
+    })
+    return true
+  }
+
   async removeAll(): Promise<string[]> {
     const names = this.listProfiles()
     await this.update(data => {

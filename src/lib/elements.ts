@@ -1,3 +1,4 @@
+import {notFoundError, PdhooksError} from './errors.js'
 import {HttpClient, type ServiceDescription} from './http.js'
 
 /** A Cloud Elements / Open Connectors instance as the platform returns it (fields vary: tolerate both tag shapes). */
@@ -68,12 +69,20 @@ export class ElementsClient {
   }
 
   async deleteInstance(id: number | string): Promise<void> {
-    await this.http.delete(`/instances/${encodeURIComponent(String(id))}`)
+    await this.http.delete(`/instances/${encodeURIComponent(String(id))}`).catch(error => this.notFound(error, id))
   }
 
   async getInstance(id: number | string): Promise<Instance> {
-    const res = await this.http.get<Instance>(`/instances/${encodeURIComponent(String(id))}`)
+    const res = await this.http.get<Instance>(`/instances/${encodeURIComponent(String(id))}`).catch(error => this.notFound(error, id))
     return res.body
+  }
+
+  private notFound(error: unknown, id: number | string): never {
+    if (error instanceof PdhooksError && error.status === 404) {
+      throw notFoundError(`No instance ${id} on ${this.http.host} (404).`, 'List them with "pdhooks instance list".')
+    }
+
+    throw error
   }
 
   async listInstances(): Promise<Instance[]> {

@@ -5,6 +5,7 @@ import {callbackUrl} from '../../lib/callback-url.js'
 import {elementsBase, pipedriveClient} from '../../lib/clients.js'
 import {usageError} from '../../lib/errors.js'
 import {parseEvent} from '../../lib/events.js'
+import {pipedriveFlags} from '../../lib/flags.js'
 import {registerSecret} from '../../lib/mask.js'
 import {checkTargetUrl} from '../../lib/urls.js'
 import {addWebhook, viewWebhook, type WebhookView} from '../../lib/webhooks.js'
@@ -38,9 +39,7 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends to the target.'}),
     instance: Flags.string({description: 'Target the callback URL of this Cloud Elements instance id.', exclusive: ['url']}),
     name: Flags.string({description: 'Webhook name (default "pdhooks <event>").'}),
-    'pipedrive-access-token': Flags.string({description: 'Pipedrive OAuth access token (PDHOOKS_PIPEDRIVE_ACCESS_TOKEN).'}),
-    'pipedrive-token': Flags.string({description: 'Pipedrive API token (PDHOOKS_PIPEDRIVE_TOKEN).'}),
-    'pipedrive-url': Flags.string({description: 'Pipedrive API base or company domain (PDHOOKS_PIPEDRIVE_URL).'}),
+    ...pipedriveFlags,
     timeout: timeoutFlag,
     url: Flags.string({description: 'Subscription URL that receives the deliveries.'}),
     'user-id': Flags.integer({description: 'Pipedrive user whose permissions gate the events (not a filter; use an admin for everything).'}),

@@ -4,6 +4,7 @@ import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {pipedriveClient} from '../../lib/clients.js'
 import {ExitCode, PdhooksError, usageError} from '../../lib/errors.js'
 import {splitEvent} from '../../lib/events.js'
+import {pipedriveFlags} from '../../lib/flags.js'
 import {style} from '../../lib/output.js'
 import {
   type DeleteResult, deleteWebhooks, filterWebhooks, viewWebhook,
@@ -35,9 +36,7 @@ Asks for confirmation on a terminal; elsewhere --yes is required. Requests are p
     event: Flags.string({description: 'With --all: only webhooks matching ACTION.OBJECT.'}),
     instance: Flags.string({description: 'With --all: only webhooks aimed at this Cloud Elements instance.'}),
     mine: Flags.boolean({description: 'With --all: only webhooks pdhooks created (name starts with "pdhooks").'}),
-    'pipedrive-access-token': Flags.string({description: 'Pipedrive OAuth access token (PDHOOKS_PIPEDRIVE_ACCESS_TOKEN).'}),
-    'pipedrive-token': Flags.string({description: 'Pipedrive API token (PDHOOKS_PIPEDRIVE_TOKEN).'}),
-    'pipedrive-url': Flags.string({description: 'Pipedrive API base or company domain (PDHOOKS_PIPEDRIVE_URL).'}),
+    ...pipedriveFlags,
     timeout: timeoutFlag,
     unhealthy: Flags.boolean({description: 'With --all: only webhooks whose health is not ok.'}),
     url: Flags.string({description: 'With --all: only webhooks whose URL contains this text.'}),

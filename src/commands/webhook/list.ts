@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {pipedriveClient} from '../../lib/clients.js'
 import {splitEvent} from '../../lib/events.js'
+import {pipedriveFlags} from '../../lib/flags.js'
 import {ago, style, table} from '../../lib/output.js'
 import {
   filterWebhooks, parseDate, viewWebhook, type WebhookView,
@@ -32,9 +33,7 @@ HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-ri
   ]
   static flags = {
     event: Flags.string({description: "Only webhooks matching ACTION.OBJECT ('*' wildcards, either vocabulary)."}),
-    'pipedrive-access-token': Flags.string({description: 'Pipedrive OAuth access token (PDHOOKS_PIPEDRIVE_ACCESS_TOKEN).'}),
-    'pipedrive-token': Flags.string({description: 'Pipedrive API token (PDHOOKS_PIPEDRIVE_TOKEN).'}),
-    'pipedrive-url': Flags.string({description: 'Pipedrive API base or company domain (PDHOOKS_PIPEDRIVE_URL).'}),
+    ...pipedriveFlags,
     timeout: timeoutFlag,
     unhealthy: Flags.boolean({description: 'Only webhooks whose health is not ok.'}),
     url: Flags.string({description: 'Only webhooks whose URL contains this text.'}),

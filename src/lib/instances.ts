@@ -1,0 +1,279 @@
+import {callbackUrl, parseCallbackUrl} from './callback-url.js'
+import {
+  type ElementsClient, type Instance, type NewInstance, tagNames,
+} from './elements.js'
+import {ExitCode, PdhooksError, usageError} from './errors.js'
+import {isSecretKey, mask} from './mask.js'
+import {type Webhook} from './pipedrive.js'
+import {isSapHost} from './urls.js'
+
+export type EventsMode = 'none' | 'polling' | 'webhook'
+export const EVENTS_MODES: EventsMode[] = ['webhook', 'polling', 'none']
+export const POLL_RESOURCES = ['accounts', 'contacts', 'opportunities'] as const
+export const DEFAULT_POLL_INTERVAL = 15
+const MASKED = '********'
+
+/** Configuration keys whose values are secrets (the platform answers them as `********`). */
+const SECRET_CONFIG = /password|token|secret|signature\.key|api\.key/i
+
+export interface InstanceSpec {
+  callbackUrl?: string
+  /** `--config key=value` entries: override anything. */
+  config?: Record<string, unknown>
+  email?: string
+  events: EventsMode
+  name: string
+  password?: string
+  poll?: string[]
+  pollInterval?: number
+  signatureKey?: string
+  tags?: string[]
+}
+
+/**
+ * `event.poller.configuration` for the given resources, with each platform's documented date keys:
+ * `updatedDateField`… (Cloud Elements) or `updatedAtField`… (SAP Open Connectors hosts).
+ */
+export function pollerConfiguration(resources: string[], elementsBase: string): Record<string, unknown> {
+  const sap = isSapHost(elementsBase)
+  const out: Record<string, unknown> = {}
+  for (const r of resources) {
+    out[r] = {
+      datesConfiguration: sap
+        ? {
+          createdAtField: 'add_time', createdAtFormat: 'yyyy-MM-dd HH:mm:ss', updatedAtField: 'update_time', updatedAtFormat: 'yyyy-MM-dd HH:mm:ss',
+        }
+        : {
+          createdDateField: 'add_time', createdDateFormat: 'yyyy-MM-dd HH:mm:ss', updatedDateField: 'update_time', updatedDateFormat: 'yyyy-MM-dd HH:mm:ss',
+        },
+      idField: 'id',
+      url: `/hubs/crm/${r}?where=update_time>'\${date:yyyy-MM-dd HH:mm:ss}'`,
+    }
+  }
+
+  return out
+}
+
+/** Parses `--config key=value` entries; a value that looks like a JSON object or array is parsed. */
+export function parseConfigEntries(entries: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const entry of entries) {
+    const eq = entry.indexOf('=')
+    if (eq <= 0) throw usageError(`Invalid --config "${entry}": expected key=value.`, 'Example: --config pipedrive.api.token=abc or --config \'event.poller.configuration={"contacts":{…}}\'.')
+    const key = entry.slice(0, eq).trim()
+    const raw = entry.slice(eq + 1)
+    const t = raw.trim()
+    if (t.startsWith('{') || t.startsWith('[')) {
+      try {
+        out[key] = JSON.parse(t)
+      } catch (error) {
+        throw usageError(`Invalid JSON in --config ${key}: ${(error as Error).message}.`)
+      }
+    } else out[key] = raw
+  }
+
+  return out
+}
+
+/** The `POST /instances` body of the seed documents. */
+export function buildInstanceBody(spec: InstanceSpec, elementsBase: string): NewInstance {
+  if (!EVENTS_MODES.includes(spec.events)) throw usageError(`Invalid --events "${spec.events}".`, 'Use webhook, polling or none.')
+  const configuration: Record<string, unknown> = {}
+  if (spec.email !== undefined) configuration['pipedrive.email'] = spec.email
+  if (spec.password !== undefined) configuration['pipedrive.password'] = spec.password
+  configuration['event.notification.enabled'] = spec.events === 'none' ? 'false' : 'true'
+  if (spec.events !== 'none') {
+    configuration['event.notification.callback.url'] = spec.callbackUrl
+    configuration['event.vendor.type'] = spec.events
+  }
+
+  if (spec.signatureKey) configuration['event.notification.signature.key'] = spec.signatureKey
+  if (spec.events === 'polling') {
+    const interval = spec.pollInterval ?? DEFAULT_POLL_INTERVAL
+    configuration['event.poller.refresh_interval'] = String(interval)
+    configuration['event.poller.configuration'] = pollerConfiguration(spec.poll?.length ? spec.poll : [...POLL_RESOURCES], elementsBase)
+  }
+
+  Object.assign(configuration, spec.config ?? {})
+  // values the platform masked are never re-sent
+  for (const [k, v] of Object.entries(configuration)) if (v === MASKED) delete configuration[k]
+  return {
+    configuration, element: {key: 'pipedrive'}, name: spec.name, tags: spec.tags ?? [],
+  }
+}
+
+/** Checks the values an instance needs; returns the flags that are missing. */
+export function missingForCreate(spec: Partial<InstanceSpec>): string[] {
+  const missing: string[] = []
+  const hasToken = spec.config && Object.keys(spec.config).includes('pipedrive.api.token')
+  if (!spec.name) missing.push('--name')
+  if (!hasToken && !spec.email) missing.push('--pipedrive-email')
+  if (!hasToken && !spec.password) missing.push('--pipedrive-password')
+  if (spec.events !== 'none' && !spec.callbackUrl && !spec.config?.['event.notification.callback.url']) missing.push('--callback-url')
+  return missing
+}
+
+export function eventsMode(i: Instance): EventsMode {
+  const c = i.configuration ?? {}
+  const enabled = String(c['event.notification.enabled'] ?? i.eventsEnabled ?? 'false') === 'true'
+  if (!enabled) return 'none'
+  return c['event.vendor.type'] === 'polling' ? 'polling' : 'webhook'
+}
+
+export interface InstanceView {
+  callbackUrl: string
+  configuration: Record<string, unknown>
+  createdDate: null | string
+  disabled: boolean | null
+  element: null | string
+  events: EventsMode
+  id: number
+  name: null | string
+  notificationUrl: null | string
+  tags: string[]
+  token: null | string
+  valid: boolean | null
+}
+
+/** The masked view of an instance used by every output path, with its Pipedrive webhook callback URL. */
+export function viewInstance(i: Instance, elementsBase: string): InstanceView {
+  const configuration: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(i.configuration ?? {})) {
+    configuration[k] = typeof v === 'string' && (v === MASKED || SECRET_CONFIG.test(k) || isSecretKey(k)) ? mask(v) : v
+  }
+
+  const notify = i.configuration?.['event.notification.callback.url']
+  return {
+    callbackUrl: callbackUrl(elementsBase, i.id, i.element?.key ?? 'pipedrive'),
+    configuration,
+    createdDate: typeof i.createdDate === 'string' ? i.createdDate : null,
+    disabled: typeof i.disabled === 'boolean' ? i.disabled : null,
+    element: i.element?.key ?? null,
+    events: eventsMode(i),
+    id: i.id,
+    name: i.name ?? null,
+    notificationUrl: typeof notify === 'string' ? notify : null,
+    tags: tagNames(i.tags),
+    token: i.token ? mask(i.token) : null,
+    valid: typeof i.valid === 'boolean' ? i.valid : null,
+  }
+}
+
+/** Pipedrive webhooks aimed at an instance's callback URL (decoded id, any host form). */
+export function webhooksForInstance(hooks: Webhook[], instanceId: number | string): Webhook[] {
+  return hooks.filter(w => parseCallbackUrl(w.subscription_url)?.instanceId === String(instanceId))
+}
+
+export interface CreateResult {
+  instance: Instance
+  recovered?: boolean
+}
+
+/**
+ * `POST /instances`; never resent blindly: after an ambiguous failure (timeout, reset, 502/504) the instances are
+ * listed and one with the same name that was not there before is taken as created.
+ */
+export async function createInstance(client: ElementsClient, body: NewInstance): Promise<CreateResult> {
+  let before: Set<number> | undefined
+  try {
+    before = new Set((await client.listInstances()).map(i => i.id))
+  } catch {
+    // the create call reports the real problem
+  }
+
+  try {
+    return {instance: await client.createInstance(body)}
+  } catch (error) {
+    if (!(error instanceof PdhooksError && error.details?.ambiguous)) throw error
+    const after = await client.listInstances().catch(() => {})
+    const found = after?.find(i => i.name === body.name && before && !before.has(i.id))
+    if (found) return {instance: found, recovered: true}
+    throw new PdhooksError(`${error.message.replace(/\.$/, '')}; ${after ? 'the instance was not created' : 'it is unknown whether the instance was created'}.`, {
+      code: error.code,
+      exit: error.exit ?? ExitCode.unavailable,
+      hint: after ? 'Run the same command again.' : 'Run "pdhooks instance list" to check before trying again.',
+      status: error.status,
+    })
+  }
+}
+
+export interface InstanceFlags {
+  'callback-url'?: string
+  config?: string[]
+  events?: string
+  name?: string
+  'pipedrive-email'?: string
+  'pipedrive-password'?: string
+  poll?: string
+  'poll-interval'?: number
+  'signature-key'?: string
+  tag?: string[]
+}
+
+export interface Asker {
+  input(message: string, opts?: {default?: string; validate?: (v: string) => boolean | string}): Promise<string>
+  password(message: string): Promise<string>
+}
+
+/**
+ * The instance to create from flags and PDHOOKS_PIPEDRIVE_EMAIL / PDHOOKS_PIPEDRIVE_PASSWORD; what is still missing is
+ * asked through `ask` (a terminal) or is a usage error naming the flags.
+ */
+export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Promise<InstanceSpec> {
+  const config = parseConfigEntries(flags.config)
+  const events = (flags.events ?? 'webhook') as EventsMode
+  if (!EVENTS_MODES.includes(events)) throw usageError(`Invalid --events "${flags.events}".`, 'Use webhook, polling or none.')
+  const poll = flags.poll?.split(',').map(s => s.trim()).filter(Boolean)
+  for (const r of poll ?? []) if (!/^[\w-]+$/.test(r)) throw usageError(`Invalid --poll resource "${r}".`, `Use resource names such as ${POLL_RESOURCES.join(', ')}.`)
+  if (poll && events !== 'polling') throw usageError('--poll needs --events polling.')
+  const spec: InstanceSpec = {
+    callbackUrl: flags['callback-url'],
+    config,
+    email: flags['pipedrive-email'] || process.env.PDHOOKS_PIPEDRIVE_EMAIL || undefined,
+    events,
+    name: flags.name ?? '',
+    password: flags['pipedrive-password'] || process.env.PDHOOKS_PIPEDRIVE_PASSWORD || undefined,
+    poll,
+    pollInterval: flags['poll-interval'],
+    signatureKey: flags['signature-key'],
+    tags: flags.tag,
+  }
+  if (spec.callbackUrl) checkHttpUrl(spec.callbackUrl, '--callback-url')
+  if (ask) {
+    const need = new Set(missingForCreate(spec))
+    if (need.has('--name')) spec.name = await ask.input('Instance name:', {default: 'pdhooks pipedrive', validate: v => Boolean(v.trim()) || 'A name is required.'})
+    if (need.has('--pipedrive-email')) spec.email = await ask.input('Pipedrive login email (for the connector):', {validate: v => v.includes('@') || 'An email address.'})
+    if (need.has('--pipedrive-password')) spec.password = await ask.password('Pipedrive login password:')
+    if (need.has('--callback-url')) {
+      spec.callbackUrl = await ask.input("Your app's URL for the platform's events (event.notification.callback.url):", {
+        validate(v) {
+          try {
+            checkHttpUrl(v, 'URL')
+            return true
+          } catch (error) {
+            return (error as Error).message
+          }
+        },
+      })
+    }
+  }
+
+  const missing = missingForCreate(spec)
+  if (missing.length > 0) {
+    const env = missing.filter(m => m.startsWith('--pipedrive-')).map(m => (m === '--pipedrive-email' ? 'PDHOOKS_PIPEDRIVE_EMAIL' : 'PDHOOKS_PIPEDRIVE_PASSWORD'))
+    throw usageError(`Missing ${missing.join(', ')}.`, `Pass ${missing.length > 1 ? 'them' : 'it'}${env.length > 0 ? ` (or set ${env.join(' / ')})` : ''}; on a terminal pdhooks asks.`, 'missing_value')
+  }
+
+  return spec
+}
+
+function checkHttpUrl(value: string, what: string): void {
+  let u: URL
+  try {
+    u = new URL(value)
+  } catch {
+    throw usageError(`Invalid ${what} "${value}": not an absolute URL.`, 'Example: https://app.example.com/events.')
+  }
+
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw usageError(`Invalid ${what} "${value}": use an http(s) URL.`)
+}

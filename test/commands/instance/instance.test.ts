@@ -1,0 +1,212 @@
+import {expect} from 'chai'
+import nock from 'nock'
+
+import {ConfigStore} from '../../../src/lib/config.js'
+import {
+  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, webhook,
+} from '../../helpers.js'
+
+const store = () => new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
+const CB = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
+const CREATE = ['instance:create', '--name', 'crm-events', '--callback-url', 'https://app.example.com/ce', '--pipedrive-email', 'ops@example.com', '--pipedrive-password', 'pd-login-password-1']
+
+describe('instance', () => {
+  afterEach(async () => {
+    cleanNock()
+    await store().removeAll()
+  })
+
+  describe('create', () => {
+    it('sends the seed body with the exact platform header, prints the callback URL and the next command', async () => {
+      let sent: any
+      nock(CE_HOST, {reqheaders: {authorization: CE_AUTH}}).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST, {reqheaders: {authorization: CE_AUTH, 'content-type': 'application/json'}})
+      .post('/elements/api-v2/instances', b => {
+        sent = b
+        return true
+      })
+      .reply(200, instance({tags: [{id: 1, name: 'prod'}]}))
+      const r = await run([...CREATE, '--tag', 'prod', '--signature-key', 'signing-key-123456'], ceEnv)
+      expect(r.exit, r.stderr).to.equal(0)
+      expect(sent).to.deep.equal({
+        configuration: {
+          'event.notification.callback.url': 'https://app.example.com/ce',
+          'event.notification.enabled': 'true',
+          'event.notification.signature.key': 'signing-key-123456',
+          'event.vendor.type': 'webhook',
+          'pipedrive.email': 'ops@example.com',
+          'pipedrive.password': 'pd-login-password-1',
+        },
+        element: {key: 'pipedrive'},
+        name: 'crm-events',
+        tags: ['prod'],
+      })
+      expect(r.stdout).to.contain(`Pipedrive webhook callback URL: ${CB}`)
+      expect(r.stdout).to.contain("Next: pdhooks webhook add '*.*' --instance 20931")
+      expect(r.stdout).not.to.match(/pd-login-password-1|signing-key-123456|bHtCEV5ufn8BB6FaXn/)
+      const saved = await store().getProfile('default')
+      expect(saved?.instance).to.deep.equal({
+        elementsUrl: 'https://api.cloud-elements.com/elements/api-v2', id: 20_931, name: 'crm-events', token: 'bHtCEV5ufn8BB6FaXn/fBxs2LBqpHvE4A0=',
+      })
+      assertNockDone()
+    })
+
+    it('--json result; polling on a SAP host uses updatedAtField', async () => {
+      let sent: any
+      const SAP = 'https://api.openconnectors.us2.ext.hana.ondemand.com'
+      nock(SAP).get('/elements/api-v2/instances').reply(200, [])
+      nock(SAP).post('/elements/api-v2/instances', b => {
+        sent = b
+        return true
+      }).reply(200, instance({id: 5}))
+      const r = await run([...CREATE, '--events', 'polling', '--poll', 'contacts', '--elements-url', 'sap-us2', '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(sent.configuration['event.poller.configuration'].contacts.datesConfiguration.updatedAtField).to.equal('update_time')
+      const doc = r.json()
+      expect(doc.next).to.equal(null)
+      expect(doc.instance).to.include({
+        callbackUrl: `${SAP}/elements/api-v2/events/pipedrive/NQ==`, events: 'polling', id: 5, token: 'bHtC…',
+      })
+      expect(doc.instance.configuration['pipedrive.password']).to.equal('****')
+    })
+
+    it('missing values are exit 2 naming the flags; on a terminal they are asked (password hidden)', async () => {
+      let r = await run(['instance:create', '--name', 'x', '--json'], ceEnv)
+      expect(r.exit).to.equal(2)
+      expect(r.json().error.message).to.match(/^Missing --pipedrive-email, --pipedrive-password, --callback-url. Pass them \(or set PDHOOKS_PIPEDRIVE_EMAIL/)
+      const asked: string[] = []
+      const restore = stubPrompts({
+        async input(m: string) {
+          asked.push(`input ${m}`)
+          return m.startsWith('Pipedrive') ? 'ops@example.com' : 'https://app.example.com/ce'
+        },
+        interactive: () => true,
+        async password(m: string) {
+          asked.push(`password ${m}`)
+          return 'typed-password-123'
+        },
+      })
+      let sent: any
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances', b => {
+        sent = b
+        return true
+      }).reply(200, instance())
+      try {
+        r = await run(['instance:create', '--name', 'x'], ceEnv)
+      } finally {
+        restore()
+      }
+
+      expect(r.exit).to.equal(0)
+      expect(asked).to.deep.equal([
+        'input Pipedrive login email (for the connector):',
+        'password Pipedrive login password:',
+        "input Your app's URL for the platform's events (event.notification.callback.url):",
+      ])
+      expect(sent.configuration['pipedrive.password']).to.equal('typed-password-123')
+    })
+
+    it('a wrong platform secret is exit 3 naming PDHOOKS_USER_SECRET / PDHOOKS_ORG_SECRET', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(401, {message: 'Invalid Organization or User secret', requestId: 'abc-123'})
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(401, {message: 'Invalid Organization or User secret', requestId: 'abc-123'})
+      const r = await run(CREATE, ceEnv)
+      expect(r.exit).to.equal(3)
+      expect(r.stderr).to.contain('PDHOOKS_USER_SECRET').and.contain('PDHOOKS_ORG_SECRET')
+      expect((await run(CREATE)).exit).to.equal(3)
+    })
+
+    it("a 400 shows the platform's message and request id", async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(400, {message: 'Missing required configuration: pipedrive.password', providerMessage: 'nope', requestId: '5cf0a1'})
+      const r = await run([...CREATE, '--json'], ceEnv)
+      expect(r.exit).to.equal(2)
+      expect(r.json().error.message).to.contain('Missing required configuration: pipedrive.password; provider: nope (request id 5cf0a1)')
+    })
+
+    it('after a timeout, finds the created instance instead of creating it twice', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'})])
+      nock(CE_HOST).post('/elements/api-v2/instances').delay(1500).reply(200, instance())
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'}), instance({id: 2, name: 'crm-events'})])
+      const r = await run([...CREATE, '--timeout', '1', '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({recovered: true})
+      expect(r.json().instance.id).to.equal(2)
+    })
+  })
+
+  describe('list and get', () => {
+    it('lists with callback URLs (table and --json)', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').times(2).reply(200, [instance(), instance({
+        configuration: {'event.notification.enabled': 'false'}, id: 7, name: 'quiet', tags: [{id: 2, name: 'dev'}],
+      })])
+      const r = await run(['instance:list'], ceEnv)
+      expect(r.stdout.split('\n')[0]).to.match(/^ID\s+NAME\s+ELEMENT\s+EVENTS\s+TAGS\s+CALLBACK URL/)
+      expect(r.stdout).to.contain(CB).and.contain('quiet')
+      const doc = (await run(['instance:list', '--json'], ceEnv)).json()
+      expect(doc.instances.map((i: any) => [i.id, i.events, i.tags])).to.deep.equal([[20_931, 'webhook', ['prod']], [7, 'none', ['dev']]])
+      expect(JSON.stringify(doc)).not.to.contain('bHtCEV5ufn8BB6FaXn')
+    })
+
+    it('get shows one instance; an unknown id is exit 4', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+      const r = await run(['instance:get', '20931', '--json'], ceEnv)
+      expect(r.json().instance).to.include({callbackUrl: CB, id: 20_931, notificationUrl: 'https://app.example.com/ce'})
+      nock(CE_HOST).get('/elements/api-v2/instances/1').reply(404, {message: 'No instance found with id 1', requestId: 'r1'})
+      const missing = await run(['instance:get', '1'], ceEnv)
+      expect(missing.exit).to.equal(4)
+      expect(missing.stderr).to.contain('No instance 1')
+    })
+  })
+
+  describe('delete', () => {
+    const aimed = [webhook({id: 11, subscription_url: CB}), webhook({id: 12, subscription_url: 'https://api.cloud-elements.co.uk/elements/api-v2/events/pipedrive/MjA5MzE%3D'}), webhook({id: 13})]
+
+    it('lists the webhooks that will fail and leaves them without --with-webhooks', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+      nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, {})
+      const r = await run(['instance:delete', '20931', '--yes', '--json'], {...ceEnv, ...pdEnv})
+      expect(r.exit).to.equal(0)
+      const doc = r.json()
+      expect(doc.webhooks.aimed.map((w: any) => w.id)).to.deep.equal([11, 12])
+      expect(doc.webhooks.deleted).to.equal(null)
+      assertNockDone()
+    })
+
+    it('--with-webhooks deletes them too, and clears the current instance', async () => {
+      await store().updateProfile('default', p => ({...p, instance: {id: 20_931}}))
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+      nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, {})
+      nock(PD).delete('/v1/webhooks/11').reply(200, {success: true})
+      nock(PD).delete('/v1/webhooks/12').reply(200, {success: true})
+      const r = await run(['instance:delete', '20931', '--with-webhooks', '--yes'], {...ceEnv, ...pdEnv})
+      expect(r.exit, r.stderr).to.equal(0)
+      expect(r.stdout).to.contain('Deleted webhook 11').and.contain('Deleted webhook 12')
+      expect((await store().getProfile('default'))?.instance).to.equal(undefined)
+      assertNockDone()
+    })
+
+    it('an unknown id is exit 4; no --yes off a terminal is exit 2 and deletes nothing', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/9').reply(404, {message: 'not found', requestId: 'x'})
+      expect((await run(['instance:delete', '9', '--yes'], ceEnv)).exit).to.equal(4)
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      const r = await run(['instance:delete', '20931'], {...ceEnv, ...pdEnv})
+      expect(r.exit).to.equal(2)
+      assertNockDone()
+    })
+
+    it('reports webhooks that could not be deleted (none left unreported)', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+      nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, {})
+      nock(PD).delete('/v1/webhooks/11').reply(200, {success: true})
+      nock(PD).delete('/v1/webhooks/12').reply(403, {message: 'Forbidden', success: false})
+      const r = await run(['instance:delete', '20931', '--with-webhooks', '--yes', '--json'], {...ceEnv, ...pdEnv})
+      expect(r.exit).to.equal(3)
+      expect(r.json().error.message).to.contain('still point at it: 12')
+    })
+  })
+})
