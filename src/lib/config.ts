@@ -17,6 +17,8 @@ export interface Profile {
   elementsUrl?: string
   instance?: CurrentInstance
   orgSecret?: string
+  /** Objects pdhooks created that carry no name to mark them (Pipeliner webhooks): `apply --prune` may delete only these. */
+  owned?: {pipeliner?: string[]}
   pipedriveAccessToken?: string
   pipedriveToken?: string
   pipedriveUrl?: string
@@ -30,7 +32,7 @@ export interface ConfigData {
   profiles?: Record<string, Profile>
 }
 
-export type SettingKey = Exclude<keyof Profile, 'instance'>
+export type SettingKey = Exclude<keyof Profile, 'instance' | 'owned'>
 export type Source = 'default' | 'env' | 'flag' | 'profile'
 
 export interface SettingSpec {

@@ -77,6 +77,12 @@ export class ElementsClient {
     return res.body
   }
 
+  /** `PATCH /instances/{id}`: partial update (configuration entries, tags). */
+  async patchInstance(id: number | string, body: Record<string, unknown>): Promise<Instance> {
+    const res = await this.http.patch<Instance>(`/instances/${encodeURIComponent(String(id))}`, {json: body}).catch(error => this.notFound(error, id))
+    return res.body
+  }
+
   private notFound(error: unknown, id: number | string): never {
     if (error instanceof PdhooksError && error.status === 404) {
       throw notFoundError(`No instance ${id} on ${this.http.host} (404).`, 'List them with "pdhooks instance list".')

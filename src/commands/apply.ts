@@ -1,0 +1,153 @@
+import {Flags, type Interfaces} from '@oclif/core'
+
+import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/apply/index.js'
+import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
+import {style, table} from '../lib/output.js'
+import {prompts} from '../lib/prompts.js'
+
+export interface ApplyResult {
+  applied: boolean
+  changes: number
+  file: string
+  profiles: ApplyProfileResult[]
+}
+
+const VERB_STYLE: Record<string, (s: string) => string> = {
+  create: style.green, delete: style.red, keep: style.dim, replace: style.yellow, update: style.yellow,
+}
+const SIGN: Record<string, string> = {
+  create: '+', delete: '-', keep: '=', replace: '±', update: '~',
+}
+
+type ApplyFlags = Interfaces.InferredFlags<typeof applyFlags>
+
+const applyFlags = {
+  'detailed-exitcode': Flags.boolean({description: 'With --dry-run: exit 7 when changes are pending, 0 when converged.'}),
+  'dry-run': Flags.boolean({description: 'Print the plan and change nothing.'}),
+  file: Flags.string({char: 'f', default: 'pdhooks.yaml', description: 'The file that declares the desired state.'}),
+  profile: Flags.string({description: 'Profile to apply to (repeatable: the same file to several accounts).', helpGroup: 'GLOBAL', multiple: true}),
+  prune: Flags.boolean({description: 'Delete objects pdhooks owns that the file no longer declares.'}),
+  timeout: timeoutFlag,
+  yes: Flags.boolean({char: 'y', description: 'Apply without asking.'}),
+}
+
+export default class Apply extends BaseCommand<typeof Apply> {
+  static description = `Converge instances and webhooks to what a file declares (for CI).
+
+Prints a plan (create / keep / update / replace / delete), then applies it after confirmation on a terminal, or with --yes elsewhere (without it, off a terminal, it stops after the plan with exit 2). A second run makes no change. Identity: an instance by name; a Pipedrive webhook by URL + action + object + version (a changed user or auth is a replace: Pipedrive has no update call); a Pipeliner webhook by URL + event set. --prune deletes only objects pdhooks owns (instances and Pipedrive webhooks named "pdhooks…", Pipeliner webhooks pdhooks created) that the file no longer declares. Several --profile flags apply the same file to several accounts.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --dry-run',
+    '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --dry-run --detailed-exitcode   # exit 7 when changes are pending',
+    '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --yes --prune',
+    '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --profile staging --profile prod --yes --json',
+  ]
+  static flags = applyFlags
+
+  get profiles(): string[] {
+    const f = this.opts.profile ?? []
+    return f.length > 0 ? [...new Set(f)] : [process.env.PDHOOKS_PROFILE || 'default']
+  }
+
+  private get opts(): ApplyFlags {
+    return this.flags as unknown as ApplyFlags
+  }
+
+  async run(): Promise<ApplyResult> {
+    const flags = this.opts
+    if (flags['detailed-exitcode'] && !flags['dry-run']) throw usageError('--detailed-exitcode goes with --dry-run.')
+    const desired = await loadDesired(flags.file)
+    if (this.profiles.length > 1 && Object.keys(process.env).some(k => /^PDHOOKS_(PIPEDRIVE_TOKEN|PIPEDRIVE_ACCESS_TOKEN|USER_SECRET|ORG_SECRET|PIPELINER_PASSWORD)$/.test(k))) {
+      this.warn('PDHOOKS_* credential variables are set: they override every profile\'s stored credentials.')
+    }
+
+    const ctx = {configDir: this.config.configDir, timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
+    // plan every profile concurrently (each has its own clients and rate-limit pacing)
+    const planned = await Promise.all(this.profiles.map(profile => applyProfile(desired, {
+      ...ctx, execute: false, profile, prune: flags.prune,
+    })))
+    this.printPlan(planned)
+    const changes = planned.reduce((n, p) => n + p.plan.filter(i => i.verb !== 'keep').length, 0)
+    const planFailed = planned.filter(p => p.error)
+    const result = (profiles: ApplyProfileResult[], applied: boolean): ApplyResult => ({
+      applied, changes, file: flags.file, profiles,
+    })
+
+    if (planFailed.length === planned.length) throw this.aggregateError(planned)
+    if (changes === 0) {
+      this.log(planFailed.length > 0 ? 'Nothing to do for the profiles that could be read.' : 'Nothing to do: everything matches the file.')
+      if (planFailed.length > 0) process.exitCode = Math.max(...planFailed.map(p => p.error!.exit))
+      return result(planned, false)
+    }
+
+    if (flags['dry-run']) {
+      this.log(`${changes} change(s) pending (dry run).`)
+      if (flags['detailed-exitcode']) process.exitCode = ExitCode.changes
+      return result(planned, false)
+    }
+
+    if (!flags.yes) {
+      if (!prompts.interactive(this.jsonEnabled())) {
+        process.exitCode = ExitCode.usage
+        this.logToStderr('Not applied: pass --yes to apply off a terminal.')
+        if (this.jsonEnabled()) return result(planned, false)
+        this.exit(ExitCode.usage)
+      }
+
+      if (!(await prompts.confirm(`Apply ${changes} change(s)${this.profiles.length > 1 ? ` to ${this.profiles.length} profiles` : ''}?`, false))) throw usageError('Cancelled.', undefined, 'cancelled')
+    }
+
+    const applied = await Promise.all(planned.map(p => (p.error
+      ? p
+      : applyProfile(desired, {
+        ...ctx, execute: true, plan: p, profile: p.profile, prune: flags.prune,
+      }))))
+    this.printResults(applied)
+    const failed = applied.flatMap(p => [...(p.error ? [p.error.exit] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error?.exit ?? 1)])
+    if (failed.length > 0) {
+      process.exitCode = Math.max(...failed)
+      if (!this.jsonEnabled()) {
+        this.logToStderr(`${failed.length} object(s) not applied; run the same command again to converge once the cause is fixed.`)
+        this.exit(process.exitCode)
+      }
+    }
+
+    return result(applied, true)
+  }
+
+  private aggregateError(profiles: ApplyProfileResult[]): PdhooksError {
+    const worst = Math.max(...profiles.map(p => p.error?.exit ?? 1))
+    return new PdhooksError(profiles.map(p => `${p.profile}: ${p.error?.message}`).join(' '), {code: profiles[0].error?.code, exit: worst})
+  }
+
+  private printPlan(profiles: ApplyProfileResult[]): void {
+    for (const p of profiles) {
+      this.log(style.bold(`Plan for profile "${p.profile}"${p.error ? '' : ` (${p.plan.filter(i => i.verb !== 'keep').length} change(s))`}:`))
+      if (p.error) {
+        this.log(`  ${style.red('error')} ${p.error.message}`)
+        continue
+      }
+
+      for (const i of p.plan) this.log(`  ${VERB_STYLE[i.verb](`${SIGN[i.verb]} ${i.verb.padEnd(7)}`)} ${i.kind.padEnd(17)} ${i.label}${i.reason ? style.dim(` (${i.reason})`) : ''}`)
+    }
+  }
+
+  private printResults(profiles: ApplyProfileResult[]): void {
+    const rows = profiles.flatMap(p => (p.error
+      ? [{
+        detail: p.error.message, kind: '-', object: '-', profile: p.profile, result: 'failed', verb: '-',
+      }]
+      : (p.results ?? []).filter(r => r.item.verb !== 'keep').map(r => ({
+        detail: r.error?.message ?? (r.id === undefined ? '' : `id ${r.id}`), kind: r.item.kind, object: r.item.label, profile: p.profile, result: r.status, verb: r.item.verb,
+      }))))
+    this.log('')
+    this.log(table(rows, [
+      {get: r => r.profile, header: 'PROFILE'},
+      {get: r => r.verb, header: 'ACTION'},
+      {get: r => r.kind, header: 'KIND'},
+      {get: r => r.object, header: 'OBJECT'},
+      {get: r => (r.result === 'done' ? style.green(r.result) : (r.result === 'failed' ? style.red(r.result) : r.result)), header: 'RESULT'},
+      {get: r => r.detail, header: 'DETAIL'},
+    ]))
+  }
+}

@@ -1,0 +1,141 @@
+import {
+  elementsBase, elementsClient, pipedriveClient, pipelinerClient,
+} from '../clients.js'
+import {configDir, ConfigStore, Settings} from '../config.js'
+import {ExitCode, PdhooksError} from '../errors.js'
+import {registerSecret} from '../mask.js'
+import {type Clients, executePlan} from './execute.js'
+import {type DesiredInstance, type DesiredState, loadDesiredState} from './file.js'
+import {type ActualState, computePlan, type PlanItem} from './plan.js'
+
+export {computePlan} from './plan.js'
+
+export interface PlanItemView {
+  id?: number | string
+  instance?: string
+  kind: PlanItem['kind']
+  label: string
+  reason?: string
+  verb: PlanItem['verb']
+}
+
+export interface ResultView extends PlanItemView {
+  error?: {code: string; exit: number; message: string}
+  status: 'done' | 'failed' | 'skipped' | 'unchanged'
+}
+
+export interface ApplyProfileResult {
+  error?: {code: string; exit: number; message: string}
+  plan: PlanItemView[]
+  profile: string
+  results?: Array<ResultView & {item: PlanItemView}>
+}
+
+interface Internal {
+  actual?: ActualState
+  base?: string
+  clients?: Clients
+  items?: PlanItem[]
+}
+
+const internal = new WeakMap<ApplyProfileResult, Internal>()
+
+export async function loadDesired(file: string): Promise<DesiredState> {
+  const desired = await loadDesiredState(file)
+  for (const s of desired.secrets) registerSecret(s)
+  return desired
+}
+
+const view = (i: PlanItem): PlanItemView => ({
+  ...((i.existing as {id?: number | string} | undefined)?.id === undefined ? {} : {id: (i.existing as {id: number | string}).id}),
+  ...(i.instance ? {instance: i.instance} : {}),
+  kind: i.kind,
+  label: i.label,
+  ...(i.reason ? {reason: i.reason} : {}),
+  verb: i.verb,
+})
+
+const errorOf = (error: unknown) => {
+  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  return {code: e.code, exit: e.exit, message: e.line}
+}
+
+export interface ApplyContext {
+  configDir?: string
+  execute: boolean
+  /** The planning result to execute (execute: true). */
+  plan?: ApplyProfileResult
+  profile: string
+  prune?: boolean
+  timeoutMs: number
+  userAgent: string
+}
+
+/** Plans (and with `execute`, applies) the desired state for one profile. Errors are reported in the result, not thrown. */
+export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Promise<ApplyProfileResult> {
+  if (ctx.execute && ctx.plan) {
+    const prior = internal.get(ctx.plan)!
+    const res = await executePlan(prior.items!, prior.clients!, {base: prior.base!, existingPipedrive: prior.actual?.pipedrive})
+    const store = new ConfigStore(configDir(ctx.configDir))
+    if (res.pipeliner.created.length > 0 || res.pipeliner.deleted.length > 0) {
+      await store.updateProfile(ctx.profile, p => {
+        const owned = new Set(p.owned?.pipeliner ?? [])
+        for (const id of res.pipeliner.created) owned.add(id)
+        for (const id of res.pipeliner.deleted) owned.delete(id)
+        return {...p, owned: {...p.owned, pipeliner: [...owned]}}
+      })
+    }
+
+    return {
+      ...ctx.plan,
+      results: res.results.map(r => ({
+        ...view(r.item), item: view(r.item), status: r.status, ...(r.id === undefined ? {} : {id: r.id}), ...(r.error ? {error: r.error} : {}),
+      })),
+    }
+  }
+
+  const out: ApplyProfileResult = {plan: [], profile: ctx.profile}
+  try {
+    const store = new ConfigStore(configDir(ctx.configDir))
+    const settings = new Settings({profile: ctx.profile, store})
+    const opts = {timeoutMs: ctx.timeoutMs, userAgent: ctx.userAgent}
+    const {sections} = desired
+    const clients: Clients = {}
+    const actual: ActualState = {}
+    const base = await elementsBase(settings)
+    if (sections.instances) {
+      clients.ce = await elementsClient(settings, opts)
+      actual.instances = await clients.ce.listInstances()
+    }
+
+    if (sections.instances || sections.pipedrive) {
+      clients.pd = await pipedriveClient(settings, opts)
+      actual.pipedrive = await clients.pd.listWebhooks()
+    }
+
+    if (sections.pipeliner) {
+      clients.pl = await pipelinerClient(settings, opts)
+      actual.pipeliner = await clients.pl.listAll()
+    }
+
+    const owned = new Set((await store.getProfile(ctx.profile))?.owned?.pipeliner ?? [])
+    const items = computePlan(desired, actual, {base, ownedPipeliner: owned, prune: ctx.prune})
+    for (const i of items) {
+      const want = i.want as DesiredInstance | undefined
+      if (i.kind === 'instance' && i.verb === 'create' && !(want?.login?.email && want.login.password) && !want?.configuration?.['pipedrive.api.token']) {
+        throw new PdhooksError(`${want!.where}: instance "${want!.name}" must be created, but it has no login {email, password}.`, {
+          code: 'invalid_file', exit: ExitCode.usage, hint: 'Add login (or configuration pipedrive.api.token) to the instance.',
+        })
+      }
+    }
+
+    out.plan = items.map(i => view(i))
+    internal.set(out, {
+      actual, base, clients, items,
+    })
+  } catch (error) {
+    out.error = errorOf(error)
+  }
+
+  return out
+}

@@ -1,0 +1,195 @@
+import {callbackUrl, parseCallbackUrl} from '../callback-url.js'
+import {type Instance, tagNames} from '../elements.js'
+import {DEFAULT_POLL_INTERVAL, eventsMode, POLL_RESOURCES} from '../instances.js'
+import {type Webhook} from '../pipedrive.js'
+import {type PipelinerWebhook} from '../pipeliner.js'
+import {OWNED_PREFIX} from '../webhooks.js'
+import {
+  type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook, type DesiredState,
+} from './file.js'
+
+export type Verb = 'create' | 'delete' | 'keep' | 'replace' | 'update'
+export type Kind = 'instance' | 'pipedrive-webhook' | 'pipeliner-webhook'
+
+export interface PlanItem {
+  /** The existing object (keep, update, replace, delete). */
+  existing?: Instance | PipelinerWebhook | Webhook
+  /** For webhooks aimed at an instance: that instance's name. */
+  instance?: string
+  kind: Kind
+  /** Display identity: instance name, `event vX → url`, `[events] → url`. */
+  label: string
+  /** What differs (update, replace) or why (delete). */
+  reason?: string
+  verb: Verb
+  /** The desired object (create, keep, update, replace). */
+  want?: DesiredInstance | DesiredPipedriveWebhook | DesiredPipelinerWebhook
+}
+
+export interface ActualState {
+  instances?: Instance[]
+  pipedrive?: Webhook[]
+  pipeliner?: PipelinerWebhook[]
+}
+
+export interface PlanOptions {
+  /** Platform base URL (callback URLs). */
+  base: string
+  /** Pipeliner webhook ids pdhooks created (they have no name to carry ownership). */
+  ownedPipeliner?: Set<string>
+  prune?: boolean
+}
+
+const sortedEvents = (e: string[]) => [...e].sort().join(',')
+const short = (url: string) => {
+  const cb = parseCallbackUrl(url)
+  return cb ? `instance ${cb.instanceId}` : url
+}
+
+function pdLabel(w: DesiredPipedriveWebhook, url: string): string {
+  return `${w.event.action}.${w.event.object} v${w.event.version} → ${short(url)}`
+}
+
+/** What differs between a desired instance and the existing one (visible values only: secrets come back masked). */
+export function instanceDiff(want: DesiredInstance, have: Instance): string[] {
+  const c = have.configuration ?? {}
+  const diff: string[] = []
+  const mode = eventsMode(have)
+  if (mode !== want.events) diff.push(`events ${mode} → ${want.events}`)
+  if (want.events !== 'none' && want.callbackUrl && c['event.notification.callback.url'] !== want.callbackUrl) diff.push('callbackUrl')
+  if (want.events === 'polling') {
+    const poller = c['event.poller.configuration']
+    const have0 = poller && typeof poller === 'object' ? Object.keys(poller).sort().join(',') : (typeof poller === 'string' ? poller : '')
+    const wantPoll = [...(want.poll ?? POLL_RESOURCES)].sort().join(',')
+    if (typeof poller !== 'string' && have0 !== wantPoll) diff.push(`poll ${have0 || '-'} → ${wantPoll}`)
+    const interval = String(want.pollInterval ?? DEFAULT_POLL_INTERVAL)
+    if (String(c['event.poller.refresh_interval'] ?? '') !== interval) diff.push(`pollInterval → ${interval}`)
+  }
+
+  if (want.tags && sortedEvents(tagNames(have.tags)) !== sortedEvents(want.tags)) diff.push('tags')
+  for (const [k, v] of Object.entries(want.configuration ?? {})) {
+    const cur = c[k]
+    if (cur === '********') continue
+    if (JSON.stringify(cur) !== JSON.stringify(v)) diff.push(k)
+  }
+
+  return diff
+}
+
+/** Why an existing Pipedrive webhook no longer matches (Pipedrive has no update call: any difference is a replace). */
+export function webhookDiff(want: DesiredPipedriveWebhook, have: Webhook): string[] {
+  const diff: string[] = []
+  if (want.userId !== undefined && have.user_id !== undefined && have.user_id !== want.userId) diff.push(`user ${have.user_id} → ${want.userId}`)
+  const haveUser = have.http_auth_user || undefined
+  if ((want.auth?.user ?? undefined) !== haveUser) diff.push('auth user')
+  else if (want.auth && have.http_auth_password && !/^\*+$/.test(have.http_auth_password) && have.http_auth_password !== want.auth.password) diff.push('auth password')
+  return diff
+}
+
+function matchPd(hooks: Webhook[], used: Set<number>, w: DesiredPipedriveWebhook, url: string): undefined | Webhook {
+  const cb = parseCallbackUrl(url)
+  const sameTarget = (h: Webhook) => {
+    if (!cb) return h.subscription_url === url
+    const other = parseCallbackUrl(h.subscription_url)
+    return other?.instanceId === cb.instanceId && other.host === cb.host
+  }
+
+  const same = (h: Webhook) => h.event_action === w.event.action && h.event_object === w.event.object && (h.version ?? '1.0') === w.event.version
+  return hooks.find(h => !used.has(h.id) && same(h) && sameTarget(h))
+}
+
+/**
+ * Compares the file with what exists. Identity: an instance by name; a Pipedrive webhook by URL + action + object +
+ * version; a Pipeliner webhook by URL + event set. With `prune`, objects pdhooks owns that the file no longer declares
+ * are deleted (only in the sections the file has).
+ */
+export function computePlan(desired: DesiredState, actual: ActualState, o: PlanOptions): PlanItem[] {
+  const items: PlanItem[] = []
+  const pdUsed = new Set<number>()
+  const pdHooks = actual.pipedrive ?? []
+
+  for (const want of desired.instances) {
+    const have = (actual.instances ?? []).find(i => i.name === want.name)
+    if (!have) {
+      items.push({
+        kind: 'instance', label: want.name, verb: 'create', want,
+      })
+      for (const w of want.webhooks) items.push({
+        instance: want.name, kind: 'pipedrive-webhook', label: `${w.event.action}.${w.event.object} v${w.event.version} → instance "${want.name}"`, verb: 'create', want: w,
+      })
+      continue
+    }
+
+    const diff = instanceDiff(want, have)
+    items.push({
+      existing: have, kind: 'instance', label: `${want.name} (${have.id})`, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'update' : 'keep', want,
+    })
+    const url = callbackUrl(o.base, have.id, have.element?.key ?? 'pipedrive')
+    for (const w of want.webhooks) items.push(pdItem(w, url, pdHooks, pdUsed, want.name))
+  }
+
+  for (const w of desired.pipedrive) items.push(pdItem(w, w.url!, pdHooks, pdUsed))
+
+  const plUsed = new Set<string>()
+  for (const want of desired.pipeliner) {
+    const have = (actual.pipeliner ?? []).find(h => !plUsed.has(h.id) && h.url === want.url && sortedEvents(h.events ?? []) === sortedEvents(want.events))
+    const label = `[${want.events.join(', ')}] → ${want.url}`
+    if (!have) {
+      items.push({
+        kind: 'pipeliner-webhook', label, verb: 'create', want,
+      })
+      continue
+    }
+
+    plUsed.add(have.id)
+    const diff: string[] = []
+    if (Boolean(have.insecure_ssl) !== want.insecureSsl) diff.push('insecureSsl')
+    if ((want.signature ?? null) !== (have.signature ?? null) && !(have.signature && /^\*+|…$/.test(have.signature))) diff.push('signature')
+    if (want.options && JSON.stringify(have.options ?? {}) !== JSON.stringify(want.options)) diff.push('options')
+    items.push({
+      existing: have, kind: 'pipeliner-webhook', label, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want,
+    })
+  }
+
+  if (o.prune) {
+    if (desired.sections.instances || desired.sections.pipedrive) {
+      for (const h of pdHooks) {
+        if (pdUsed.has(h.id) || !(h.name ?? '').startsWith(OWNED_PREFIX)) continue
+        items.push({
+          existing: h, kind: 'pipedrive-webhook', label: `${h.event_action}.${h.event_object} v${h.version ?? '1.0'} → ${short(h.subscription_url)} (${h.id})`, reason: 'not in the file', verb: 'delete',
+        })
+      }
+    }
+
+    for (const i of desired.sections.instances ? actual.instances ?? [] : []) {
+      if (desired.instances.some(d => d.name === i.name) || !(i.name ?? '').startsWith(OWNED_PREFIX)) continue
+      items.push({
+        existing: i, kind: 'instance', label: `${i.name} (${i.id})`, reason: 'not in the file', verb: 'delete',
+      })
+    }
+
+    for (const h of desired.sections.pipeliner ? actual.pipeliner ?? [] : []) {
+      if (plUsed.has(h.id) || !o.ownedPipeliner?.has(h.id)) continue
+      items.push({
+        existing: h, kind: 'pipeliner-webhook', label: `[${(h.events ?? []).join(', ')}] → ${h.url} (${h.id})`, reason: 'not in the file', verb: 'delete',
+      })
+    }
+  }
+
+  return items
+}
+
+function pdItem(w: DesiredPipedriveWebhook, url: string, hooks: Webhook[], used: Set<number>, instance?: string): PlanItem {
+  const have = matchPd(hooks, used, w, url)
+  const label = pdLabel(w, url)
+  if (!have) return {
+    instance, kind: 'pipedrive-webhook', label, verb: 'create', want: w,
+  }
+  used.add(have.id)
+  const diff = webhookDiff(w, have)
+  return {
+    existing: have, instance, kind: 'pipedrive-webhook', label: `${label} (${have.id})`, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want: w,
+  }
+}
+
+export const hasChanges = (plan: PlanItem[]) => plan.some(p => p.verb !== 'keep')
