@@ -37,7 +37,7 @@ export async function run<T = any>(args: string[], env: Record<string, string | 
   try {
     const quoted = args.map(a => (/[\s"'*]/.test(a) ? `"${a.replaceAll('"', String.raw`\"`)}"` : a))
     const out = await runCommand<T>(quoted, config)
-    const exit = (out.error as any)?.oclif?.exit ?? (typeof process.exitCode === 'number' ? process.exitCode : 0)
+    const exit = out.error ? ((out.error as any).oclif?.exit ?? 1) : (typeof process.exitCode === 'number' ? process.exitCode : 0)
     return {
       ...out,
       error: out.error as RunResult['error'],

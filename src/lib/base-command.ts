@@ -6,7 +6,7 @@ import {
   configDir, ConfigStore, profileName, type SettingKey, Settings,
 } from './config.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
-import {scrub} from './mask.js'
+import {registerSecret, scrub} from './mask.js'
 import {prompts} from './prompts.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -23,6 +23,17 @@ export const timeoutFlag = Flags.integer({
 /** Errors from oclif's parser carry exit 2; their text is several lines. */
 function isParseError(err: any): boolean {
   return err?.oclif?.exit === 2 || /^(Nonexistent flag|Unexpected argument|Missing required|Expected|Parsing --|The following error)/.test(err?.message ?? '')
+}
+
+const SECRET_FLAG = /(password|token|secret|signature|key)$/i
+
+/** Registers the values of secret-looking flags (`--pipedrive-token X`, `--signature=X`) so that no output shows them. */
+export function registerArgvSecrets(argv: string[]): void {
+  for (const [i, a] of argv.entries()) {
+    const m = /^--([\w-]+)(?:=(.*))?$/.exec(a)
+    if (!m || !SECRET_FLAG.test(m[1])) continue
+    registerSecret(m[2] ?? argv[i + 1])
+  }
 }
 
 /** Turns anything thrown into a PdhooksError with a one-line message and an exit code. */
@@ -82,6 +93,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async catch(err: Error & {exitCode?: number}): Promise<any> {
     if (err instanceof Errors.ExitError) throw err
+    // a parse error may quote a flag's value: secret ones must not be printed
+    registerArgvSecrets(this.argv)
     const e = toPdhooksError(err)
     process.exitCode = e.exit
     if (this.jsonEnabled()) {

@@ -83,3 +83,10 @@ describe('apply file', () => {
     expect(parse('')).to.deep.include({instances: [], pipedrive: [], pipeliner: []})
   })
 })
+
+describe('apply file: Pipeliner events', () => {
+  it('normalizes spelling and rejects unknown events with their line', () => {
+    expect(parse('pipeliner:\n  webhooks:\n    - {events: [account.create, "opportunity.*"], url: "https://x.example"}\n').pipeliner[0].events).to.deep.equal(['Account.Create', 'Opportunity.*'])
+    expect(fails('pipeliner:\n  webhooks:\n    - url: https://x.example\n      events:\n        - Account.Create\n        - Acount.Create\n')).to.match(/^pdhooks\.yaml:6 \(pipeliner\.webhooks\[0\]\.events\[1\]\): .*Did you mean "Account\.Create"/)
+  })
+})

@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs'
 import {usageError} from '../errors.js'
 import {type ParsedEvent, parseEvent} from '../events.js'
 import {EVENTS_MODES, type EventsMode} from '../instances.js'
+import {parsePipelinerEvent} from '../pipeliner-events.js'
 
 /** A desired Pipedrive webhook (direct, or aimed at an instance's callback URL when `url` is undefined). */
 export interface DesiredPipedriveWebhook {
@@ -283,8 +284,16 @@ export function parseDesiredState(text: string, file: string, env: NodeJS.Proces
       const field = `pipeliner.webhooks[${i}]`
       if (!isMap(n)) fail(n, field, 'expected {events, url, …}.')
       const w = entries(n as import('yaml').YAMLMap<import('yaml').Scalar, Node>, field, ['events', 'url', 'signature', 'insecureSsl', 'options'])
-      const events = strList(w.get('events'), `${field}.events`)
-      if (!events || events.length === 0) fail(w.get('events') ?? n, `${field}.events`, 'is required (a non-empty list).')
+      const eventsNode = w.get('events')
+      const events = strList(eventsNode, `${field}.events`)?.map((e, j) => {
+        try {
+          return parsePipelinerEvent(e)
+        } catch (error) {
+          const err = error as {hint?: string; message: string}
+          return fail((eventsNode as import('yaml').YAMLSeq<Node>).items[j], `${field}.events[${j}]`, err.message, err.hint)
+        }
+      })
+      if (!events || events.length === 0) fail(eventsNode ?? n, `${field}.events`, 'is required (a non-empty list).')
       const signature = str(w.get('signature'), `${field}.signature`, true)
       if (signature && !/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i.test(signature)) fail(w.get('signature'), `${field}.signature`, 'must be a UUID.')
       const options = data(w.get('options'), `${field}.options`)

@@ -2,6 +2,8 @@ import {callbackUrl, parseCallbackUrl} from '../callback-url.js'
 import {type Instance, tagNames} from '../elements.js'
 import {DEFAULT_POLL_INTERVAL, eventsMode, POLL_RESOURCES} from '../instances.js'
 import {type Webhook} from '../pipedrive.js'
+import {sameEventSet} from '../pipeliner-events.js'
+import {live} from '../pipeliner-webhooks.js'
 import {type PipelinerWebhook} from '../pipeliner.js'
 import {OWNED_PREFIX} from '../webhooks.js'
 import {
@@ -132,7 +134,7 @@ export function computePlan(desired: DesiredState, actual: ActualState, o: PlanO
 
   const plUsed = new Set<string>()
   for (const want of desired.pipeliner) {
-    const have = (actual.pipeliner ?? []).find(h => !plUsed.has(h.id) && h.url === want.url && sortedEvents(h.events ?? []) === sortedEvents(want.events))
+    const have = live(actual.pipeliner ?? []).find(h => !plUsed.has(h.id) && h.url === want.url && sameEventSet(h.events ?? [], want.events))
     const label = `[${want.events.join(', ')}] → ${want.url}`
     if (!have) {
       items.push({
@@ -168,7 +170,7 @@ export function computePlan(desired: DesiredState, actual: ActualState, o: PlanO
       })
     }
 
-    for (const h of desired.sections.pipeliner ? actual.pipeliner ?? [] : []) {
+    for (const h of desired.sections.pipeliner ? live(actual.pipeliner ?? []) : []) {
       if (plUsed.has(h.id) || !o.ownedPipeliner?.has(h.id)) continue
       items.push({
         existing: h, kind: 'pipeliner-webhook', label: `[${(h.events ?? []).join(', ')}] → ${h.url} (${h.id})`, reason: 'not in the file', verb: 'delete',

@@ -211,3 +211,14 @@ describe('webhook add', () => {
     assertNockDone()
   })
 })
+
+describe('secret flag values in parse errors', () => {
+  it('never prints a secret quoted by an oclif parse error', async () => {
+    const r = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/hook', '--generate-auth', '--http-auth-password', 'do-not-print-this-1', '--http-auth-user', 'u'], pdEnv)
+    expect(r.exit).to.equal(2)
+    expect(r.stdout + r.stderr).not.to.contain('do-not-print-this-1')
+    const j = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/hook', '--generate-auth', '--http-auth-password=do-not-print-this-1', '--json'], pdEnv)
+    expect(j.exit).to.equal(2)
+    expect(j.stdout).not.to.contain('do-not-print-this-1')
+  })
+})
