@@ -103,7 +103,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
         ce,
         events,
         instanceId,
-        log: line => this.logToStderr(line),
+        log: line => this.progress(line),
         pd,
         spec,
         webhook: {

@@ -149,6 +149,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.logToStderr(message)
   }
 
+  /** Progress on stderr, only on a terminal (CI logs stay clean; results and errors are printed anyway). */
+  protected progress(message: string): void {
+    if (process.stderr.isTTY) this.logToStderr(message)
+  }
+
   /** Settings resolved flag > env > profile, given the flags this command has. */
   protected settings(extra: Partial<Record<SettingKey, string | undefined>> = {}): Settings {
     if (!this._settings || Object.keys(extra).length > 0) {

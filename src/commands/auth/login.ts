@@ -81,7 +81,7 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
     if (flags.verify) {
       const settings = new Settings({flags: given, profile: this.profile, store: this.store})
       for (const s of services) {
-        this.note(`Checking ${SERVICE_LABEL[s]}…`)
+        this.progress(`Checking ${SERVICE_LABEL[s]}…`)
         verified.push(await verifyService(s, settings, {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}))
       }
 
