@@ -1,0 +1,73 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {ExitCode, PdhooksError} from '../lib/errors.js'
+import {registerSecret} from '../lib/mask.js'
+import {parseBasicAuth} from '../lib/trigger.js'
+
+export interface ReplayCommandResult {
+  deliveries: Array<{error?: string; id: string; ms: number; source: string; status: null | number}>
+  ok: boolean
+  skipped: Array<{line: number; message: string}>
+}
+
+export default class Replay extends BaseCommand<typeof Replay> {
+  static description = `Re-send deliveries journaled by "pdhooks listen --journal", byte for byte, with fresh auth.
+
+The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx; an --id that is not in the journal is exit 4.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks',
+    '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks --id 3 --basic-auth hooks:s3cret',
+  ]
+  static flags = {
+    'basic-auth': Flags.string({description: 'Send Basic auth user:password with Pipedrive deliveries.'}),
+    'elements-key': Flags.string({description: 'Re-sign Cloud Elements notifications with this key.'}),
+    id: Flags.string({description: 'Only the delivery with this id.'}),
+    journal: Flags.string({description: 'NDJSON journal written by "pdhooks listen --journal".', required: true}),
+    'pipeliner-key': Flags.string({description: 'Re-sign Pipeliner deliveries with this signature UUID.'}),
+    timeout: timeoutFlag,
+    to: Flags.string({description: 'Where to send them.', required: true}),
+  }
+
+  async run(): Promise<ReplayCommandResult> {
+    const {flags} = this
+    const basicAuth = parseBasicAuth(flags['basic-auth'])
+    registerSecret(basicAuth?.password)
+    registerSecret(flags['elements-key'])
+    registerSecret(flags['pipeliner-key'])
+    const {replayJournal} = await import('../lib/replay.js')
+    const skipped: ReplayCommandResult['skipped'] = []
+    const results = await replayJournal({
+      basicAuth,
+      elementsKey: flags['elements-key'],
+      id: flags.id,
+      journal: flags.journal,
+      onMalformed: p => {
+        skipped.push(p)
+        this.warn(`${flags.journal}:${p.line}: skipped (${p.message})`)
+      },
+      onResult: r => this.log(`${r.id}  ${r.source}  → ${r.status ?? `no answer (${r.error})`} in ${r.ms} ms`),
+      pipelinerKey: flags['pipeliner-key'],
+      timeoutMs: flags.timeout * 1000,
+      to: flags.to,
+    })
+    if (results.length === 0) this.log('The journal has no deliveries to replay.')
+    const deliveries = results.map(r => ({
+      ...(r.error ? {error: r.error} : {}), id: r.id, ms: r.ms, source: r.source, status: r.status,
+    }))
+    const bad = deliveries.filter(d => d.status === null || d.status < 200 || d.status >= 300)
+    const result = {deliveries, ok: bad.length === 0, skipped}
+    if (bad.length > 0) {
+      const unreachable = bad.every(d => d.status === null)
+      const exit = unreachable ? ExitCode.unavailable : ExitCode.unexpected
+      if (this.jsonEnabled()) {
+        process.exitCode = exit
+        return result
+      }
+
+      throw new PdhooksError(`${bad.length} of ${deliveries.length} replayed deliveries were not accepted.`, {code: unreachable ? 'unreachable' : 'rejected', exit})
+    }
+
+    return result
+  }
+}

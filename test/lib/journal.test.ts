@@ -1,0 +1,265 @@
+import {expect} from 'chai'
+import {
+  mkdtempSync, readFileSync, statSync, writeFileSync,
+} from 'node:fs'
+import http from 'node:http'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {
+  entryBody, iterateJournal, journalLine, JournalWriter, readJournal, toJournalEntry,
+} from '../../src/lib/journal.js'
+import {type ListenerEvent, startListener} from '../../src/lib/listener.js'
+import {basicAuthHeader, signElements} from '../../src/lib/signatures.js'
+
+const USER = 'hooks'
+const PASSWORD = 'correct-horse-battery-staple'
+const API_TOKEN = 'pd-api-token-0123456789abcdef'
+const COOKIE = 'session=abcdefghijklmnopqrstuvwxyz'
+const CE_KEY = 'ce-signature-key-0123456789'
+
+const dir = mkdtempSync(join(tmpdir(), 'pdhooks-journal-'))
+let n = 0
+const tmpFile = (): string => join(dir, `journal-${++n}.ndjson`)
+
+function post(url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {agent: false, headers: {'content-type': 'application/json', ...headers}, method: 'POST'}, res => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('journal: written by the listener', () => {
+  it('appends one line per accepted delivery, with headers (auth redacted) and the exact body', async () => {
+    const file = tmpFile()
+    const listener = await startListener({
+      basicAuth: {password: PASSWORD, user: USER}, elementsKey: CE_KEY, journal: file, port: 0,
+    })
+    const events: ListenerEvent[] = []
+    listener.on('event', e => events.push(e))
+    const v2 = JSON.stringify({
+      data: {id: 1, title: 'Crème brûlée ✓'}, meta: {
+        action: 'create', entity: 'deal', entity_id: '1', version: '2.0',
+      },
+    })
+    const ce = '{"message":{"events":[{"eventType":"UPDATED","objectId":"5","objectType":"contacts"}]}}\n'
+    try {
+      expect(await post(listener.url + '?api_token=' + API_TOKEN, v2, {
+        authorization: basicAuthHeader(USER, PASSWORD),
+        cookie: COOKIE,
+        'x-api-token': API_TOKEN,
+        'x-custom': 'kept',
+      })).to.equal(200)
+      expect(await post(listener.url, ce, {'content-type': 'application/json; charset=utf-8', 'elements-webhook-signature': signElements(CE_KEY, ce)})).to.equal(200)
+      // refused and malformed deliveries are not journaled
+      expect(await post(listener.url, v2, {authorization: basicAuthHeader(USER, 'wrong')})).to.equal(401)
+      expect(await post(listener.url, '{nope', {})).to.equal(400)
+    } finally {
+      await listener.close()
+    }
+
+    const text = readFileSync(file, 'utf8')
+    const lines = text.split('\n')
+    expect(lines).to.have.length(3)
+    expect(lines[2]).to.equal('')
+    for (const secret of [PASSWORD, API_TOKEN, COOKIE, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')]) {
+      expect(text).to.not.include(secret)
+    }
+
+    const {entries, malformed} = await readJournal(file)
+    expect(malformed).to.deep.equal([])
+    expect(entries.map(e => e.id)).to.deep.equal([events[0].id, events[1].id])
+    const [first, second] = entries
+    expect(first).to.include({method: 'POST', source: 'pipedrive-v2', time: events[0].time})
+    expect(first.path).to.equal('/?api_token=****')
+    expect(first.body).to.equal(v2)
+    expect(first.bodyBase64).to.equal(undefined)
+    expect(first.headers.authorization).to.equal('Basic ****')
+    expect(first.headers['x-api-token']).to.not.equal(API_TOKEN)
+    expect(first.headers['x-api-token']).to.match(/\*|…/)
+    expect(first.headers.cookie).to.not.equal(COOKIE)
+    expect(first.headers['x-custom']).to.equal('kept')
+    expect(first.headers['content-type']).to.equal('application/json')
+    expect(second.source).to.equal('elements')
+    expect(second.headers['elements-webhook-signature']).to.equal(signElements(CE_KEY, ce))
+    expect(second.headers['content-type']).to.equal('application/json; charset=utf-8')
+    expect(entryBody(second).equals(Buffer.from(ce))).to.equal(true)
+    expect(entryBody(first).equals(Buffer.from(v2))).to.equal(true)
+  })
+
+  it('stores a body that is not valid UTF-8 as base64, byte for byte', async () => {
+    const file = tmpFile()
+    const listener = await startListener({journal: file, port: 0})
+    // Latin-1 "é" (0xE9) inside a JSON string: parses, but is not UTF-8
+    const body = Buffer.concat([Buffer.from('{"v":1,"event":"added.person","current":{"name":"Ren'), Buffer.from([0xE9]), Buffer.from('"}}')])
+    try {
+      expect(await post(listener.url, body)).to.equal(200)
+    } finally {
+      await listener.close()
+    }
+
+    const {entries} = await readJournal(file)
+    expect(entries).to.have.length(1)
+    expect(entries[0].body).to.equal(undefined)
+    expect(entries[0].bodyBase64).to.equal(body.toString('base64'))
+    expect(entryBody(entries[0]).equals(body)).to.equal(true)
+    expect(entries[0].source).to.equal('pipedrive-v1')
+  })
+
+  it('appends to an existing journal, creating new files with mode 0600', async () => {
+    const file = tmpFile()
+    for (let round = 0; round < 2; round++) {
+      const listener = await startListener({journal: file, port: 0})
+      await post(listener.url, '{"v":1,"event":"added.deal"}')
+      await listener.close()
+    }
+
+    expect((await readJournal(file)).entries).to.have.length(2)
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).to.equal(0o600)
+  })
+
+  it('refuses to start when the journal cannot be opened, naming the path', async () => {
+    const file = join(dir, 'missing-dir', 'journal.ndjson')
+    let error: any
+    try {
+      await startListener({journal: file, port: 0})
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error?.exit).to.equal(2)
+    expect(error?.message).to.include(file)
+  })
+})
+
+const goodLine = (id: string): string =>
+  JSON.stringify({
+    body: `{"id":"${id}"}`, headers: {}, id, method: 'POST', path: '/', source: 'pipedrive-v1', time: 't',
+  })
+
+describe('journal: reading', () => {
+  it('skips malformed lines and reports them with their line numbers', async () => {
+    const file = tmpFile()
+    writeFileSync(
+      file,
+      [
+        goodLine('a'),
+        'this is not json',
+        '{"id":"x","body":"{}"', // truncated by a crash
+        '{"body":"{}"}', // no id
+        '',
+        '[1,2]',
+        '{"id":"y"}', // no body
+        goodLine('b'),
+        '{"id":"c","bodyBase64":"/w==","source":"something-else","headers":{}}',
+      ].join('\n') + '\n',
+    )
+    const {entries, malformed} = await readJournal(file)
+    expect(entries.map(e => e.id)).to.deep.equal(['a', 'b', 'c'])
+    expect(malformed).to.deep.equal([
+      {line: 2, message: 'not valid JSON'},
+      {line: 3, message: 'not valid JSON'},
+      {line: 4, message: 'missing "id"'},
+      {line: 6, message: 'not a JSON object'},
+      {line: 7, message: 'missing "body"'},
+    ])
+    // defaults for an entry that lacks optional fields
+    expect(entries[2]).to.include({method: 'POST', path: '/', source: 'unknown'})
+    expect(entryBody(entries[2]).equals(Buffer.from([0xFF]))).to.equal(true)
+  })
+
+  it('streams lines with iterateJournal, handling CRLF line ends', async () => {
+    const file = tmpFile()
+    writeFileSync(file, '{"id":"1","body":"a"}\r\n{"id":"2","body":"b"}\r\n')
+    const seen: unknown[] = []
+    for await (const item of iterateJournal(file)) seen.push(item)
+    expect(seen).to.have.length(2)
+    expect(seen.map((x: any) => [x.line, x.entry.id, x.entry.body])).to.deep.equal([
+      [1, '1', 'a'],
+      [2, '2', 'b'],
+    ])
+  })
+
+  it('reports a missing journal as a usage error naming the file', async () => {
+    const file = join(dir, 'nope.ndjson')
+    let error: any
+    try {
+      await readJournal(file)
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error?.exit).to.equal(2)
+    expect(error?.message).to.equal(`Cannot read journal ${file}: no such file or directory.`)
+  })
+})
+
+describe('journal: entries and writer', () => {
+  it('redacts every credential header, including repeated ones', () => {
+    const entry = toJournalEntry({
+      body: Buffer.from('{}'),
+      headers: {
+        authorization: 'Bearer abcdefghijklmnopqrstuvwxyz',
+        'proxy-authorization': 'Basic dXNlcjpwYXNzd29yZA==',
+        'set-cookie': ['a=1', 'b=2'],
+        'X-Api-Token': 'short',
+        'x-other': 'plain',
+      },
+      id: 'i',
+      method: 'POST',
+      path: '/p?token=abc&x=1',
+      source: 'unknown',
+      time: 't',
+    })
+    expect(entry.headers).to.deep.equal({
+      authorization: 'Bearer ****',
+      'proxy-authorization': 'Basic ****',
+      'set-cookie': ['****', '****'],
+      'x-api-token': '****',
+      'x-other': 'plain',
+    })
+    expect(entry.path).to.equal('/p?token=****&x=1')
+    expect(entry.body).to.equal('{}')
+  })
+
+  it('builds each line as the JSON of its entry, without copying clean headers', () => {
+    const headers = {'content-type': 'application/json', 'user-agent': 'Pipedrive Webhooks'}
+    const cases = [
+      {
+        body: Buffer.from('{"a":"\\"quoted\\" \\u2028 ✓"}\n'), headers, id: 'a', method: 'POST', path: '/x?y=1', source: 'pipedrive-v1' as const, time: 't',
+      },
+      {
+        body: Buffer.from([0x7B, 0xFF, 0x7D]), headers: {Authorization: 'Bearer xyz', 'content-type': 'text/plain'}, id: 'b', method: 'PUT', path: '/?password=p', source: 'unknown' as const, time: 't',
+      },
+    ]
+    for (const d of cases) {
+      const line = journalLine(d)
+      expect(line.endsWith('}\n')).to.equal(true)
+      expect(line.slice(0, -1)).to.not.include('\n')
+      expect(JSON.parse(line)).to.deep.equal(toJournalEntry(d))
+      expect(line).to.equal(JSON.stringify(toJournalEntry(d)) + '\n')
+    }
+
+    expect(JSON.parse(journalLine(cases[1])).headers).to.deep.equal({authorization: 'Bearer ****', 'content-type': 'text/plain'})
+    expect(JSON.parse(journalLine(cases[1])).path).to.equal('/?password=****')
+  })
+
+  it('signals backpressure and drains', async () => {
+    const file = tmpFile()
+    const writer = await JournalWriter.open(file, {highWaterMark: 1024})
+    const entry = toJournalEntry({
+      body: Buffer.alloc(2048, 'a'), headers: {}, id: 'big', method: 'POST', path: '/', source: 'unknown', time: 't',
+    })
+    expect(writer.write(entry)).to.equal(false)
+    await writer.drain()
+    expect(writer.pending).to.equal(0)
+    expect(writer.write({...entry, body: 'x', id: 'small'})).to.equal(true)
+    await writer.close()
+    const {entries} = await readJournal(file)
+    expect(entries.map(e => e.id)).to.deep.equal(['big', 'small'])
+  })
+})

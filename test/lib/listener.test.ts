@@ -1,0 +1,659 @@
+import {expect} from 'chai'
+import {once} from 'node:events'
+import http from 'node:http'
+import net, {type AddressInfo} from 'node:net'
+
+import {
+  detectDelivery,
+  formatEvent,
+  type Listener,
+  type ListenerEvent,
+  type ListenerOptions,
+  type ListenerRejection,
+  startListener,
+} from '../../src/lib/listener.js'
+import {basicAuthHeader, signElements, signPipeliner} from '../../src/lib/signatures.js'
+
+// ---------------------------------------------------------------- samples (shapes of reference/api-notes.md)
+
+const V1 = {
+  current: {id: 123, title: 'Big deal'},
+  event: 'added.deal',
+  matches_filters: {current: [], previous: []},
+  meta: {
+    action: 'added', company_id: 1, host: 'acme.pipedrive.com', id: 123, object: 'deal', timestamp: 1_700_000_000, user_id: 2, v: 1, webhook_id: '7',
+  },
+  previous: null,
+  retry: 2,
+  v: 1,
+}
+
+const V2 = {
+  data: {id: 456, title: 'Other deal'},
+  meta: {
+    action: 'change',
+    attempt: 1,
+    company_id: '1',
+    entity: 'deal',
+    entity_id: '456',
+    id: 'a6f1b3a2-0000-4000-8000-000000000001',
+    timestamp: '2025-01-01T00:00:00.000Z',
+    version: '2.0',
+    webhook_id: '8',
+  },
+  previous: {title: 'Old'},
+}
+
+const CE = {
+  message: {
+    eventId: 'evt-1',
+    events: [
+      {
+        date: '2016-06-01T04:09:10Z', elementKey: 'pipedrive', eventType: 'CREATED', objectId: '11', objectType: 'contacts',
+      },
+      {
+        date: '2016-06-01T04:09:10Z', elementKey: 'pipedrive', eventType: 'DELETED', objectId: 12, objectType: 'accounts',
+      },
+    ],
+    raw: {},
+  },
+}
+
+const PIPELINER = [
+  {
+    entity: {id: 'op-1', name: 'Opp'}, event: 'Opportunity.Update', event_time: '2025-01-01T00:00:00Z', team_space_id: 't', webhook: {id: 'wh-1'},
+  },
+  {
+    entity: {id: 'ac-1'}, event: 'Account.Create', event_time: '2025-01-01T00:00:00Z', team_space_id: 't', webhook: {id: 'wh-1'},
+  },
+]
+
+const USER = 'hooks'
+const PASSWORD = 'correct-horse-battery-staple'
+const CE_KEY = 'ce-signature-key-0123456789'
+const PL_KEY = '0b9e8f3c-6c1e-4a77-9a55-2f7f5a1c9d10'
+
+// ---------------------------------------------------------------- helpers
+
+interface Reply {
+  body: string
+  headers: http.IncomingHttpHeaders
+  status: number
+}
+
+function send(
+  url: string,
+  opts: {body?: Buffer | string; chunked?: boolean; headers?: Record<string, string>; method?: string} = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = {'content-type': 'application/json', ...opts.headers}
+    const req = http.request(url, {agent: false, headers, method: opts.method ?? 'POST'}, res => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, status: res.statusCode ?? 0}))
+    })
+    req.on('error', reject)
+    if (opts.body === undefined) {
+      req.end()
+      return
+    }
+
+    if (opts.chunked) {
+      // no content-length: the listener must count as it reads
+      const buf = Buffer.from(opts.body)
+      const step = 16 * 1024
+      for (let i = 0; i < buf.length; i += step) req.write(buf.subarray(i, i + step))
+      req.end()
+    } else {
+      req.end(opts.body)
+    }
+  })
+}
+
+const json = (v: unknown): string => JSON.stringify(v)
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const start = Date.now()
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('timed out waiting')
+    await new Promise(r => {
+      setTimeout(r, 5)
+    })
+  }
+}
+
+interface Harness {
+  events: ListenerEvent[]
+  listener: Listener
+  rejected: ListenerRejection[]
+  url: string
+}
+
+const open: Listener[] = []
+
+async function listen(opts: ListenerOptions = {}): Promise<Harness> {
+  const listener = await startListener({port: 0, ...opts})
+  open.push(listener)
+  const events: ListenerEvent[] = []
+  const rejected: ListenerRejection[] = []
+  listener.on('event', e => events.push(e))
+  listener.on('rejected', r => rejected.push(r))
+  return {
+    events, listener, rejected, url: listener.url,
+  }
+}
+
+/** Closes the listeners a test started, after each test of the calling suite. */
+function closeListenersAfterEach(): void {
+  // eslint-disable-next-line mocha/no-top-level-hooks -- called inside each describe
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map(l => l.close()))
+  })
+}
+
+// ---------------------------------------------------------------- format recognition (pure)
+
+describe('detectDelivery', () => {
+  it('recognises Pipedrive v1 by v / meta.v, with attempt = retry + 1', () => {
+    const d = detectDelivery(V1)
+    expect(d.source).to.equal('pipedrive-v1')
+    expect(d.events).to.deep.equal([{
+      action: 'added', attempt: 3, eventId: null, object: 'deal', objectId: '123', webhookId: '7',
+    }])
+  })
+
+  it('recognises Pipedrive v1 by its event field alone', () => {
+    const d = detectDelivery({current: {id: 9}, event: 'deleted.person', retry: 0})
+    expect(d.source).to.equal('pipedrive-v1')
+    expect(d.events[0]).to.include({
+      action: 'deleted', attempt: 1, object: 'person', objectId: '9',
+    })
+  })
+
+  it('recognises Pipedrive v2 from meta.version / meta.entity', () => {
+    const d = detectDelivery(V2)
+    expect(d.source).to.equal('pipedrive-v2')
+    expect(d.events).to.deep.equal([
+      {
+        action: 'change', attempt: 1, eventId: V2.meta.id, object: 'deal', objectId: '456', webhookId: '8',
+      },
+    ])
+    const noVersion = detectDelivery({
+      meta: {
+        action: 'delete', attempt: '3', entity: 'person', entity_id: '5',
+      },
+    })
+    expect(noVersion.source).to.equal('pipedrive-v2')
+    expect(noVersion.events[0]).to.include({
+      action: 'delete', attempt: 3, object: 'person', objectId: '5',
+    })
+  })
+
+  it('reports each event of a Cloud Elements notification', () => {
+    const d = detectDelivery(CE, {'elements-webhook-id': 'hook-9'})
+    expect(d.source).to.equal('elements')
+    expect(d.events).to.deep.equal([
+      {
+        action: 'created', attempt: null, eventId: 'evt-1', object: 'contacts', objectId: '11', webhookId: 'hook-9',
+      },
+      {
+        action: 'deleted', attempt: null, eventId: 'evt-1', object: 'accounts', objectId: '12', webhookId: 'hook-9',
+      },
+    ])
+  })
+
+  it('reports each item of a Pipeliner array', () => {
+    const d = detectDelivery(PIPELINER)
+    expect(d.source).to.equal('pipeliner')
+    expect(d.events.map(e => [e.object, e.action, e.objectId, e.webhookId])).to.deep.equal([
+      ['Opportunity', 'Update', 'op-1', 'wh-1'],
+      ['Account', 'Create', 'ac-1', 'wh-1'],
+    ])
+  })
+
+  it('calls anything else unknown, without throwing', () => {
+    for (const body of [{hello: 'world'}, [], [1, 2], [{event: 'nope'}], 'text', 42, null, {message: {events: 'x'}}]) {
+      const d = detectDelivery(body)
+      expect(d.source, JSON.stringify(body)).to.equal('unknown')
+      expect(d.events).to.have.length(1)
+    }
+  })
+})
+
+// ---------------------------------------------------------------- receiving without checks
+
+describe('listener without checks', () => {
+  closeListenersAfterEach()
+
+  it('accepts every format unverified and reports its events', async () => {
+    const h = await listen()
+    expect(h.listener.acceptsAll).to.equal(true)
+    for (const body of [V1, V2, CE, PIPELINER, {anything: true}]) {
+      const r = await send(h.url, {body: json(body)})
+      expect(r.status).to.equal(200)
+      expect(JSON.parse(r.body)).to.deep.equal({ok: true})
+    }
+
+    await waitFor(() => h.events.length === 7)
+    expect(h.events.map(e => `${e.source} ${e.action}.${e.object} ${e.objectId}`)).to.deep.equal([
+      'pipedrive-v1 added.deal 123',
+      'pipedrive-v2 change.deal 456',
+      'elements created.contacts 11',
+      'elements deleted.accounts 12',
+      'pipeliner Update.Opportunity op-1',
+      'pipeliner Create.Account ac-1',
+      'unknown unknown.unknown null',
+    ])
+    expect(h.events.every(e => e.verified === null && e.status === 200)).to.equal(true)
+    expect(h.events[0].attempt).to.equal(3)
+    // the two events of the CE notification share their delivery id
+    expect(h.events[2].id).to.equal(h.events[3].id)
+    expect([h.events[2].index, h.events[3].index, h.events[3].count]).to.deep.equal([0, 1, 2])
+    expect(h.events[0].id).to.not.equal(h.events[1].id)
+    expect(Date.parse(h.events[0].time)).to.be.closeTo(Date.now(), 10_000)
+    expect(h.rejected).to.deep.equal([])
+    expect(h.listener.stats).to.deep.equal({accepted: 5, events: 7, rejected: 0})
+  })
+
+  it('answers 405 with Allow: POST to other methods', async () => {
+    const h = await listen()
+    const r = await send(h.url, {method: 'GET'})
+    expect(r.status).to.equal(405)
+    expect(r.headers.allow).to.equal('POST')
+    const put = await send(h.url, {body: json(V1), method: 'PUT'})
+    expect(put.status).to.equal(405)
+    expect(h.events).to.have.length(0)
+    expect(h.rejected.map(x => x.status)).to.deep.equal([405, 405])
+  })
+
+  it('accepts only its path (404 elsewhere), ignoring the query string and a trailing slash', async () => {
+    const h = await listen({path: '/hooks'})
+    expect(h.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/hooks$/)
+    expect((await send(h.url.replace('/hooks', '/other'), {body: json(V1)})).status).to.equal(404)
+    expect((await send(h.url.replace('/hooks', '/'), {body: json(V1)})).status).to.equal(404)
+    expect((await send(h.url + '/?x=1', {body: json(V1)})).status).to.equal(200)
+    expect((await send(h.url + '?api_token=abcdef', {body: json(V1)})).status).to.equal(200)
+    expect(h.rejected.map(x => x.status)).to.deep.equal([404, 404])
+    expect(h.events).to.have.length(2)
+  })
+
+  it('answers 400 to malformed JSON and an empty body, reports them and keeps going', async () => {
+    const h = await listen()
+    const bad = await send(h.url, {body: '{"v":1,'})
+    expect(bad.status).to.equal(400)
+    expect(JSON.parse(bad.body).error.message).to.match(/malformed JSON/)
+    const empty = await send(h.url, {body: ''})
+    expect(empty.status).to.equal(400)
+    expect(h.rejected.map(x => [x.status, x.reason.split(' ')[0]])).to.deep.equal([
+      [400, 'malformed'],
+      [400, 'empty'],
+    ])
+    expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+    expect(h.events).to.have.length(1)
+  })
+
+  it('answers 413 to a body over the limit, by content-length or while reading, and keeps serving', async () => {
+    const h = await listen({maxBodyBytes: 64 * 1024})
+    const big = json({...V2, pad: 'x'.repeat(200 * 1024)})
+    const declared = await send(h.url, {body: big})
+    expect(declared.status).to.equal(413)
+    const streamed = await send(h.url, {body: big, chunked: true})
+    expect(streamed.status).to.equal(413)
+    expect(h.rejected.map(x => x.status)).to.deep.equal([413, 413])
+    // exactly at the limit is fine
+    const fits = json({...V2, pad: ''})
+    const exact = json({...V2, pad: 'y'.repeat((64 * 1024) - Buffer.byteLength(fits))})
+    expect(Buffer.byteLength(exact)).to.equal(64 * 1024)
+    expect((await send(h.url, {body: exact})).status).to.equal(200)
+    expect(h.events).to.have.length(1)
+  })
+
+  it('keeps connections alive between deliveries', async () => {
+    // a raw socket, so that no HTTP client library (or nock) decides about the connection
+    const h = await listen()
+    const {port} = h.listener
+    const socket = net.connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    const body = json(V1)
+    const request = `POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (d: string) => {
+      received += d
+    })
+    for (let i = 1; i <= 3; i++) {
+      socket.write(request)
+      await waitFor(() => received.split('{"ok":true}').length > i)
+    }
+
+    socket.destroy()
+    expect(received.match(/HTTP\/1\.1 200 OK\r\n/g)).to.have.length(3)
+    expect(received.match(/\r\nConnection: keep-alive\r\n/gi)).to.have.length(3)
+    expect(h.events).to.have.length(3)
+  })
+})
+
+// ---------------------------------------------------------------- checks
+
+describe('listener checks', () => {
+  closeListenersAfterEach()
+
+  const all: ListenerOptions = {basicAuth: {password: PASSWORD, user: USER}, elementsKey: CE_KEY, pipelinerKey: PL_KEY}
+
+  it('checks Pipedrive v1 and v2 with basic auth', async () => {
+    const h = await listen(all)
+    expect(h.listener.acceptsAll).to.equal(false)
+    const good = {authorization: basicAuthHeader(USER, PASSWORD)}
+    expect((await send(h.url, {body: json(V1), headers: good})).status).to.equal(200)
+    expect((await send(h.url, {body: json(V2), headers: good})).status).to.equal(200)
+    const wrong = await send(h.url, {body: json(V2), headers: {authorization: basicAuthHeader(USER, PASSWORD + 'x')}})
+    expect(wrong.status).to.equal(401)
+    expect(wrong.headers['www-authenticate']).to.match(/^Basic/)
+    const wrongUser = await send(h.url, {body: json(V1), headers: {authorization: basicAuthHeader('other', PASSWORD)}})
+    expect(wrongUser.status).to.equal(401)
+    const missing = await send(h.url, {body: json(V1)})
+    expect(missing.status).to.equal(401)
+    expect(h.events.map(e => [e.source, e.verified])).to.deep.equal([
+      ['pipedrive-v1', true],
+      ['pipedrive-v2', true],
+    ])
+    expect(h.rejected.map(r => [r.status, r.source, r.reason])).to.deep.equal([
+      [401, 'pipedrive-v2', 'basic auth credentials do not match'],
+      [401, 'pipedrive-v1', 'basic auth credentials do not match'],
+      [401, 'pipedrive-v1', 'missing basic auth credentials'],
+    ])
+  })
+
+  it('checks Cloud Elements notifications with Elements-Webhook-Signature', async () => {
+    const h = await listen(all)
+    const body = json(CE)
+    expect((await send(h.url, {body, headers: {'elements-webhook-signature': signElements(CE_KEY, body)}})).status).to.equal(200)
+    const other = await send(h.url, {body, headers: {'elements-webhook-signature': signElements('another-key', body)}})
+    expect(other.status).to.equal(401)
+    const tampered = await send(h.url, {
+      body: body.replace('"11"', '"13"'),
+      headers: {'elements-webhook-signature': signElements(CE_KEY, body)},
+    })
+    expect(tampered.status).to.equal(401)
+    expect((await send(h.url, {body})).status).to.equal(401)
+    expect(h.events.map(e => [e.source, e.verified, e.objectId])).to.deep.equal([
+      ['elements', true, '11'],
+      ['elements', true, '12'],
+    ])
+    expect(h.rejected.map(r => r.reason)).to.deep.equal([
+      'Elements-Webhook-Signature does not match the body',
+      'Elements-Webhook-Signature does not match the body',
+      'missing Elements-Webhook-Signature header',
+    ])
+  })
+
+  it('checks Pipeliner arrays with WebHook-Signature in hex or base64', async () => {
+    const h = await listen(all)
+    const body = json(PIPELINER)
+    const hex = signPipeliner(PL_KEY, body, 'hex')
+    const b64 = signPipeliner(PL_KEY, body, 'base64')
+    expect((await send(h.url, {body, headers: {'webhook-signature': hex}})).status).to.equal(200)
+    expect((await send(h.url, {body, headers: {'WebHook-Signature': b64}})).status).to.equal(200)
+    expect((await send(h.url, {body, headers: {'webhook-signature': hex.toUpperCase()}})).status).to.equal(200)
+    const bad = signPipeliner('11111111-2222-4333-8444-555555555555', body, 'hex')
+    expect((await send(h.url, {body, headers: {'webhook-signature': bad}})).status).to.equal(401)
+    expect((await send(h.url, {body})).status).to.equal(401)
+    expect(h.events.filter(e => e.index === 0).map(e => e.verified)).to.deep.equal([true, true, true])
+    expect(h.rejected.map(r => [r.status, r.source])).to.deep.equal([
+      [401, 'pipeliner'],
+      [401, 'pipeliner'],
+    ])
+  })
+
+  it('refuses a source without a configured check once any check is configured', async () => {
+    const h = await listen({basicAuth: {password: PASSWORD, user: USER}})
+    const auth = {authorization: basicAuthHeader(USER, PASSWORD)}
+    // correct basic auth does not let other sources in
+    const ce = json(CE)
+    expect((await send(h.url, {body: ce, headers: {...auth, 'elements-webhook-signature': signElements(CE_KEY, ce)}})).status).to.equal(401)
+    const pl = json(PIPELINER)
+    expect((await send(h.url, {body: pl, headers: {...auth, 'webhook-signature': signPipeliner(PL_KEY, pl)}})).status).to.equal(401)
+    expect((await send(h.url, {body: json({anything: 1}), headers: auth})).status).to.equal(401)
+    expect((await send(h.url, {body: json(V2), headers: auth})).status).to.equal(200)
+    expect(h.rejected.map(r => r.reason)).to.deep.equal([
+      'no check configured for elements deliveries (--elements-key)',
+      'no check configured for pipeliner deliveries (--pipeliner-key)',
+      'unrecognised delivery format, refused because checks are configured',
+    ])
+
+    const e = await listen({elementsKey: CE_KEY})
+    expect((await send(e.url, {body: json(V1), headers: auth})).status).to.equal(401)
+    expect(e.rejected[0].reason).to.equal('no check configured for pipedrive-v1 deliveries (--basic-auth)')
+    expect((await send(e.url, {body: ce, headers: {'elements-webhook-signature': signElements(CE_KEY, ce)}})).status).to.equal(200)
+  })
+
+  it('never shows a secret in events, rejections or answers', async () => {
+    const h = await listen(all)
+    const body = json(V1)
+    const seen = [
+      (await send(h.url, {body, headers: {authorization: basicAuthHeader(USER, 'nope')}})).body,
+      (await send(h.url, {body, headers: {authorization: basicAuthHeader(USER, PASSWORD)}})).body,
+      (await send(h.url, {body: json(CE), headers: {'elements-webhook-signature': 'sha256=AAAA'}})).body,
+      (await send(h.url, {body: json(PIPELINER), headers: {'webhook-signature': 'abc'}})).body,
+    ]
+    const text = JSON.stringify([h.events, h.rejected, seen, h.listener.checks, h.listener.url])
+    for (const secret of [PASSWORD, CE_KEY, PL_KEY, Buffer.from(`${USER}:${PASSWORD}`).toString('base64')]) {
+      expect(text).to.not.include(secret)
+    }
+
+    expect(h.events).to.have.length(1)
+    expect(h.rejected).to.have.length(3)
+  })
+})
+
+// ---------------------------------------------------------------- forwarding
+
+interface Captured {
+  body: Buffer
+  headers: http.IncomingHttpHeaders
+  method: string
+  url: string
+}
+
+async function captureServer(status = 202, delayMs = 0): Promise<{close: () => Promise<void>; got: Captured[]; url: string}> {
+  const got: Captured[] = []
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      got.push({
+        body: Buffer.concat(chunks), headers: req.headers, method: req.method ?? '', url: req.url ?? '',
+      })
+      setTimeout(() => {
+        res.writeHead(status)
+        res.end('ok')
+      }, delayMs)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const {port} = server.address() as AddressInfo
+  return {
+    async close() {
+      server.closeAllConnections()
+      await new Promise(r => {
+        server.close(r)
+      })
+    },
+    got,
+    url: `http://127.0.0.1:${port}/app/hooks?x=1`,
+  }
+}
+
+describe('listener --forward-to', () => {
+  closeListenersAfterEach()
+
+  it('relays each accepted delivery byte for byte with its headers and records the status', async () => {
+    const target = await captureServer(202)
+    try {
+      const h = await listen({basicAuth: {password: PASSWORD, user: USER}, forwardTo: target.url})
+      expect(h.listener.forwardTarget).to.equal(target.url)
+      const body = Buffer.from(json({...V1, current: {id: 123, title: 'Ünïcødé ✓'}}))
+      const auth = basicAuthHeader(USER, PASSWORD)
+      const r = await send(h.url, {body, headers: {authorization: auth, 'content-type': 'application/json; charset=utf-8', 'x-custom': 'yes'}})
+      expect(r.status).to.equal(200)
+      await waitFor(() => h.events.length === 1)
+      expect(target.got).to.have.length(1)
+      const [got] = target.got
+      expect(got.method).to.equal('POST')
+      expect(got.url).to.equal('/app/hooks?x=1')
+      expect(got.body.equals(body)).to.equal(true)
+      expect(got.headers['content-type']).to.equal('application/json; charset=utf-8')
+      expect(got.headers['x-custom']).to.equal('yes')
+      expect(got.headers.authorization).to.equal(auth)
+      expect(got.headers['content-length']).to.equal(String(body.length))
+      expect(got.headers.host).to.equal(new URL(target.url).host)
+      expect(got.headers['x-pdhooks-delivery-id']).to.equal(h.events[0].id)
+      const {forward} = h.events[0]
+      expect(forward?.status).to.equal(202)
+      expect(forward?.ms).to.be.a('number').and.at.least(0)
+      expect(forward?.error).to.equal(undefined)
+      expect(formatEvent(h.events[0])).to.include('→ 202')
+      // refused deliveries are not relayed
+      expect((await send(h.url, {body, headers: {authorization: basicAuthHeader(USER, 'bad')}})).status).to.equal(401)
+      expect(target.got).to.have.length(1)
+    } finally {
+      await target.close()
+    }
+  })
+
+  it('still answers 200 to the sender when the forward target is down, and reports the error', async () => {
+    const dead = await captureServer()
+    const deadUrl = dead.url
+    await dead.close()
+    const h = await listen({forwardTo: deadUrl})
+    const r = await send(h.url, {body: json(V2)})
+    expect(r.status).to.equal(200)
+    await waitFor(() => h.events.length === 1)
+    expect(h.events[0].status).to.equal(200)
+    expect(h.events[0].forward?.status).to.equal(null)
+    expect(h.events[0].forward?.error).to.match(/ECONNREFUSED/)
+    expect(formatEvent(h.events[0])).to.include('failed')
+  })
+
+  it('answers the sender before a slow forward target answers, and times the relay out', async () => {
+    const slow = await captureServer(200, 400)
+    try {
+      const h = await listen({forwardTo: slow.url})
+      const t0 = Date.now()
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+      const answered = Date.now() - t0
+      expect(answered).to.be.below(300)
+      expect(h.events).to.have.length(0)
+      await waitFor(() => h.events.length === 1)
+      expect(h.events[0].forward?.status).to.equal(200)
+      expect(h.events[0].forward?.ms).to.be.at.least(350)
+
+      const h2 = await listen({forwardTimeoutMs: 100, forwardTo: slow.url})
+      expect((await send(h2.url, {body: json(V2)})).status).to.equal(200)
+      await waitFor(() => h2.events.length === 1)
+      expect(h2.events[0].forward).to.include({status: null})
+      expect(h2.events[0].forward?.error).to.match(/no answer within 100 ms/)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('rejects a forward URL that is not http(s)', async () => {
+    let error: any
+    try {
+      await startListener({forwardTo: 'ftp://example.com', port: 0})
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error?.exit).to.equal(2)
+  })
+})
+
+// ---------------------------------------------------------------- max events, start and close
+
+describe('listener lifecycle', () => {
+  closeListenersAfterEach()
+
+  it("emits 'done' once after maxEvents accepted deliveries and refuses later ones", async () => {
+    const h = await listen({maxEvents: 2})
+    let done = 0
+    h.listener.on('done', () => done++)
+    expect((await send(h.url, {body: '{oops'})).status).to.equal(400) // rejected: does not count
+    expect((await send(h.url, {body: json(CE)})).status).to.equal(200) // one delivery, two events
+    expect(done).to.equal(0)
+    expect((await send(h.url, {body: json(V1)})).status).to.equal(200)
+    await waitFor(() => done === 1)
+    const late = await send(h.url, {body: json(V2)})
+    expect(late.status).to.equal(503)
+    expect(done).to.equal(1)
+    expect(h.events).to.have.length(3)
+    expect(h.listener.stats.accepted).to.equal(2)
+  })
+
+  it("emits 'done' only after the last delivery's relay has answered", async () => {
+    const slow = await captureServer(200, 150)
+    try {
+      const h = await listen({forwardTo: slow.url, maxEvents: 1})
+      const done = once(h.listener, 'done')
+      expect((await send(h.url, {body: json(V1)})).status).to.equal(200)
+      expect(h.events).to.have.length(0)
+      await done
+      expect(h.events).to.have.length(1)
+      expect(h.events[0].forward?.status).to.equal(200)
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('fails to start on a port in use, naming it', async () => {
+    const h = await listen()
+    let error: any
+    try {
+      await startListener({port: h.listener.port})
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error?.message).to.equal(`Port ${h.listener.port} is already in use on 127.0.0.1.`)
+  })
+
+  it('closes promptly with idle keep-alive connections open', async () => {
+    const h = await listen()
+    const agent = new http.Agent({keepAlive: true})
+    await new Promise<void>(resolve => {
+      http
+      .request(h.url, {agent, method: 'POST'}, res => {
+        res.resume()
+        res.on('end', resolve)
+      })
+      .end(json(V1))
+    })
+    const t0 = Date.now()
+    await h.listener.close()
+    await h.listener.close()
+    expect(Date.now() - t0).to.be.below(1000)
+    agent.destroy()
+    expect(h.listener.server.listening).to.equal(false)
+  })
+
+  it('formats one line per event', () => {
+    const line = formatEvent({
+      action: 'change',
+      attempt: 2,
+      count: 1,
+      eventId: null,
+      id: 'x',
+      index: 0,
+      object: 'deal',
+      objectId: '5',
+      source: 'pipedrive-v2',
+      status: 200,
+      time: '2025-01-01T00:00:00.000Z',
+      verified: true,
+      webhookId: null,
+    })
+    expect(line).to.equal('2025-01-01T00:00:00.000Z  pipedrive-v2  change.deal  5  attempt 2  verified')
+  })
+})
