@@ -1,22 +1,323 @@
-// npm run demo: a short tour of pdhooks that needs no account and no network.
-import {execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+// npm run demo: the whole workflow on this machine, with no account and no network. A local sandbox plays Pipedrive and
+// Cloud Elements; `pdhooks setup` wires a connector instance and its Pipedrive webhook to a small receiver ("your app");
+// a deal changes; the normalized, signed Cloud Elements notification arrives; `pdhooks webhook list` shows the delivery's
+// health; everything is deleted again. Exits non-zero, saying which step failed, when anything goes wrong.
+import {execFileSync, spawn} from 'node:child_process'
+import {createHmac, timingSafeEqual} from 'node:crypto'
+import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {createServer, request} from 'node:http'
+import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {dropStaleManifest} from './manifest-guard.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-if (dropStaleManifest(root) || !existsSync(join(root, 'oclif.manifest.json'))) {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {stdio: 'inherit'})
+const started = Date.now()
+const color = process.stdout.isTTY && !process.env.NO_COLOR
+const bold = s => (color ? `\u001B[1m${s}\u001B[22m` : s)
+const dim = s => (color ? `\u001B[2m${s}\u001B[22m` : s)
+
+// Demo values: the sandbox accepts any non-empty credentials.
+const DEMO = {
+  email: 'demo@example.com',
+  password: 'demo-password',
+  signatureKey: 'demo-signature-key',
 }
 
-const pdhooks = (...args) => {
-  console.log(`\n$ pdhooks ${args.join(' ')}`)
-  execFileSync(process.execPath, [join(root, 'bin', 'run.js'), ...args], {stdio: 'inherit'})
+class DemoError extends Error {}
+
+let stepNo = 0
+let stepName = ''
+function step(title) {
+  stepNo++
+  stepName = title
+  console.log(`\n${bold(`${stepNo}. ${title}`)}`)
 }
 
-pdhooks('--version')
-pdhooks('instance', 'callback-url', '20931')
-pdhooks('instance', 'callback-url', '20931', '--elements-url', 'sap-us2', '--json')
-pdhooks('webhook', 'add', '--help')
+const indent = text => text.replace(/\n$/, '').split('\n').map(l => `   ${l}`).join('\n')
+
+/** Shows a command line the way it would be typed in a shell. */
+const shellLine = args => ['pdhooks', ...args.map(a => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", String.raw`'\''`)}'`))].join(' ')
+
+// ---------------------------------------------------------------------------------------------------------------
+// Build (only when dist/ or oclif.manifest.json is missing or older than src/: the rule of scripts/manifest-guard.js)
+
+function buildIfNeeded() {
+  const stale = dropStaleManifest(root)
+  if (!stale && existsSync(join(root, 'oclif.manifest.json')) && existsSync(join(root, 'dist', 'lib', 'sandbox', 'index.js'))) {
+    console.log(indent('The build is up to date.'))
+    return
+  }
+
+  console.log(indent(dim('$ npm run build')))
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  console.log(indent('Built dist/ and oclif.manifest.json.'))
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// pdhooks as a child process, its output shown indented as it comes
+
+let childEnv = {}
+
+/** Writes a child's output indented, line by line, as it comes; the lines are also collected. */
+function lineRelay(sink) {
+  const out = {partial: '', text: ''}
+  out.write = chunk => {
+    const s = chunk.toString('utf8')
+    out.text += s
+    const lines = (out.partial + s).split('\n')
+    out.partial = lines.pop()
+    for (const line of lines) sink.write(line.trim() === '' ? '\n' : `   ${line}\n`)
+  }
+
+  out.end = () => {
+    if (out.partial !== '') sink.write(`   ${out.partial}\n`)
+    out.partial = ''
+  }
+
+  return out
+}
+
+function pdhooks(args, {expectCode = 0} = {}) {
+  console.log(indent(dim(`$ ${shellLine(args)}`)))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args], {cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe']})
+    const stdout = lineRelay(process.stdout)
+    // stderr is shown in the same stream so that the demo reads in order when piped
+    const stderr = lineRelay(process.stdout)
+    child.stdout.on('data', stdout.write)
+    child.stderr.on('data', stderr.write)
+    child.once('error', reject)
+    child.once('close', code => {
+      stdout.end()
+      stderr.end()
+      if (code === expectCode) resolve({code, stderr: stderr.text, stdout: stdout.text})
+      else reject(new DemoError(`"${shellLine(args)}" exited with ${code} (expected ${expectCode})`))
+    })
+  })
+}
+
+/** The inherited environment without PDHOOKS_* or DEBUG, plus the sandbox's variables and a throw-away config dir. */
+function demoEnv(sandboxEnv, configDir) {
+  const env = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PDHOOKS_') && k !== 'DEBUG') env[k] = v
+  return {...env, ...sandboxEnv, PDHOOKS_CONFIG_DIR: configDir}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A small HTTP request helper (for the sandbox's test hooks)
+
+function call(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const req = request(url, {headers: payload ? {'content-length': Buffer.byteLength(payload), 'content-type': 'application/json'} : {}, method}, res => {
+      const chunks = []
+      res.on('data', c => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8')
+        let json
+        try {
+          json = JSON.parse(text)
+        } catch {
+          json = undefined
+        }
+
+        resolve({json, status: res.statusCode, text})
+      })
+    })
+    req.once('error', reject)
+    req.end(payload)
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// "Your app": the receiver of the platform's notifications.
+// It is kept behind a small interface ({url, nextEvent(timeoutMs), close()}) so that it can later be replaced by
+// `pdhooks listen --port 0 --elements-key KEY --max-events 1` run as a child process (reading "Ready: <url>" from its
+// stderr and one line per event from its stdout); nothing else in this script would change.
+
+function verifyElementsSignature(key, raw, header) {
+  if (!header) return false
+  const expected = Buffer.from('sha256=' + createHmac('sha256', key).update(raw).digest('base64'))
+  const given = Buffer.from(header.trim().startsWith('sha256=') ? header.trim() : `sha256=${header.trim()}`)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+async function startReceiver({path = '/app/events', signatureKey}) {
+  const events = []
+  const waiters = []
+  const server = createServer((req, res) => {
+    const chunks = []
+    req.on('data', c => chunks.push(c))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks)
+      const signed = verifyElementsSignature(signatureKey, raw, req.headers['elements-webhook-signature'])
+      let body
+      try {
+        body = JSON.parse(raw.toString('utf8'))
+      } catch {
+        body = undefined
+      }
+
+      res.writeHead(signed ? 200 : 401, {'content-type': 'application/json'})
+      res.end(signed ? '{"ok":true}' : '{"error":"bad signature"}')
+      const event = {body, path: req.url, signed}
+      console.log(`   ${bold('[your app]')} ${req.method} ${req.url}: ${signed ? 'Elements-Webhook-Signature verified' : 'REJECTED: bad or missing signature'}`)
+      events.push(event)
+      for (const w of waiters.splice(0)) w()
+    })
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  const {port} = server.address()
+  let taken = 0
+  return {
+    async close() {
+      await new Promise(resolve => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+    },
+    async nextEvent(timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (events.length <= taken) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw new DemoError(`no notification reached the receiver within ${timeoutMs / 1000} s`)
+        await new Promise(resolve => {
+          const t = setTimeout(resolve, left)
+          waiters.push(() => {
+            clearTimeout(t)
+            resolve()
+          })
+        })
+      }
+
+      return events[taken++]
+    },
+    url: `http://127.0.0.1:${port}${path}`,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main() {
+  /** Undo actions, run last-in first-out whatever happens. */
+  const cleanups = []
+  let failed
+  let failedAt = ''
+  try {
+    console.log(bold('pdhooks demo: a Pipedrive deal change, through a Cloud Elements connector instance, to your app.'))
+    console.log(dim('Everything runs on this machine against a local sandbox: no account, no network.'))
+
+    step('Build pdhooks (when needed)')
+    buildIfNeeded()
+
+    step('Start the sandbox (Pipedrive, Cloud Elements and Pipeliner emulated on loopback)')
+    const {startSandbox} = await import(pathToFileURL(join(root, 'dist', 'lib', 'sandbox', 'index.js')).href)
+    const sandbox = await startSandbox({port: 0})
+    cleanups.push(['stop the sandbox', () => sandbox.close()])
+    const configDir = mkdtempSync(join(tmpdir(), 'pdhooks-demo-'))
+    cleanups.push(['remove the temporary config dir', () => rmSync(configDir, {force: true, recursive: true})])
+    childEnv = demoEnv(sandbox.env(), configDir)
+    console.log(indent(`Sandbox ready at ${sandbox.url}. pdhooks is pointed at it with:`))
+    for (const [k, v] of Object.entries(sandbox.env())) console.log(indent(dim(`export ${k}=${v}`)))
+    console.log(indent(dim(`export PDHOOKS_CONFIG_DIR=${configDir}   (a throw-away profile)`)))
+
+    step('Start your app: a receiver for the platform\'s notifications')
+    const receiver = await startReceiver({signatureKey: DEMO.signatureKey})
+    cleanups.push(['stop the receiver', () => receiver.close()])
+    console.log(indent(`Listening at ${receiver.url} (it checks Elements-Webhook-Signature with the key "${DEMO.signatureKey}").`))
+
+    step('Wire it up: pdhooks setup (instance → callback URL → Pipedrive webhook → live check)')
+    await pdhooks([
+      'setup',
+      '--name',
+      'demo',
+      '--callback-url',
+      receiver.url,
+      '--signature-key',
+      DEMO.signatureKey,
+      '--pipedrive-email',
+      DEMO.email,
+      '--pipedrive-password',
+      DEMO.password,
+      '--event',
+      '*.deal',
+      '--yes',
+    ])
+    const state = (await call('GET', `${sandbox.url}/sandbox/state`)).json
+    const instance = state?.elements?.instances?.find(i => i.name === 'demo')
+    if (!instance) throw new DemoError('setup reported success but the sandbox has no instance named "demo"')
+    cleanups.push(['delete the instance and its webhooks', async () => {
+      await pdhooks(['instance', 'delete', String(instance.id), '--with-webhooks', '--yes'])
+    }])
+    const hooks = state.pipedrive.webhooks
+    if (hooks.length === 0) throw new DemoError('setup reported success but no Pipedrive webhook exists')
+
+    step('Change a deal in the sandbox\'s Pipedrive')
+    const change = {
+      action: 'change', data: {
+        currency: 'USD', id: 1, status: 'open', title: 'Big deal', value: 5000,
+      }, id: 1, object: 'deal', previous: {value: 1000},
+    }
+    console.log(indent(dim(`$ curl -X POST ${sandbox.url}/sandbox/events -H 'content-type: application/json' -d '${JSON.stringify(change)}'`)))
+    const sent = await call('POST', `${sandbox.url}/sandbox/events`, change)
+    if (sent.status !== 200) throw new DemoError(`the sandbox refused the change (${sent.status}): ${sent.text}`)
+    for (const d of sent.json.deliveries) {
+      console.log(indent(`Pipedrive delivered webhook ${d.webhook_id} to ${d.url}: HTTP ${d.status} in ${d.ms} ms`))
+    }
+
+    if (!sent.json.deliveries.some(d => d.status >= 200 && d.status < 300)) throw new DemoError('no webhook delivery succeeded')
+
+    step('The normalized event arrives at your app')
+    const event = await receiver.nextEvent(10_000)
+    if (!event.signed) throw new DemoError('the notification\'s signature did not verify')
+    const message = event.body?.message
+    const first = message?.events?.[0]
+    if (!first) throw new DemoError(`the notification has no events: ${JSON.stringify(event.body)}`)
+    console.log(indent(`Instance ${message.instanceId}: ${first.objectType} ${first.objectId} ${first.eventType} (from ${first.elementKey}, ${first.date})`))
+    console.log(indent(dim(JSON.stringify({message: {...message, raw: '(the Pipedrive delivery as received, elided here)'}}, null, 2))))
+
+    step('Check the webhook\'s health')
+    const list = await pdhooks(['webhook', 'list'])
+    if (!/\b200\s+ok\b/.test(list.stdout)) throw new DemoError('webhook list does not show the last delivery as 200 / ok')
+  } catch (error) {
+    failed = error
+    failedAt = `step ${stepNo} ("${stepName}")`
+  }
+
+  step('Clean up')
+  for (const [what, fn] of cleanups.reverse()) {
+    try {
+      await fn()
+      console.log(indent(`Done: ${what}.`))
+    } catch (error) {
+      console.error(indent(`Could not ${what}: ${error.message}`))
+      if (!failed) {
+        failed = error
+        failedAt = 'clean-up'
+      }
+    }
+  }
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1)
+  if (failed) {
+    console.error(`\nDemo failed at ${failedAt}: ${failed.message}`)
+    if (!(failed instanceof DemoError) && process.env.DEBUG) console.error(failed.stack)
+    process.exit(1)
+  }
+
+  console.log(`\n${bold(`Demo complete in ${seconds} s.`)} Next: "pdhooks sandbox" keeps a sandbox running for your own tries; "pdhooks setup --help" shows every flag.`)
+}
+
+let interrupted = false
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130)
+  interrupted = true
+  console.error('\nInterrupted: cleaning up (Ctrl-C again to quit at once).')
+})
+
+await main()

@@ -1,0 +1,458 @@
+// Helpers of the end-to-end suite: the built CLI (bin/run.js) runs as a child process against a sandbox started in the
+// test process, over real HTTP. Nothing inside the CLI is stubbed.
+/* eslint-disable mocha/no-exports, mocha/no-top-level-hooks, mocha/no-sibling-hooks -- a helper module: useSandbox() and
+   ensureBuilt() register the hooks of the describe() that calls them */
+import {execFileSync, spawn} from 'node:child_process'
+import {
+  existsSync, mkdtempSync, readdirSync, rmSync, statSync,
+} from 'node:fs'
+import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {type Sandbox, type SandboxOptions, startSandbox} from '../../src/lib/sandbox/index.js'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const binRun = join(root, 'bin', 'run.js')
+
+/** Distinctive credentials (the sandbox accepts any non-empty ones): none may ever be printed in full. */
+export const CREDENTIALS = {
+  PDHOOKS_PIPEDRIVE_TOKEN: 'e2e-pd-token-SECRET-0123456789',
+  PDHOOKS_USER_SECRET: 'e2e-user-secret-SECRET-4567',
+  PDHOOKS_ORG_SECRET: 'e2e-org-secret-SECRET-8901',
+  PDHOOKS_PIPELINER_USERNAME: 'e2e-api-key',
+  PDHOOKS_PIPELINER_PASSWORD: 'e2e-pl-password-SECRET-2345',
+}
+
+/** Other secrets the tests pass on command lines or in files. */
+export const PD_PASSWORD = 'e2e-pd-login-SECRET-6789'
+export const SIGNATURE_KEY = 'e2e-signature-key-SECRET-0123'
+export const HOOK_PASSWORD = 'e2e-hook-password-SECRET-4567'
+
+/** Every value that must never appear in full in the CLI's output. */
+export const SECRETS = [
+  CREDENTIALS.PDHOOKS_PIPEDRIVE_TOKEN,
+  CREDENTIALS.PDHOOKS_USER_SECRET,
+  CREDENTIALS.PDHOOKS_ORG_SECRET,
+  CREDENTIALS.PDHOOKS_PIPELINER_PASSWORD,
+  PD_PASSWORD,
+  SIGNATURE_KEY,
+  HOOK_PASSWORD,
+]
+
+/** The masked form of a secret (SPEC §2): the first 4 characters and `…`, or `****` when shorter than 12. */
+export const masked = (secret: string): string => (secret.length < 12 ? '****' : `${secret.slice(0, 4)}…`)
+
+// ---------------------------------------------------------------------------------------------------------------
+// Build
+
+function newest(dir: string): number {
+  let max = 0
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const p = join(dir, entry.name)
+    const t = entry.isDirectory() ? newest(p) : statSync(p).mtimeMs
+    if (t > max) max = t
+  }
+
+  return max
+}
+
+/** Is the build (dist/ and oclif.manifest.json) missing or older than a file in src/ or package.json? */
+export function buildIsStale(): boolean {
+  const manifest = join(root, 'oclif.manifest.json')
+  if (!existsSync(manifest) || !existsSync(join(root, 'dist', 'commands'))) return true
+  const built = Math.min(statSync(manifest).mtimeMs, statSync(join(root, 'dist')).mtimeMs)
+  return Math.max(newest(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs) > built
+}
+
+let built = false
+
+/** Builds once per process, only when the build is missing or stale (see scripts/manifest-guard.js). */
+export function buildIfStale(): void {
+  if (built) return
+  if (buildIsStale()) execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  built = true
+}
+
+/** Registers a mocha `before` hook that builds the CLI when needed. Call it inside each e2e `describe`. */
+export function ensureBuilt(): void {
+  before(function () {
+    this.timeout(180_000)
+    buildIfStale()
+  })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The CLI as a child process
+
+export interface CliResult {
+  code: null | number
+  stdout: string
+  stderr: string
+  /** stdout parsed as exactly one JSON document (throws, showing the output, otherwise). */
+  json(): any
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>
+  /** Written to stdin, which is then closed (stdin is closed at once without it). */
+  input?: string
+  timeoutMs?: number
+  /** Fail when a known secret appears in full in stdout or stderr (default true). */
+  checkSecrets?: boolean
+}
+
+/** The inherited environment without anything that could change pdhooks' behaviour (PDHOOKS_*, DEBUG). */
+export function cleanEnv(): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('PDHOOKS_') || k === 'DEBUG' || k === 'NODE_OPTIONS' || k === 'NODE_ENV') continue
+    out[k] = v
+  }
+
+  out.CI = 'true'
+  out.NO_COLOR = '1'
+  return out
+}
+
+/** Every command line run so far (for failure messages). */
+export const history: string[] = []
+
+/** Shows a command line the way a shell user would type it. */
+export function shellLine(args: string[]): string {
+  return ['pdhooks', ...args.map(a => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", String.raw`'\''`)}'`))].join(' ')
+}
+
+/**
+ * Runs `node bin/run.js …args` and resolves with its exit code and output (never rejects on a non-zero exit).
+ * Set E2E_TIMING=1 to print each command's wall time on stderr.
+ */
+export async function pdhooks(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const env: Record<string, string> = cleanEnv()
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k]
+    else env[k] = v
+  }
+
+  history.push(shellLine(args))
+  const child = spawn(process.execPath, [binRun, ...args], {cwd: root, env, stdio: ['pipe', 'pipe', 'pipe']})
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => err.push(b))
+  child.stdin.on('error', () => {})
+  child.stdin.end(opts.input ?? '')
+  const timeoutMs = opts.timeoutMs ?? 20_000
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, timeoutMs)
+  const t0 = Date.now()
+  const code = await new Promise<null | number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', c => resolve(c))
+  }).finally(() => clearTimeout(timer))
+  const stdout = Buffer.concat(out).toString('utf8')
+  if (process.env.E2E_TIMING) console.error(`${Date.now() - t0}ms ${shellLine(args)}`)
+  const stderr = Buffer.concat(err).toString('utf8')
+  if (timedOut) throw new Error(`${shellLine(args)} did not finish within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`)
+  if (opts.checkSecrets !== false) {
+    for (const s of SECRETS) {
+      if (stdout.includes(s) || stderr.includes(s)) {
+        throw new Error(`${shellLine(args)} printed the secret ${masked(s)} in full\nstdout: ${stdout}\nstderr: ${stderr}`)
+      }
+    }
+  }
+
+  return {
+    code,
+    stdout,
+    stderr,
+    json() {
+      try {
+        return JSON.parse(stdout)
+      } catch (error) {
+        throw new Error(`${shellLine(args)}: stdout is not exactly one JSON document (${(error as Error).message})\nstdout: ${stdout}\nstderr: ${stderr}`)
+      }
+    },
+  }
+}
+
+/** A readable failure message for an unexpected exit code. */
+export function explain(r: CliResult): string {
+  return `${history.at(-1) ?? ''}\nexit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The sandbox, per suite
+
+export interface LoggedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string>
+  body: any
+  time: string
+}
+
+export interface SandboxApiReply<T = any> {
+  status: number
+  /** Response headers, names in lower case. */
+  headers: Record<string, string>
+  body: T
+}
+
+/** Node's built-in fetch (stable on Node 20; the lint rule flags it as experimental before 21). */
+// eslint-disable-next-line n/no-unsupported-features/node-builtins
+const rawFetch = globalThis.fetch
+
+export interface E2E {
+  /** The sandbox of the suite (started in `before`). */
+  readonly sandbox: Sandbox
+  /** The sandbox base URL `http://127.0.0.1:<port>`. */
+  readonly url: string
+  /** This test's config folder (a new temporary one per test). */
+  readonly configDir: string
+  /** This test's environment: sandbox variables, credentials, config folder, short retries. */
+  readonly env: Record<string, string>
+  /** Runs the CLI with this test's environment (plus `opts.env`). */
+  run(args: string[], opts?: CliOptions): Promise<CliResult>
+  /** A raw request to the sandbox (test hooks, or its APIs directly). A JSON body is sent as JSON. */
+  api<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<SandboxApiReply<T>>
+  /** POST /sandbox/faults (one fault or several). */
+  fault(f: Record<string, unknown> | Array<Record<string, unknown>>): Promise<void>
+  /** GET /sandbox/requests (only API requests: the hooks are not logged). */
+  requests(pathPrefix?: string): Promise<LoggedRequest[]>
+  /** GET /sandbox/state */
+  state(): Promise<any>
+  /** Creates Pipedrive webhooks through the sandbox API directly (as the CLI's user unless `token` is given). */
+  seedPipedrive(n: number, over?: (i: number) => Record<string, unknown>, token?: string): Promise<any[]>
+  /** Creates Pipeliner webhooks through the sandbox API directly. */
+  seedPipeliner(n: number, over?: (i: number) => Record<string, unknown>): Promise<any[]>
+}
+
+/**
+ * Declares a sandbox for the enclosing `describe`: started in `before`, reset (`POST /sandbox/reset`) and given a
+ * fresh config folder before each test, closed in `after`. Also registers {@link ensureBuilt}.
+ */
+export function useSandbox(opts: SandboxOptions = {}): E2E {
+  let sandbox: Sandbox | undefined
+  let configDir = ''
+  ensureBuilt()
+  before(async () => {
+    sandbox = await startSandbox({port: 0, ...opts})
+  })
+  after(async () => {
+    await sandbox?.close()
+    sandbox = undefined
+  })
+  beforeEach(async () => {
+    await ctx.api('POST', '/sandbox/reset')
+    configDir = mkdtempSync(join(tmpdir(), 'pdhooks-e2e-'))
+  })
+  afterEach(() => {
+    if (configDir) rmSync(configDir, {force: true, recursive: true})
+    configDir = ''
+  })
+
+  const need = (): Sandbox => {
+    if (!sandbox) throw new Error('the sandbox is not running (use ctx inside tests and hooks)')
+    return sandbox
+  }
+
+  const ctx: E2E = {
+    get sandbox() {
+      return need()
+    },
+    get url() {
+      return need().url
+    },
+    get configDir() {
+      return configDir
+    },
+    get env() {
+      return {
+        ...need().env(),
+        ...CREDENTIALS,
+        PDHOOKS_CONFIG_DIR: configDir,
+        PDHOOKS_RETRY_BASE_MS: '20',
+      }
+    },
+    run(args, o = {}) {
+      return pdhooks(args, {...o, env: {...ctx.env, ...o.env}})
+    },
+    async api(method, path, body, headers = {}) {
+      const res = await rawFetch(need().url + path, body === undefined
+        ? {headers, method}
+        : {body: typeof body === 'string' ? body : JSON.stringify(body), headers: {'content-type': 'application/json', ...headers}, method})
+      const text = await res.text()
+      let parsed: any = text
+      try {
+        parsed = text === '' ? null : JSON.parse(text)
+      } catch {
+        // not JSON: keep the text
+      }
+
+      const h: Record<string, string> = {}
+      res.headers.forEach((v, k) => {
+        h[k] = v
+      })
+      return {status: res.status, headers: h, body: parsed}
+    },
+    async fault(f) {
+      const r = await ctx.api('POST', '/sandbox/faults', f)
+      if (r.status !== 201) throw new Error(`fault refused: ${JSON.stringify(r.body)}`)
+    },
+    async requests(prefix) {
+      return (await ctx.api('GET', '/sandbox/requests' + (prefix ? `?path=${encodeURIComponent(prefix)}` : ''))).body
+    },
+    async state() {
+      return (await ctx.api('GET', '/sandbox/state')).body
+    },
+    async seedPipedrive(n, over = () => ({}), token = CREDENTIALS.PDHOOKS_PIPEDRIVE_TOKEN) {
+      const made = []
+      for (let i = 0; i < n; i++) {
+        const body = {
+          event_action: 'change', event_object: 'deal', name: `seed ${i}`, subscription_url: `https://seed.example.com/${i}`, version: '2.0', ...over(i),
+        }
+        for (;;) {
+          const r = await ctx.api('POST', '/v1/webhooks', body, {'x-api-token': token})
+          if (r.status === 429) {
+            await sleep(Number(r.headers['retry-after'] ?? '1') * 1000)
+            continue
+          }
+
+          if (r.status !== 201) throw new Error(`seeding webhook ${i}: ${r.status} ${JSON.stringify(r.body)}`)
+          made.push(r.body.data)
+          break
+        }
+      }
+
+      return made
+    },
+    async seedPipeliner(n, over = () => ({})) {
+      const auth = 'Basic ' + Buffer.from(`${CREDENTIALS.PDHOOKS_PIPELINER_USERNAME}:${CREDENTIALS.PDHOOKS_PIPELINER_PASSWORD}`).toString('base64')
+      const made = []
+      for (let i = 0; i < n; i++) {
+        const r = await ctx.api('POST', '/api/v100/rest/spaces/sandbox/entities/Webhooks', {
+          url: `https://seed.example.com/pl/${i}`, events: ['Account.Create'], insecure_ssl: false, ...over(i),
+        }, {authorization: auth})
+        if (r.status !== 201) throw new Error(`seeding Pipeliner webhook ${i}: ${r.status} ${JSON.stringify(r.body)}`)
+        made.push(r.body.data)
+      }
+
+      return made
+    },
+  }
+  return ctx
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise(resolve => {
+  setTimeout(resolve, ms)
+})
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(25)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A tiny receiver
+
+export interface Received {
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  raw: Buffer
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  json: any
+}
+
+export interface Receiver {
+  url: string
+  port: number
+  received: Received[]
+  /** Answer status for the next deliveries (default 200). */
+  status: number
+  /** Resolves once `n` requests arrived. */
+  waitFor(n: number, timeoutMs?: number): Promise<Received[]>
+  close(): Promise<void>
+}
+
+/** Starts an HTTP server on a free loopback port that records each request and answers `{"ok":true}`. */
+export async function startReceiver(path = '/hook'): Promise<Receiver> {
+  const received: Received[] = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks)
+      let json: any
+      try {
+        json = JSON.parse(raw.toString('utf8'))
+      } catch {
+        json = undefined
+      }
+
+      received.push({
+        headers: req.headers, json, method: req.method ?? '', path: req.url ?? '', raw,
+      })
+      res.writeHead(r.status, {'content-type': 'application/json'})
+      res.end('{"ok":true}')
+    })
+  })
+  await new Promise<void>(resolve => {
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const {port} = server.address() as {port: number}
+  const r: Receiver = {
+    url: `http://127.0.0.1:${port}${path}`,
+    port,
+    received,
+    status: 200,
+    waitFor: (n, timeoutMs = 5000) => waitFor(`${n} request(s) at the receiver (got ${received.length})`, () => (received.length >= n ? received : false), timeoutMs) as Promise<Received[]>,
+    close: () => new Promise<void>(resolve => {
+      server.close(() => resolve())
+      server.closeAllConnections()
+    }),
+  }
+  return r
+}
+
+/** Splits a command line the way a POSIX shell would (quotes and backslashes; no expansion). */
+export function shellWords(line: string): string[] {
+  const words: string[] = []
+  let word: null | string = null
+  let quote: '"' | "'" | null = null
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]
+    if (quote === "'") {
+      if (ch === "'") quote = null
+      else word += ch
+    } else if (quote === '"') {
+      if (ch === '"') quote = null
+      else if (ch === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1])) word += line[++i]
+      else word += ch
+    } else if (/\s/.test(ch)) {
+      if (word !== null) words.push(word)
+      word = null
+    } else if (ch === "'" || ch === '"') {
+      quote = ch
+      word ??= ''
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i]
+    } else word = (word ?? '') + ch
+  }
+
+  if (quote) throw new Error(`unterminated quote in: ${line}`)
+  if (word !== null) words.push(word)
+  return words
+}
