@@ -128,7 +128,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
       await this.store.updateProfile(this.profile, p => ({...p, ...extra}))
     }
 
-    this.log(`\nInstance ${inst.id}${inst.name ? ` "${inst.name}"` : ''} (${inst.created ? 'created' : 'existing'}, events: ${state.events})`)
+    this.log(`Instance ${inst.id}${inst.name ? ` "${inst.name}"` : ''} (${inst.created ? 'created' : 'existing'}, events: ${state.events})`)
     this.log(`Callback URL: ${state.callbackUrl}`)
     for (const w of state.webhooks) this.log(`Webhook ${w.id}: ${w.event} (v${w.version}) ${w.created ? 'created' : 'kept'}, ${w.active ? 'active' : 'INACTIVE'}`)
     if (state.skipped) this.log(state.skipped)

@@ -17,7 +17,7 @@ export const REQUIRED: Record<ServiceName, SettingKey[][]> = {
 }
 
 export interface VerifyResult {
-  error?: {code: string; exit: number; message: string}
+  error?: {code: string; exit: number; message: string; status: null | number}
   ok: boolean
   service: ServiceName
 }
@@ -30,7 +30,11 @@ export async function verifyService(service: ServiceName, settings: Settings, op
     else await (await pipelinerClient(settings, opts)).listPage(1)
     return {ok: true, service}
   } catch (error) {
-    if (error instanceof PdhooksError) return {error: {code: error.code, exit: error.exit, message: error.line}, ok: false, service}
+    if (error instanceof PdhooksError) return {
+      error: {
+        code: error.code, exit: error.exit, message: error.line, status: error.status,
+      }, ok: false, service,
+    }
     throw error
   }
 }

@@ -125,10 +125,10 @@ export class RateGate {
     }
   }
 
-  /** After a 429: nobody sends before `ms` from now. */
+  /** After a 429: nobody sends before `ms` from now (the latest instruction wins over an older reset). */
   block(ms: number): void {
     this.remaining = 0
-    this.resetAt = Math.max(this.resetAt, Date.now() + ms)
+    this.resetAt = Date.now() + ms
   }
 }
 

@@ -68,10 +68,11 @@ const asPd = (error: unknown) => (error instanceof PdhooksError ? error : new Pd
 export async function runSetup(o: SetupOptions): Promise<SetupState> {
   const state: SetupState = {events: o.spec?.events ?? 'webhook', webhooks: []}
   let existing: Webhook[]
+  let instances: Awaited<ReturnType<ElementsClient['listInstances']>>
   // 1. credentials: one cheap read each (nothing is created before both work)
   try {
     o.log('Checking credentials…')
-    await o.ce.listInstances()
+    instances = await o.ce.listInstances()
     existing = await o.pd.listWebhooks()
   } catch (error) {
     throw new SetupError('credentials', asPd(error), state)
@@ -87,6 +88,17 @@ export async function runSetup(o: SetupOptions): Promise<SetupState> {
       o.log(`Using instance ${inst.id}${inst.name ? ` "${inst.name}"` : ''} (events: ${state.events})`)
     } else {
       if (!o.spec) throw new PdhooksError('Nothing to create: no instance specification.')
+      // running the same setup again reuses the instance it created (by name) instead of making a second one
+      const same = instances.find(i => i.name === o.spec!.name && (i.element?.key ?? 'pipedrive') === 'pipedrive')
+      if (same) {
+        state.instance = {...viewInstance(same, o.base), created: false}
+        state.events = state.instance.events === 'none' && o.spec.events !== 'none' ? o.spec.events : state.instance.events
+        state.instanceToken = same.token
+        o.log(`Instance "${o.spec.name}" already exists (id ${same.id}): using it. Pass another --name to create a new one.`)
+      }
+    }
+
+    if (!state.instance && o.spec) {
       const {instance} = await createInstance(o.ce, buildInstanceBody(o.spec, o.base))
       state.instance = {...viewInstance(instance, o.base), created: true, events: o.spec.events}
       state.instanceToken = instance.token
@@ -97,6 +109,7 @@ export async function runSetup(o: SetupOptions): Promise<SetupState> {
   }
 
   // 3. callback URL
+  if (!state.instance) throw new SetupError('instance', new PdhooksError('No instance to use.'), state)
   state.callbackUrl = callbackUrl(o.base, state.instance.id, state.instance.element ?? 'pipedrive')
   o.log(`Callback URL: ${state.callbackUrl}`)
 

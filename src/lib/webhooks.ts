@@ -239,7 +239,9 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
  * `explicit`: ids the user named, where a 404 is "not-found" (exit 4); otherwise a 404 means deleted meanwhile ("gone").
  */
 export async function deleteWebhooks(client: PipedriveClient, ids: Array<number | string>, explicit: boolean, concurrency = 4): Promise<DeleteResult[]> {
-  return pool(ids, concurrency, async (id): Promise<DeleteResult> => {
+  // ids are numbers in every output, like in `webhook list`
+  const numeric = ids.map(id => (typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : id))
+  return pool(numeric, concurrency, async (id): Promise<DeleteResult> => {
     try {
       await client.deleteWebhook(id)
       return {id, status: 'deleted'}

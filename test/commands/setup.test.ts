@@ -226,3 +226,24 @@ describe('setup', () => {
     expect((await store().getProfile('default'))?.userSecret).to.equal(undefined)
   })
 })
+
+describe('setup (re-run by name)', () => {
+  afterEach(async () => {
+    cleanNock()
+    await store().removeAll()
+  })
+
+  it('reuses the instance of the same name instead of creating a second one', async () => {
+    nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 20_931, name: 'crm-events'})])
+    const pd = pipedriveState([webhook({
+      event_action: '*', event_object: '*', id: 5, subscription_url: CB, version: '1.0',
+    })])
+    const r = await run(['setup', ...FLAGS, '--json'], env)
+    expect(r.exit, r.stdout).to.equal(0)
+    expect(r.json().instance).to.deep.equal({
+      created: false, events: 'webhook', id: 20_931, name: 'crm-events',
+    })
+    expect(r.json().webhooks[0]).to.include({created: false, id: 5})
+    expect(pd.posts).to.deep.equal([])
+  })
+})

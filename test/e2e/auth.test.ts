@@ -130,9 +130,7 @@ describe('e2e: auth', () => {
     expect(human.stderr).to.match(/^Error: .*401/)
   })
 
-  // BUG (src/commands/auth/login.ts): the error thrown when a check fails is built without `status`, so under --json
-  // a 401 from Pipedrive is reported as {"error":{"code":"auth",…,"status":null}} (SPEC §2: the HTTP status).
-  it.skip('auth login --json carries the HTTP status of the failed check', async function () {
+  it('auth login --json carries the HTTP status of the failed check', async function () {
     this.timeout(30_000)
     await e2e.fault({
       method: 'GET', path: '/v1/webhooks', status: 401, body: {success: false, error: 'unauthorized access', errorCode: 401},

@@ -90,7 +90,9 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
         const worst = failed.find(f => f.error?.exit === ExitCode.auth) ?? failed[0]
         throw new PdhooksError(
           `${failed.map(f => f.error?.message.replace(/ (Run|Check) .*$/, '')).join(' ')} Nothing was stored.`,
-          {code: worst.error?.code ?? 'auth', exit: worst.error?.exit ?? ExitCode.auth, hint: 'Check the values, or pass --no-verify to store them unchecked.'},
+          {
+            code: worst.error?.code ?? 'auth', exit: worst.error?.exit ?? ExitCode.auth, status: worst.error?.status ?? null, hint: 'Check the values, or pass --no-verify to store them unchecked.',
+          },
         )
       }
     }
@@ -137,8 +139,15 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
       for (const key of need[s]) {
         if (given[key]) continue
         const spec = SETTINGS[key]
+        // flag > environment variable: a companion value set in the environment is used (and stored)
+        const fromEnv = process.env[spec.env]
+        if (fromEnv) {
+          given[key] = fromEnv
+          continue
+        }
+
         if (!interactive) {
-          throw usageError(`Missing --${spec.flag} for ${SERVICE_LABEL[s]}.`, `Pass --${spec.flag} (or set ${spec.env} and pass it on).`, 'missing_value')
+          throw usageError(`Missing --${spec.flag} for ${SERVICE_LABEL[s]}.`, `Pass --${spec.flag} or set ${spec.env}.`, 'missing_value')
         }
 
         const label = `${SERVICE_LABEL[s]} ${spec.label}:`

@@ -15,7 +15,7 @@ describe('webhook delete', () => {
     nock(PD).delete('/v1/webhooks/2').reply(200, {status: 'ok', success: true})
     const r = await run(['webhook:delete', '1', '2', '--yes', '--json'], pdEnv)
     expect(r.exit).to.equal(0)
-    expect(r.json()).to.deep.equal({deleted: 2, results: [{id: '1', status: 'deleted'}, {id: '2', status: 'deleted'}]})
+    expect(r.json()).to.deep.equal({deleted: 2, results: [{id: 1, status: 'deleted'}, {id: 2, status: 'deleted'}]})
     assertNockDone()
   })
 
@@ -66,7 +66,7 @@ describe('webhook delete', () => {
     nock(PD).delete('/v1/webhooks/1').reply(404, {errors: {id: ['not found']}, success: false})
     const r = await run(['webhook:delete', '--all', '--instance', '20931', '--mine', '--event', 'change.*', '--yes', '--json'], pdEnv)
     expect(r.exit).to.equal(0)
-    expect(r.json()).to.deep.equal({deleted: 1, results: [{id: '1', status: 'gone'}]})
+    expect(r.json()).to.deep.equal({deleted: 1, results: [{id: 1, status: 'gone'}]})
     assertNockDone()
   })
 
