@@ -4,13 +4,13 @@
 // health; everything is deleted again. Exits non-zero, saying which step failed, when anything goes wrong.
 import {execFileSync, spawn} from 'node:child_process'
 import {createHmac, timingSafeEqual} from 'node:crypto'
-import {existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {createServer, request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
-import {fileURLToPath, pathToFileURL} from 'node:url'
+import {fileURLToPath} from 'node:url'
 
-import {dropStaleManifest} from './manifest-guard.js'
+import {buildIsStale} from './manifest-guard.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const started = Date.now()
@@ -44,8 +44,7 @@ const shellLine = args => ['pdhooks', ...args.map(a => (/^[\w@%+=:,./-]+$/.test(
 // Build (only when dist/ or oclif.manifest.json is missing or older than src/: the rule of scripts/manifest-guard.js)
 
 function buildIfNeeded() {
-  const stale = dropStaleManifest(root)
-  if (!stale && existsSync(join(root, 'oclif.manifest.json')) && existsSync(join(root, 'dist', 'lib', 'sandbox', 'index.js'))) {
+  if (!buildIsStale(root)) {
     console.log(indent('The build is up to date.'))
     return
   }
@@ -103,6 +102,35 @@ function demoEnv(sandboxEnv, configDir) {
   const env = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PDHOOKS_') && k !== 'DEBUG') env[k] = v
   return {...env, ...sandboxEnv, PDHOOKS_CONFIG_DIR: configDir}
+}
+
+/** `pdhooks sandbox --port 0` as a child process: its URL (the "Ready:" line) and its exported variables. */
+function startSandbox() {
+  return new Promise((resolve, reject) => {
+    const env = {}
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PDHOOKS_') && k !== 'DEBUG') env[k] = v
+    const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), 'sandbox', '--port', '0'], {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => {
+      out += d
+    })
+    child.stderr.on('data', d => {
+      err += d
+      const m = /Ready: (\S+)/.exec(err)
+      if (!m) return
+      const vars = Object.fromEntries([...out.matchAll(/^export (\w+)=(.*)$/gm)].map(x => [x[1], x[2]]))
+      resolve({
+        close: () => new Promise(done => {
+          child.once('exit', done)
+          child.kill('SIGTERM')
+        }),
+        env: () => vars,
+        url: m[1].replace(/\/$/, ''),
+      })
+    })
+    child.on('exit', code => reject(new DemoError(`pdhooks sandbox exited (${code}): ${err.trim()}`)))
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -216,8 +244,8 @@ async function main() {
     buildIfNeeded()
 
     step('Start the sandbox (Pipedrive, Cloud Elements and Pipeliner emulated on loopback)')
-    const {startSandbox} = await import(pathToFileURL(join(root, 'dist', 'lib', 'sandbox', 'index.js')).href)
-    const sandbox = await startSandbox({port: 0})
+    console.log(indent(dim('$ pdhooks sandbox --port 0 &')))
+    const sandbox = await startSandbox()
     cleanups.push(['stop the sandbox', () => sandbox.close()])
     const configDir = mkdtempSync(join(tmpdir(), 'pdhooks-demo-'))
     cleanups.push(['remove the temporary config dir', () => rmSync(configDir, {force: true, recursive: true})])

@@ -1,4 +1,5 @@
-// Mocha setup: tests never reach the network (loopback only), and never read the developer's real config.
+// Mocha setup: tests run the bundle the user runs (built first when stale), never reach the network (loopback only),
+// and never read the developer's real config.
 import nock from 'nock'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -6,9 +7,12 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 // @ts-expect-error plain JS helper
-import {dropStaleManifest} from '../scripts/manifest-guard.js'
+import {buildIfStale} from '../scripts/manifest-guard.js'
 
-dropStaleManifest(join(fileURLToPath(import.meta.url), '..', '..'))
+buildIfStale(join(fileURLToPath(import.meta.url), '..', '..'))
+// in-process command tests load dist/index.js (the bundle), not src/ through a transpiler
+const holder = globalThis as {oclif?: Record<string, unknown>}
+holder.oclif = {...holder.oclif, enableAutoTranspile: false}
 process.env.NODE_ENV = 'test'
 process.env.PDHOOKS_CONFIG_DIR = mkdtempSync(join(tmpdir(), 'pdhooks-test-'))
 for (const k of Object.keys(process.env)) {

@@ -1,6 +1,7 @@
-import {
-  Command, Errors, Flags, type Interfaces,
-} from '@oclif/core'
+import {type Interfaces} from '@oclif/core'
+import {Command} from '@oclif/core/command'
+import * as Errors from '@oclif/core/errors'
+import * as Flags from '@oclif/core/flags'
 
 import {
   configDir, ConfigStore, profileName, type SettingKey, Settings,
@@ -95,6 +96,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof Errors.ExitError) throw err
     // a parse error may quote a flag's value: secret ones must not be printed
     registerArgvSecrets(this.argv)
+    // the failure is reported here: oclif's "did not parse its arguments" notice would only add noise
+    this.parsed = true
     const e = toPdhooksError(err)
     process.exitCode = e.exit
     if (this.jsonEnabled()) {

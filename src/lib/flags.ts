@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 /** Credentials flags shared by every Pipedrive command (each also has its PDHOOKS_* variable). */
 export const pipedriveFlags = {

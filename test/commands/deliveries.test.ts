@@ -158,8 +158,8 @@ describe('listen (child process)', function () {
   this.timeout(30_000)
 
   it('prints Ready on stderr, one JSON line per event, refuses bad credentials, exits 0 after --max-events', async () => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'dev.js'), 'listen', '--port', '0', '--basic-auth', 'hooks:listen-pass-1', '--max-events', '2', '--json'], {
-      env: {...process.env, NODE_ENV: 'development'},
+    const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), 'listen', '--port', '0', '--basic-auth', 'hooks:listen-pass-1', '--max-events', '2', '--json'], {
+      env: {...process.env},
     })
     let stdout = ''
     let stderr = ''

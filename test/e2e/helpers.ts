@@ -2,15 +2,15 @@
 // test process, over real HTTP. Nothing inside the CLI is stubbed.
 /* eslint-disable mocha/no-exports, mocha/no-top-level-hooks, mocha/no-sibling-hooks -- a helper module: useSandbox() and
    ensureBuilt() register the hooks of the describe() that calls them */
-import {execFileSync, spawn} from 'node:child_process'
-import {
-  existsSync, mkdtempSync, readdirSync, rmSync, statSync,
-} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
 import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+// @ts-expect-error plain JS helper
+import {buildIfStale as buildIfStaleShared} from '../../scripts/manifest-guard.js'
 import {type Sandbox, type SandboxOptions, startSandbox} from '../../src/lib/sandbox/index.js'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -47,31 +47,12 @@ export const masked = (secret: string): string => (secret.length < 12 ? '****' :
 // ---------------------------------------------------------------------------------------------------------------
 // Build
 
-function newest(dir: string): number {
-  let max = 0
-  for (const entry of readdirSync(dir, {withFileTypes: true})) {
-    const p = join(dir, entry.name)
-    const t = entry.isDirectory() ? newest(p) : statSync(p).mtimeMs
-    if (t > max) max = t
-  }
-
-  return max
-}
-
-/** Is the build (dist/ and oclif.manifest.json) missing or older than a file in src/ or package.json? */
-export function buildIsStale(): boolean {
-  const manifest = join(root, 'oclif.manifest.json')
-  if (!existsSync(manifest) || !existsSync(join(root, 'dist', 'commands'))) return true
-  const built = Math.min(statSync(manifest).mtimeMs, statSync(join(root, 'dist')).mtimeMs)
-  return Math.max(newest(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs) > built
-}
-
 let built = false
 
 /** Builds once per process, only when the build is missing or stale (see scripts/manifest-guard.js). */
 export function buildIfStale(): void {
   if (built) return
-  if (buildIsStale()) execFileSync(process.execPath, [join(root, 'scripts', 'build.js')], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']})
+  buildIfStaleShared(root)
   built = true
 }
 

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {
   describeService, isConfigured, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, type VerifyResult, verifyService,

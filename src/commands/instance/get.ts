@@ -1,4 +1,4 @@
-import {Args} from '@oclif/core'
+import * as Args from '@oclif/core/args'
 
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {elementsBase, elementsClient} from '../../lib/clients.js'

@@ -63,6 +63,8 @@ export interface LoggedRequest {
   headers: Record<string, string>
   body: unknown
   time: string
+  /** The status answered (set once the answer is known). */
+  status?: number
 }
 
 class BodyTooLarge extends Error {}
@@ -175,7 +177,13 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
   }
 
   private async handleApi(req: ApiRequest): Promise<Reply> {
-    this.logRequest(req)
+    const entry = this.logRequest(req)
+    const reply = await this.answerApi(req)
+    entry.status = reply.status
+    return reply
+  }
+
+  private async answerApi(req: ApiRequest): Promise<Reply> {
     const fault = this.faults.take(req.method, req.path)
     if (!fault) return this.route(req)
     if (fault.passThrough) {
@@ -281,22 +289,24 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     return json(405, {error: 'method not allowed', message: `${method} is not allowed on ${path}`})
   }
 
-  private logRequest(req: ApiRequest): void {
+  private logRequest(req: ApiRequest): LoggedRequest {
     let body: unknown = null
     if (req.rawBody.length > 0) {
       const parsed = parseJson(req.rawBody)
       body = parsed.ok ? parsed.value : req.rawBody.toString('utf8')
     }
 
-    this.requests.push({
+    const entry: LoggedRequest = {
       method: req.method,
       path: req.path,
       query: redactQuery(req.query),
       headers: redactRequestHeaders(req.headers),
       body,
       time: new Date().toISOString(),
-    })
+    }
+    this.requests.push(entry)
     if (this.requests.length > MAX_LOGGED_REQUESTS) this.requests.splice(0, this.requests.length - MAX_LOGGED_REQUESTS)
+    return entry
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
