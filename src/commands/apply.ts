@@ -1,5 +1,5 @@
-import * as Flags from '@oclif/core/flags'
 import {type Interfaces} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/apply/index.js'
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
