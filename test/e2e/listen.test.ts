@@ -1,0 +1,98 @@
+// e2e: deliveries on this machine. `pdhooks listen` (a child process) is the app; setup aims the Pipedrive webhooks at
+// a Cloud Elements instance whose callback URL is that listener; `pdhooks trigger --sandbox` changes a deal for real;
+// the listener verifies the platform's signature and journals the notification; `pdhooks replay` re-sends it.
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {
+  binRun, cleanEnv, explain, PD_PASSWORD, SIGNATURE_KEY, startReceiver, useSandbox,
+} from './helpers.js'
+
+/** `pdhooks listen` as a child process: its URL once "Ready:" is printed, and a promise of its exit. */
+function listen(args: string[]): Promise<{exited: Promise<{code: null | number; stderr: string; stdout: string}>; url: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binRun, 'listen', '--port', '0', ...args], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    const exited = new Promise<{code: null | number; stderr: string; stdout: string}>(done => {
+      child.on('exit', code => done({code, stderr, stdout}))
+    })
+    child.stdout.on('data', d => {
+      stdout += d
+    })
+    child.stderr.on('data', d => {
+      stderr += d
+      const m = /Ready: (\S+)/.exec(stderr)
+      if (m) resolve({exited, url: m[1]})
+    })
+    child.on('exit', () => reject(new Error(`listen exited before it was ready: ${stderr}`)))
+  })
+}
+
+describe('e2e: listen, trigger --sandbox, replay', () => {
+  const e2e = useSandbox()
+
+  it('a deal change travels Pipedrive → Cloud Elements → pdhooks listen, verified, journaled and replayable', async function () {
+    this.timeout(30_000)
+    const journal = join(mkdtempSync(join(tmpdir(), 'pdhooks-e2e-journal-')), 'deliveries.ndjson')
+    const app = await listen(['--elements-key', SIGNATURE_KEY, '--journal', journal, '--max-events', '1', '--json'])
+    const setup = await e2e.run(['setup',
+      '--name',
+      'chain',
+      '--callback-url',
+      app.url,
+      '--signature-key',
+      SIGNATURE_KEY,
+      '--pipedrive-email',
+      'ops@example.com',
+      '--pipedrive-password',
+      PD_PASSWORD,
+      '--event',
+      '*.deal',
+      '--yes'])
+    expect(setup.code, explain(setup)).to.equal(0)
+
+    const trigger = await e2e.run(['trigger', 'change.deal', '--sandbox', '--set', 'title=Big deal', '--json'])
+    expect(trigger.code, explain(trigger)).to.equal(0)
+    expect(trigger.json().deliveries).to.have.length(1)
+    expect(trigger.json().deliveries[0].status).to.equal(200)
+
+    const done = await app.exited
+    expect(done.code, done.stderr).to.equal(0)
+    const events = done.stdout.trim().split('\n').map(l => JSON.parse(l))
+    expect(events).to.have.length(1)
+    expect(events[0]).to.include({
+      action: 'updated', object: 'opportunities', source: 'elements', verified: true,
+    })
+    expect(done.stdout + done.stderr).not.to.contain(SIGNATURE_KEY)
+
+    const lines = readFileSync(journal, 'utf8').trim().split('\n').map(l => JSON.parse(l))
+    expect(lines).to.have.length(1)
+    expect(lines[0].source).to.equal('elements')
+    const receiver = await startReceiver('/replayed')
+    try {
+      const replay = await e2e.run(['replay', '--journal', journal, '--to', receiver.url, '--json'])
+      expect(replay.code, explain(replay)).to.equal(0)
+      expect(receiver.received).to.have.length(1)
+      expect(receiver.received[0].raw.toString()).to.equal(lines[0].body)
+    } finally {
+      await receiver.close()
+    }
+  })
+
+  it('trigger against listen: wrong basic auth is refused (exit 1), right one accepted', async function () {
+    this.timeout(30_000)
+    const app = await listen(['--basic-auth', 'hooks:e2e-listen-pass', '--max-events', '1'])
+    const bad = await e2e.run(['trigger', 'added.person', '--to', app.url, '--basic-auth', 'hooks:nope'])
+    expect(bad.code).to.equal(1)
+    const good = await e2e.run(['trigger', 'added.person', '--to', app.url, '--basic-auth', 'hooks:e2e-listen-pass'])
+    expect(good.code, explain(good)).to.equal(0)
+    const done = await app.exited
+    expect(done.code).to.equal(0)
+    expect(done.stdout).to.match(/pipedrive-v1\s+added\.person\s+100\s+attempt 1\s+verified/)
+    expect(done.stderr).to.contain('rejected POST /: 401')
+  })
+})
