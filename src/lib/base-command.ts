@@ -8,6 +8,7 @@ import {
 } from './config.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {registerSecret, scrub} from './mask.js'
+import {stderrStyle} from './output.js'
 import {prompts} from './prompts.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -202,11 +203,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   private colorError(s: string): string {
-    return process.stderr.isTTY && !('NO_COLOR' in process.env) ? `\u001B[31m${s}\u001B[39m` : s
+    return stderrStyle.red(s)
   }
 
   private colorWarn(s: string): string {
-    return process.stderr.isTTY && !('NO_COLOR' in process.env) ? `\u001B[33m${s}\u001B[39m` : s
+    return stderrStyle.yellow(s)
   }
 }
 

@@ -1,3 +1,6 @@
+// eslint-disable-next-line unicorn/import-style -- Chalk with its own level is the documented way to choose colour per stream
+import {Chalk, type ChalkInstance} from 'chalk'
+
 import {scrub} from './mask.js'
 
 /** Colour only on a TTY, and never with NO_COLOR. */
@@ -5,14 +8,32 @@ export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
 }
 
-const wrap = (open: number, close: number) => (s: string) => (useColor() ? `\u001B[${open}m${s}\u001B[${close}m` : s)
+let palette: ChalkInstance | undefined
+/** chalk, with colour decided by {@link useColor} (TTY, NO_COLOR, TERM=dumb) when first used. */
+const colors = (): ChalkInstance => {
+  palette ??= new Chalk({level: useColor() ? 1 : 0})
+  return palette
+}
+
 export const style = {
-  bold: wrap(1, 22),
-  cyan: wrap(36, 39),
-  dim: wrap(2, 22),
-  green: wrap(32, 39),
-  red: wrap(31, 39),
-  yellow: wrap(33, 39),
+  bold: (s: string) => colors().bold(s),
+  cyan: (s: string) => colors().cyan(s),
+  dim: (s: string) => colors().dim(s),
+  green: (s: string) => colors().green(s),
+  red: (s: string) => colors().red(s),
+  yellow: (s: string) => colors().yellow(s),
+}
+
+let stderrPalette: ChalkInstance | undefined
+const stderrColors = (): ChalkInstance => {
+  stderrPalette ??= new Chalk({level: useColor(process.stderr) ? 1 : 0})
+  return stderrPalette
+}
+
+/** Colours for what goes to stderr (errors, warnings), decided by stderr's own terminal. */
+export const stderrStyle = {
+  red: (s: string) => stderrColors().red(s),
+  yellow: (s: string) => stderrColors().yellow(s),
 }
 
 // eslint-disable-next-line no-control-regex
