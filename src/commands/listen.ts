@@ -81,17 +81,9 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     if (listener.forwardTarget) process.stderr.write(`Relaying to ${listener.forwardTarget}\n`)
     process.stderr.write(`Ready: ${listener.url}\n`)
 
-    await new Promise<void>(resolve => {
-      const stop = () => {
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        resolve()
-      }
-
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-      listener.once('done', stop)
-    })
+    await this.untilStopped(new Promise<void>(resolve => {
+      listener.once('done', () => resolve())
+    }))
     await listener.close()
     flush()
     if (!json) process.stderr.write(`Stopped: ${listener.stats.accepted} accepted, ${listener.stats.rejected} rejected.\n`)

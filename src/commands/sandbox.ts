@@ -58,16 +58,7 @@ It validates requests and answers with the documented status codes, error bodies
     }
 
     process.stderr.write(`Ready: ${sandbox.url}\n`)
-    await new Promise<void>(resolve => {
-      const stop = () => {
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
-        resolve()
-      }
-
-      process.on('SIGINT', stop)
-      process.on('SIGTERM', stop)
-    })
+    await this.untilStopped()
     await sandbox.close()
     // the result was already printed (the command runs until stopped)
     return undefined as unknown as SandboxResult

@@ -153,6 +153,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.logToStderr(message)
   }
 
+  /** Resolves on Ctrl-C or SIGTERM (for commands that serve until stopped), or when `until` settles first. */
+  protected async untilStopped(until?: Promise<unknown>): Promise<void> {
+    let stop!: () => void
+    const stopped = new Promise<void>(resolve => {
+      stop = resolve
+    })
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    await Promise.race([stopped, ...(until ? [until] : [])])
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+
   /** Progress on stderr, only on a terminal (CI logs stay clean; results and errors are printed anyway). */
   protected progress(message: string): void {
     if (process.stderr.isTTY) this.logToStderr(message)
