@@ -5,7 +5,7 @@ import {
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {isSecretKey, mask} from './mask.js'
 import {type Webhook} from './pipedrive.js'
-import {isSapHost} from './urls.js'
+import {checkTargetUrl, isSapHost} from './urls.js'
 
 export type EventsMode = 'none' | 'polling' | 'webhook'
 export const EVENTS_MODES: EventsMode[] = ['webhook', 'polling', 'none']
@@ -238,7 +238,7 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
     signatureKey: flags['signature-key'],
     tags: flags.tag,
   }
-  if (spec.callbackUrl) checkHttpUrl(spec.callbackUrl, '--callback-url')
+  if (spec.callbackUrl) checkTargetUrl(spec.callbackUrl, '--callback-url')
   if (ask) {
     const need = new Set(missingForCreate(spec))
     if (need.has('--name')) spec.name = await ask.input('Instance name:', {default: 'pdhooks pipedrive', validate: v => Boolean(v.trim()) || 'A name is required.'})
@@ -248,7 +248,7 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
       spec.callbackUrl = await ask.input("Your app's URL for the platform's events (event.notification.callback.url):", {
         validate(v) {
           try {
-            checkHttpUrl(v, 'URL')
+            checkTargetUrl(v, 'URL')
             return true
           } catch (error) {
             return (error as Error).message
@@ -265,15 +265,4 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
   }
 
   return spec
-}
-
-function checkHttpUrl(value: string, what: string): void {
-  let u: URL
-  try {
-    u = new URL(value)
-  } catch {
-    throw usageError(`Invalid ${what} "${value}": not an absolute URL.`, 'Example: https://app.example.com/events.')
-  }
-
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw usageError(`Invalid ${what} "${value}": use an http(s) URL.`)
 }

@@ -10,6 +10,7 @@ import {
 import {
   type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook,
 } from './pipeliner.js'
+import {sameUrl} from './urls.js'
 import {type DeleteResult, pool} from './webhooks.js'
 
 /** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
@@ -365,14 +366,6 @@ export function viewPipelinerWebhook(w: PipelinerWebhook): PipelinerWebhookView 
     signature: sig === null ? null : mask(sig),
     signed: sig !== null,
     url: String(w.url ?? ''),
-  }
-}
-
-const sameUrl = (a: string, b: string) => {
-  try {
-    return new URL(a).toString() === new URL(b).toString()
-  } catch {
-    return a === b
   }
 }
 

@@ -122,3 +122,12 @@ export function checkTargetUrl(input: string, flag = '--url'): string {
 
   return url.toString()
 }
+
+/** Two URLs that mean the same address (normalized by the URL parser; compared as text when not URLs). */
+export function sameUrl(a: string, b: string): boolean {
+  try {
+    return new URL(a).toString() === new URL(b).toString()
+  } catch {
+    return a === b
+  }
+}

@@ -5,6 +5,7 @@ import {ExitCode, PdhooksError} from './errors.js'
 import {eventMatches, type ParsedEvent, splitEvent} from './events.js'
 import {mask} from './mask.js'
 import {type NewWebhook, type PipedriveClient, type Webhook} from './pipedrive.js'
+import {sameUrl} from './urls.js'
 
 export const WEBHOOK_LIMIT = 40
 export const OWNED_PREFIX = 'pdhooks'
@@ -95,14 +96,6 @@ export function filterWebhooks(hooks: Webhook[], f: WebhookFilter, now = Date.no
     if (f.unhealthy && health(w, now) === 'ok') return false
     return true
   })
-}
-
-const sameUrl = (a: string, b: string) => {
-  try {
-    return new URL(a).toString() === new URL(b).toString()
-  } catch {
-    return a === b
-  }
 }
 
 export function findIdentical(hooks: Webhook[], want: {action: string; object: string; url: string; version: string}) {

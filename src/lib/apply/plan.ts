@@ -5,6 +5,7 @@ import {type Webhook} from '../pipedrive.js'
 import {sameEventSet} from '../pipeliner-events.js'
 import {live} from '../pipeliner-webhooks.js'
 import {type PipelinerWebhook} from '../pipeliner.js'
+import {sameUrl} from '../urls.js'
 import {OWNED_PREFIX} from '../webhooks.js'
 import {
   type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook, type DesiredState,
@@ -134,7 +135,7 @@ export function computePlan(desired: DesiredState, actual: ActualState, o: PlanO
 
   const plUsed = new Set<string>()
   for (const want of desired.pipeliner) {
-    const have = live(actual.pipeliner ?? []).find(h => !plUsed.has(h.id) && h.url === want.url && sameEventSet(h.events ?? [], want.events))
+    const have = live(actual.pipeliner ?? []).find(h => !plUsed.has(h.id) && sameUrl(h.url, want.url) && sameEventSet(h.events ?? [], want.events))
     const label = `[${want.events.join(', ')}] → ${want.url}`
     if (!have) {
       items.push({
