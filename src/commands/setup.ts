@@ -10,7 +10,7 @@ import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/in
 import {registerSecret} from '../lib/mask.js'
 import {prompts} from '../lib/prompts.js'
 import {
-  rollback, type RollbackResult, runSetup, SetupError, type SetupState,
+  resumeCommand, rollback, type RollbackResult, runSetup, SETUP_SECRET_FLAGS, SetupError, type SetupState,
 } from '../lib/setup.js'
 import {generateAuth} from '../lib/webhooks.js'
 
@@ -23,7 +23,6 @@ export interface SetupResult {
 }
 
 const COMMON_EVENTS = ['*.*', '*.deal', '*.person', '*.organization', '*.activity', '*.note', '*.product', '*.pipeline', '*.stage', '*.user']
-const SECRET_FLAGS = new Set(['http-auth-password', 'org-secret', 'pipedrive-access-token', 'pipedrive-password', 'pipedrive-token', 'signature-key', 'user-secret'])
 
 export default class Setup extends BaseCommand<typeof Setup> {
   static description = `The whole documented workflow in one command: credentials → Cloud Elements instance → callback URL → Pipedrive webhooks → live check.
@@ -53,7 +52,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
 
   async run(): Promise<SetupResult> {
     const {flags} = this
-    for (const f of SECRET_FLAGS) registerSecret((flags as Record<string, unknown>)[f] as string | undefined)
+    for (const f of SETUP_SECRET_FLAGS) registerSecret((flags as Record<string, unknown>)[f] as string | undefined)
     if (flags['http-auth-password'] && !flags['http-auth-user']) throw usageError('--http-auth-password needs --http-auth-user.')
     if (flags.instance && !/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
     const interactive = prompts.interactive(this.jsonEnabled())
@@ -181,7 +180,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
       }
     }
 
-    const resume = rolledBack ? undefined : this.resumeCommand(inst?.id, events)
+    const resume = rolledBack ? undefined : resumeCommand(this.flags as Record<string, unknown>, {events, instanceId: inst?.id, json: this.jsonEnabled()})
     if (resume) this.logToStderr(`Resume with: ${resume}`)
     return new PdhooksError(error.message, {
       code: error.code,
@@ -197,32 +196,6 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
   }
 
   /** The exact command that resumes: the same flags, with --instance once the instance exists (secrets elided). */
-  private resumeCommand(instanceId: number | undefined, events: string[]): string {
-    const f = this.flags as Record<string, unknown>
-    const parts = ['pdhooks', 'setup']
-    const q = (v: string) => (/^[\w./:@=-]+$/.test(v) ? v : `'${v.replaceAll("'", String.raw`'\''`)}'`)
-    const skip = new Set(['event', 'instance', 'json', 'rollback', 'timeout', 'yes'])
-    if (instanceId !== undefined) {
-      parts.push('--instance', String(instanceId))
-      for (const k of Object.keys(instanceCreateFlags)) skip.add(k)
-    }
-
-    for (const e of events) parts.push('--event', q(e))
-    for (const [k, v] of Object.entries(f)) {
-      if (skip.has(k) || v === undefined || v === false || (k === 'timeout' && v === 30)) continue
-      if (k === 'events' && v === 'webhook') continue
-      for (const one of Array.isArray(v) ? v : [v]) {
-        if (v === true) parts.push(`--${k}`)
-        else parts.push(`--${k}`, SECRET_FLAGS.has(k) ? `"$${k.toUpperCase().replaceAll('-', '_')}"` : q(String(one)))
-      }
-    }
-
-    if (this.flags.profile) parts.push('--profile', q(this.flags.profile))
-    if (this.flags.timeout !== 30) parts.push('--timeout', String(this.flags.timeout))
-    if (this.jsonEnabled()) parts.push('--json')
-    parts.push('--yes')
-    return parts.join(' ')
-  }
 
   private async pickInstance(ce: Awaited<ReturnType<typeof elementsClient>>): Promise<string | undefined> {
     const list = await ce.listInstances().catch(() => [])

@@ -6,7 +6,7 @@ import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
 import {parseTargetUrl} from '../lib/listener-send.js'
 import {registerSecret} from '../lib/mask.js'
 import {
-  buildDelivery, inferFormat, parseBasicAuth, sampleChange, sendDelivery, type TriggerFormat,
+  buildDelivery, changeInSandbox, inferFormat, parseBasicAuth, sampleChange, sendDelivery, type TriggerFormat,
 } from '../lib/trigger.js'
 import {normalizePipedriveUrl} from '../lib/urls.js'
 
@@ -98,21 +98,7 @@ Formats: pipedrive (v1 or v2 payload, Basic auth with --basic-auth), elements (t
     const {args, flags} = this
     const base = flags.to ? parseTargetUrl(flags.to, '--to').origin : new URL(normalizePipedriveUrl(await this.settings().value('pipedriveUrl'))).origin
     const {change} = sampleChange(args.event, flags.set)
-    const {got} = await import('got')
-    let res
-    try {
-      res = await got.post(`${base}/sandbox/events`, {
-        json: change, responseType: 'json', retry: {limit: 0}, throwHttpErrors: false, timeout: {request: flags.timeout * 1000},
-      })
-    } catch (error: any) {
-      throw new PdhooksError(`No sandbox answers at ${base} (${error?.code ?? error?.message}).`, {code: 'unreachable', exit: ExitCode.unavailable, hint: 'Start one with "pdhooks sandbox", or point --to / PDHOOKS_PIPEDRIVE_URL at it.'})
-    }
-
-    if (res.statusCode !== 200) throw new PdhooksError(`The sandbox at ${base} refused the change (${res.statusCode}).`, {exit: ExitCode.unexpected})
-    const body = res.body as {deliveries?: Array<{error?: string; ms: number; status: number; url: string; webhook_id: number}>}
-    const deliveries = (body.deliveries ?? []).map((d, i) => ({
-      description: `webhook ${d.webhook_id} → ${d.url}`, ...(d.error ? {error: d.error} : {}), ms: d.ms, n: i + 1, status: d.status || null,
-    }))
+    const {body, deliveries} = await changeInSandbox(base, change, flags.timeout * 1000)
     if (deliveries.length === 0) this.log(`No active webhook matches ${change.action}.${change.object}: nothing was delivered.`)
     for (const d of deliveries) this.log(`${d.description}: ${d.status ?? `no answer (${d.error})`} in ${d.ms} ms`)
     return this.finish(deliveries, body)

@@ -2,6 +2,7 @@ import {callbackUrl} from './callback-url.js'
 import {type ElementsClient} from './elements.js'
 import {ExitCode, PdhooksError} from './errors.js'
 import {parseEvent} from './events.js'
+import {instanceCreateFlags} from './flags.js'
 import {
   buildInstanceBody, createInstance, type EventsMode, type InstanceSpec, type InstanceView, viewInstance,
 } from './instances.js'
@@ -182,4 +183,38 @@ export async function rollback(o: {ce: ElementsClient; pd: PipedriveClient}, sta
   }
 
   return out
+}
+
+/** Flags of `setup` whose values are secrets: never repeated in a resume command (a variable stands in). */
+export const SETUP_SECRET_FLAGS = new Set([
+  'http-auth-password', 'org-secret', 'pipedrive-access-token', 'pipedrive-password', 'pipedrive-token', 'signature-key', 'user-secret',
+])
+
+/**
+ * The exact command that resumes a failed setup: the same flags, with `--instance` once the instance exists (its
+ * creation flags are then dropped), secrets replaced by variables, and `--yes`.
+ */
+export function resumeCommand(flags: Record<string, unknown>, o: {events: string[]; instanceId?: number; json: boolean}): string {
+  const parts = ['pdhooks', 'setup']
+  const q = (v: string) => (/^[\w./:@=-]+$/.test(v) ? v : `'${v.replaceAll("'", String.raw`'\''`)}'`)
+  const skip = new Set(['event', 'instance', 'json', 'profile', 'rollback', 'timeout', 'yes'])
+  if (o.instanceId !== undefined) {
+    parts.push('--instance', String(o.instanceId))
+    for (const k of Object.keys(instanceCreateFlags)) skip.add(k)
+  }
+
+  for (const e of o.events) parts.push('--event', q(e))
+  for (const [k, v] of Object.entries(flags)) {
+    if (skip.has(k) || v === undefined || v === false || (k === 'events' && v === 'webhook')) continue
+    for (const one of Array.isArray(v) ? v : [v]) {
+      if (v === true) parts.push(`--${k}`)
+      else parts.push(`--${k}`, SETUP_SECRET_FLAGS.has(k) ? `"$${k.toUpperCase().replaceAll('-', '_')}"` : q(String(one)))
+    }
+  }
+
+  if (typeof flags.profile === 'string') parts.push('--profile', q(flags.profile))
+  if (typeof flags.timeout === 'number' && flags.timeout !== 30) parts.push('--timeout', String(flags.timeout))
+  if (o.json) parts.push('--json')
+  parts.push('--yes')
+  return parts.join(' ')
 }

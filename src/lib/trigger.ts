@@ -1,6 +1,6 @@
 import {randomUUID} from 'node:crypto'
 
-import {usageError} from './errors.js'
+import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {parseEvent, splitEvent} from './events.js'
 import {sendRaw, type SendResult} from './listener-send.js'
 import {
@@ -199,4 +199,37 @@ export function parseBasicAuth(value: string | undefined, flag = '--basic-auth')
   const i = value.indexOf(':')
   if (i <= 0) throw usageError(`Invalid ${flag}: expected user:password.`)
   return {password: value.slice(i + 1), user: value.slice(0, i)}
+}
+
+export interface SandboxDelivery {
+  description: string
+  error?: string
+  ms: number
+  n: number
+  status: null | number
+}
+
+/**
+ * Asks a running sandbox (at `base`, its origin) to make a change for real: `POST /sandbox/events`. It delivers to every
+ * matching webhook and answers with what happened.
+ */
+export async function changeInSandbox(base: string, change: Change, timeoutMs: number): Promise<{body: unknown; deliveries: SandboxDelivery[]}> {
+  const {got} = await import('got')
+  let res
+  try {
+    res = await got.post(`${base}/sandbox/events`, {
+      json: change, responseType: 'json', retry: {limit: 0}, throwHttpErrors: false, timeout: {request: timeoutMs},
+    })
+  } catch (error: any) {
+    throw new PdhooksError(`No sandbox answers at ${base} (${error?.code ?? error?.message}).`, {
+      code: 'unreachable', exit: ExitCode.unavailable, hint: 'Start one with "pdhooks sandbox", or point --to / PDHOOKS_PIPEDRIVE_URL at it.',
+    })
+  }
+
+  if (res.statusCode !== 200) throw new PdhooksError(`The sandbox at ${base} refused the change (${res.statusCode}).`, {exit: ExitCode.unexpected})
+  const body = res.body as {deliveries?: Array<{error?: string; ms: number; status: number; url: string; webhook_id: number}>}
+  const deliveries = (body.deliveries ?? []).map((d, i) => ({
+    description: `webhook ${d.webhook_id} → ${d.url}`, ...(d.error ? {error: d.error} : {}), ms: d.ms, n: i + 1, status: d.status || null,
+  }))
+  return {body, deliveries}
 }

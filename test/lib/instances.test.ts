@@ -110,3 +110,15 @@ describe('instances', () => {
     expect(webhooksForInstance(hooks as any, 20_931).map(w => w.id)).to.deep.equal([1, 2])
   })
 })
+
+describe('setup resume command', () => {
+  it('repeats the flags, uses --instance once it exists, and never repeats a secret', async () => {
+    const {resumeCommand} = await import('../../src/lib/setup.js')
+    const flags = {
+      'callback-url': 'https://app.example.com/ce', event: ['*.deal'], events: 'webhook', 'http-auth-password': 'secret-pw', 'http-auth-user': 'hooks',
+      name: 'crm', 'pipedrive-password': 'pw', profile: 'prod', timeout: 10, 'user-id': 3, yes: true,
+    }
+    expect(resumeCommand(flags, {events: ['*.deal', "it's"], instanceId: 7, json: false})).to.equal("pdhooks setup --instance 7 --event '*.deal' --event 'it'\\''s' --http-auth-password \"$HTTP_AUTH_PASSWORD\" --http-auth-user hooks --user-id 3 --profile prod --timeout 10 --yes")
+    expect(resumeCommand(flags, {events: ['*.*'], json: true})).to.equal("pdhooks setup --event '*.*' --callback-url https://app.example.com/ce --http-auth-password \"$HTTP_AUTH_PASSWORD\" --http-auth-user hooks --name crm --pipedrive-password \"$PIPEDRIVE_PASSWORD\" --user-id 3 --profile prod --timeout 10 --json --yes")
+  })
+})
