@@ -6,18 +6,13 @@ import net, {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
-import {setFlagsFromString} from 'node:v8'
-import {runInNewContext} from 'node:vm'
 
 import {startListener} from '../../src/lib/listener.js'
 import {basicAuthHeader} from '../../src/lib/signatures.js'
 
 // A sanity check of the receiver's cost, not the benchmark (`npm run bench` drives the real command with 50,000
-// deliveries). The load comes from raw keep-alive sockets, so that neither an HTTP client library nor nock (loaded by
+// deliveries, and checks the listener's memory stays flat there, in a process of its own). The load comes from raw keep-alive sockets, so that neither an HTTP client library nor nock (loaded by
 // the test setup) sits in the measurement.
-
-setFlagsFromString('--expose-gc')
-const gc = runInNewContext('gc') as () => void
 
 function payload(padBytes: number): string {
   return JSON.stringify({
@@ -155,25 +150,5 @@ describe('listener throughput (sanity)', () => {
     const lines = readFileSync(file, 'utf8').split('\n')
     expect(lines).to.have.length(300 + (2 * total) + 1)
     expect(JSON.parse(lines[0]).body).to.equal(body)
-  })
-
-  it('does not hold on to deliveries (flat memory over 2,000 16 KB deliveries)', async () => {
-    const body = payload(16 * 1024)
-    const listener = await startListener({journal: join(dir, 'memory.ndjson'), port: 0})
-    try {
-      const request = rawRequest(listener.port, body)
-      await drive(listener.port, request, 200, 8)
-      gc()
-      const before = process.memoryUsage()
-      const run = await drive(listener.port, request, 2000, 8)
-      expect(run.statuses).to.deep.equal({200: 2000})
-      gc()
-      const after = process.memoryUsage()
-      const grew = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers)
-      // 2,000 × 16 KB = 32 MB went through; keeping even each body would show here
-      expect(grew).to.be.below(12 * 1024 * 1024)
-    } finally {
-      await listener.close()
-    }
   })
 })
