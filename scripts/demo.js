@@ -1,11 +1,10 @@
 // npm run demo: the whole workflow on this machine, with no account and no network. A local sandbox plays Pipedrive and
-// Cloud Elements; `pdhooks setup` wires a connector instance and its Pipedrive webhook to a small receiver ("your app");
+// Cloud Elements; `pdhooks setup` wires a connector instance and its Pipedrive webhook to `pdhooks listen` ("your app");
 // a deal changes; the normalized, signed Cloud Elements notification arrives; `pdhooks webhook list` shows the delivery's
 // health; everything is deleted again. Exits non-zero, saying which step failed, when anything goes wrong.
 import {execFileSync, spawn} from 'node:child_process'
-import {createHmac, timingSafeEqual} from 'node:crypto'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer, request} from 'node:http'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {request} from 'node:http'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -160,73 +159,73 @@ function call(method, url, body) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// "Your app": the receiver of the platform's notifications.
-// It is kept behind a small interface ({url, nextEvent(timeoutMs), close()}) so that it can later be replaced by
-// `pdhooks listen --port 0 --elements-key KEY --max-events 1` run as a child process (reading "Ready: <url>" from its
-// stderr and one line per event from its stdout); nothing else in this script would change.
+// "Your app": `pdhooks listen` as a child process. It checks Elements-Webhook-Signature with the instance's key, prints
+// one JSON line per event (--json) and journals each delivery, from which the demo shows the notification's body.
 
-function verifyElementsSignature(key, raw, header) {
-  if (!header) return false
-  const expected = Buffer.from('sha256=' + createHmac('sha256', key).update(raw).digest('base64'))
-  const given = Buffer.from(header.trim().startsWith('sha256=') ? header.trim() : `sha256=${header.trim()}`)
-  return given.length === expected.length && timingSafeEqual(given, expected)
-}
-
-async function startReceiver({path = '/app/events', signatureKey}) {
-  const events = []
-  const waiters = []
-  const server = createServer((req, res) => {
-    const chunks = []
-    req.on('data', c => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks)
-      const signed = verifyElementsSignature(signatureKey, raw, req.headers['elements-webhook-signature'])
-      let body
-      try {
-        body = JSON.parse(raw.toString('utf8'))
-      } catch {
-        body = undefined
+function startReceiver({path = '/app/events', signatureKey, journal}) {
+  const args = ['listen', '--port', '0', '--path', path, '--elements-key', signatureKey, '--journal', journal, '--json']
+  console.log(indent(dim(`${shellLine(args)} &`)))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), ...args], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const events = []
+    const waiters = []
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => {
+      out += d
+      let nl
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        if (!line.trim()) continue
+        const e = JSON.parse(line)
+        console.log(`   ${bold('[pdhooks listen]')} ${e.rejected ? `rejected ${e.rejected.method} ${e.rejected.path}: ${e.rejected.status} ${e.rejected.reason}` : `${e.source} ${e.action}.${e.object} ${e.objectId ?? '-'} ${e.verified ? 'verified' : 'NOT verified'}`}`)
+        if (!e.rejected) events.push(e)
+        for (const w of waiters.splice(0)) w()
       }
-
-      res.writeHead(signed ? 200 : 401, {'content-type': 'application/json'})
-      res.end(signed ? '{"ok":true}' : '{"error":"bad signature"}')
-      const event = {body, path: req.url, signed}
-      console.log(`   ${bold('[your app]')} ${req.method} ${req.url}: ${signed ? 'Elements-Webhook-Signature verified' : 'REJECTED: bad or missing signature'}`)
-      events.push(event)
-      for (const w of waiters.splice(0)) w()
     })
-  })
-  await new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const {port} = server.address()
-  let taken = 0
-  return {
-    async close() {
-      await new Promise(resolve => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-    },
-    async nextEvent(timeoutMs) {
-      const deadline = Date.now() + timeoutMs
-      while (events.length <= taken) {
-        const left = deadline - Date.now()
-        if (left <= 0) throw new DemoError(`no notification reached the receiver within ${timeoutMs / 1000} s`)
-        await new Promise(resolve => {
-          const t = setTimeout(resolve, left)
-          waiters.push(() => {
-            clearTimeout(t)
-            resolve()
-          })
-        })
-      }
+    child.stderr.on('data', d => {
+      err += d
+      const m = /Ready: (\S+)/.exec(err)
+      if (!m) return
+      let taken = 0
+      resolve({
+        close: () => new Promise(done => {
+          child.once('exit', done)
+          child.kill('SIGTERM')
+        }),
+        async nextEvent(timeoutMs) {
+          const deadline = Date.now() + timeoutMs
+          while (events.length <= taken) {
+            const left = deadline - Date.now()
+            if (left <= 0) throw new DemoError(`no notification reached pdhooks listen within ${timeoutMs / 1000} s`)
+            await new Promise(done => {
+              const t = setTimeout(done, left)
+              waiters.push(() => {
+                clearTimeout(t)
+                done()
+              })
+            })
+          }
 
-      return events[taken++]
-    },
-    url: `http://127.0.0.1:${port}${path}`,
-  }
+          const event = events[taken++]
+          // the journal holds the delivery as received (written in batches every few milliseconds): its body
+          let entry
+          for (let tries = 0; !entry && tries < 50; tries++) {
+            const lines = readFileSync(journal, 'utf8').split('\n').filter(l => l.endsWith('}'))
+            entry = lines.map(l => JSON.parse(l)).find(j => j.id === event.id)
+            if (!entry) await new Promise(done => {
+              setTimeout(done, 20)
+            })
+          }
+
+          return {body: entry ? JSON.parse(entry.body) : undefined, signed: event.verified === true}
+        },
+        url: m[1],
+      })
+    })
+    child.on('exit', code => reject(new DemoError(`pdhooks listen exited (${code}): ${err.trim()}`)))
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -254,10 +253,10 @@ async function main() {
     for (const [k, v] of Object.entries(sandbox.env())) console.log(indent(dim(`export ${k}=${v}`)))
     console.log(indent(dim(`export PDHOOKS_CONFIG_DIR=${configDir}   (a throw-away profile)`)))
 
-    step('Start your app: a receiver for the platform\'s notifications')
-    const receiver = await startReceiver({signatureKey: DEMO.signatureKey})
-    cleanups.push(['stop the receiver', () => receiver.close()])
-    console.log(indent(`Listening at ${receiver.url} (it checks Elements-Webhook-Signature with the key "${DEMO.signatureKey}").`))
+    step('Start your app\'s receiver: pdhooks listen, which verifies what the platform sends')
+    const receiver = await startReceiver({journal: join(configDir, 'deliveries.ndjson'), signatureKey: DEMO.signatureKey})
+    cleanups.push(['stop pdhooks listen', () => receiver.close()])
+    console.log(indent(`Listening at ${receiver.url} (Elements-Webhook-Signature checked with the key "${DEMO.signatureKey}").`))
 
     step('Wire it up: pdhooks setup (instance → callback URL → Pipedrive webhook → live check)')
     await pdhooks([
