@@ -2,7 +2,6 @@ import {expect} from 'chai'
 import {
   mkdtempSync, readFileSync, statSync, writeFileSync,
 } from 'node:fs'
-import http from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -11,6 +10,7 @@ import {
 } from '../../src/lib/journal.js'
 import {type ListenerEvent, startListener} from '../../src/lib/listener.js'
 import {basicAuthHeader, signElements} from '../../src/lib/signatures.js'
+import {post} from '../receivers.js'
 
 const USER = 'hooks'
 const PASSWORD = 'correct-horse-battery-staple'
@@ -21,17 +21,6 @@ const CE_KEY = 'ce-signature-key-0123456789'
 const dir = mkdtempSync(join(tmpdir(), 'pdhooks-journal-'))
 let n = 0
 const tmpFile = (): string => join(dir, `journal-${++n}.ndjson`)
-
-function post(url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {agent: false, headers: {'content-type': 'application/json', ...headers}, method: 'POST'}, res => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 describe('journal: written by the listener', () => {
   it('appends one line per accepted delivery, with headers (auth redacted) and the exact body', async () => {

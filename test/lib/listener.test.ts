@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {once} from 'node:events'
 import http from 'node:http'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 
 import {
   detectDelivery,
@@ -13,6 +13,7 @@ import {
   startListener,
 } from '../../src/lib/listener.js'
 import {basicAuthHeader, signElements, signPipeliner} from '../../src/lib/signatures.js'
+import {captureServer} from '../receivers.js'
 
 // ---------------------------------------------------------------- samples (shapes of reference/api-notes.md)
 
@@ -448,48 +449,11 @@ describe('listener checks', () => {
 
 // ---------------------------------------------------------------- forwarding
 
-interface Captured {
-  body: Buffer
-  headers: http.IncomingHttpHeaders
-  method: string
-  url: string
-}
-
-async function captureServer(status = 202, delayMs = 0): Promise<{close: () => Promise<void>; got: Captured[]; url: string}> {
-  const got: Captured[] = []
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      got.push({
-        body: Buffer.concat(chunks), headers: req.headers, method: req.method ?? '', url: req.url ?? '',
-      })
-      setTimeout(() => {
-        res.writeHead(status)
-        res.end('ok')
-      }, delayMs)
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const {port} = server.address() as AddressInfo
-  return {
-    async close() {
-      server.closeAllConnections()
-      await new Promise(r => {
-        server.close(r)
-      })
-    },
-    got,
-    url: `http://127.0.0.1:${port}/app/hooks?x=1`,
-  }
-}
-
 describe('listener --forward-to', () => {
   closeListenersAfterEach()
 
   it('relays each accepted delivery byte for byte with its headers and records the status', async () => {
-    const target = await captureServer(202)
+    const target = await captureServer({path: '/app/hooks?x=1', status: 202})
     try {
       const h = await listen({basicAuth: {password: PASSWORD, user: USER}, forwardTo: target.url})
       expect(h.listener.forwardTarget).to.equal(target.url)
@@ -523,7 +487,7 @@ describe('listener --forward-to', () => {
   })
 
   it('still answers 200 to the sender when the forward target is down, and reports the error', async () => {
-    const dead = await captureServer()
+    const dead = await captureServer({path: '/app/hooks?x=1', status: 202})
     const deadUrl = dead.url
     await dead.close()
     const h = await listen({forwardTo: deadUrl})
@@ -537,7 +501,7 @@ describe('listener --forward-to', () => {
   })
 
   it('answers the sender before a slow forward target answers, and times the relay out', async () => {
-    const slow = await captureServer(200, 400)
+    const slow = await captureServer({delayMs: 400, path: '/app/hooks?x=1', status: 200})
     try {
       const h = await listen({forwardTo: slow.url})
       const t0 = Date.now()
@@ -593,7 +557,7 @@ describe('listener lifecycle', () => {
   })
 
   it("emits 'done' only after the last delivery's relay has answered", async () => {
-    const slow = await captureServer(200, 150)
+    const slow = await captureServer({delayMs: 150, path: '/app/hooks?x=1', status: 200})
     try {
       const h = await listen({forwardTo: slow.url, maxEvents: 1})
       const done = once(h.listener, 'done')

@@ -1,8 +1,5 @@
 import {expect} from 'chai'
-import {once} from 'node:events'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import http from 'node:http'
-import {type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -12,6 +9,7 @@ import {replayHeaders, replayJournal, type ReplayResult} from '../../src/lib/rep
 import {
   basicAuthHeader, signElements, signPipeliner, verifyElements, verifyPipeliner,
 } from '../../src/lib/signatures.js'
+import {captureServer, post} from '../receivers.js'
 
 const USER = 'hooks'
 const PASSWORD = 'correct-horse-battery-staple'
@@ -22,52 +20,6 @@ const PL_KEY = '0b9e8f3c-6c1e-4a77-9a55-2f7f5a1c9d10'
 const dir = mkdtempSync(join(tmpdir(), 'pdhooks-replay-'))
 let n = 0
 const tmpFile = (): string => join(dir, `journal-${++n}.ndjson`)
-
-function post(url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {agent: false, headers: {'content-type': 'application/json', ...headers}, method: 'POST'}, res => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
-
-interface Captured {
-  body: Buffer
-  headers: http.IncomingHttpHeaders
-  method: string
-  url: string
-}
-
-async function captureServer(status = 204): Promise<{close: () => Promise<void>; got: Captured[]; url: string}> {
-  const got: Captured[] = []
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      got.push({
-        body: Buffer.concat(chunks), headers: req.headers, method: req.method ?? '', url: req.url ?? '',
-      })
-      res.writeHead(status)
-      res.end()
-    })
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const {port} = server.address() as AddressInfo
-  return {
-    async close() {
-      server.closeAllConnections()
-      await new Promise(r => {
-        server.close(r)
-      })
-    },
-    got,
-    url: `http://127.0.0.1:${port}/replayed`,
-  }
-}
 
 // the deliveries journaled by a real listener
 const V1 = '{"v":1,"event":"updated.deal","retry":0,"meta":{"v":1,"action":"updated","object":"deal","id":7},"current":{"id":7,"title":"  spaced\\u00e9 ✓ "}}'
@@ -110,7 +62,7 @@ async function recordJournal(): Promise<{events: ListenerEvent[]; file: string}>
 describe('replayJournal', () => {
   it('re-sends every delivery byte for byte with its content-type and headers, without the redacted auth', async () => {
     const {events, file} = await recordJournal()
-    const target = await captureServer(204)
+    const target = await captureServer({path: '/replayed', status: 204})
     const progress: ReplayResult[] = []
     try {
       const results = await replayJournal({journal: file, onResult: r => progress.push(r), to: target.url})
@@ -143,7 +95,7 @@ describe('replayJournal', () => {
 
   it('adds fresh auth: basic auth, a new Elements signature and a hex Pipeliner signature', async () => {
     const {file} = await recordJournal()
-    const target = await captureServer(200)
+    const target = await captureServer({path: '/replayed', status: 200})
     try {
       await replayJournal({
         basicAuth: {password: 'new-password', user: 'new-user'}, elementsKey: CE_KEY, journal: file, pipelinerKey: PL_KEY, to: target.url,
@@ -196,7 +148,7 @@ describe('replayJournal', () => {
 
   it('replays only the delivery with --id, and an unknown id is not found (exit 4)', async () => {
     const {events, file} = await recordJournal()
-    const target = await captureServer(200)
+    const target = await captureServer({path: '/replayed', status: 200})
     try {
       const results = await replayJournal({id: events[2].id, journal: file, to: target.url})
       expect(results.map(r => r.id)).to.deep.equal([events[2].id])
@@ -219,7 +171,7 @@ describe('replayJournal', () => {
 
   it('reports a target that is down per delivery, without throwing and without secrets', async () => {
     const {file} = await recordJournal()
-    const dead = await captureServer()
+    const dead = await captureServer({path: '/replayed', status: 204})
     await dead.close()
     const results = await replayJournal({
       basicAuth: {password: PASSWORD, user: USER}, journal: file, timeoutMs: 2000, to: dead.url,
@@ -238,7 +190,7 @@ describe('replayJournal', () => {
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
     const broken = tmpFile()
     writeFileSync(broken, [lines[0], '{"broken', lines[1]].join('\n') + '\n')
-    const target = await captureServer(200)
+    const target = await captureServer({path: '/replayed', status: 200})
     const problems: unknown[] = []
     try {
       const results = await replayJournal({journal: broken, onMalformed: p => problems.push(p), to: target.url})
