@@ -1,6 +1,8 @@
-import {readFileSync} from 'node:fs'
+import {
+  lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync,
+} from 'node:fs'
 import {homedir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 
 import {ExitCode, PdhooksError} from './errors.js'
 import {registerSecret} from './mask.js'
@@ -84,6 +86,11 @@ export function configDir(fallback?: string): string {
   return process.env.PDHOOKS_CONFIG_DIR || fallback || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'pdhooks')
 }
 
+/** How long a write waits for another pdhooks process to release the config lock (PDHOOKS_LOCK_TIMEOUT_MS in tests). */
+const lockTimeoutMs = (): number => Number(process.env.PDHOOKS_LOCK_TIMEOUT_MS) || 5000
+/** A lock not refreshed for this long belongs to a process that died: it is taken over. */
+const LOCK_STALE_MS = 4000
+
 function corrupt(path: string, error: unknown): PdhooksError {
   const why = error instanceof Error ? error.message.split('\n')[0] : String(error)
   return new PdhooksError(`The config file ${path} is not valid (${why}).`, {
@@ -93,9 +100,34 @@ function corrupt(path: string, error: unknown): PdhooksError {
   })
 }
 
+const WHY: Record<string, string> = {
+  EACCES: 'permission denied',
+  EEXIST: 'a file is in the way',
+  ENOSPC: 'no space left on the device',
+  ENOTDIR: 'a part of the path is not a folder',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+}
+
+function unwritable(path: string, error: any): PdhooksError {
+  const code = error?.code as string | undefined
+  const why = code ? (WHY[code] ? `${WHY[code]}, ${code}` : code) : String(error?.message ?? error).split('\n')[0]
+  return new PdhooksError(`Cannot write the config file ${path} (${why}).`, {
+    code: 'config_unwritable',
+    exit: ExitCode.unexpected,
+    hint: `Make ${dirname(path)} writable, or set PDHOOKS_CONFIG_DIR to a writable folder.`,
+  })
+}
+
+const sleep = (ms: number) => new Promise<void>(resolve => {
+  setTimeout(resolve, ms)
+})
+
 /**
  * The config store: `<config dir>/config.json`, mode 0600, rewritten atomically (conf). Reads are plain file reads
- * (no schema machinery at start-up); writes go through conf, loaded only when something is stored.
+ * (no schema machinery at start-up); writes go through conf, loaded only when something is stored. Every
+ * read-modify-write holds a lock (`config.json.lock`, proper-lockfile) and re-reads the file under it, so concurrent
+ * pdhooks processes lose nothing; a symlinked config file is written through the link.
  */
 export class ConfigStore {
   readonly dir: string
@@ -130,9 +162,10 @@ export class ConfigStore {
       throw new PdhooksError(`Cannot read the config file ${this.path} (${error?.code ?? error}).`, {exit: ExitCode.unexpected})
     }
 
+    if (text.trim() === '') throw corrupt(this.path, 'the file is empty')
     let data: unknown
     try {
-      data = text.trim() === '' ? {} : JSON.parse(text)
+      data = JSON.parse(text)
     } catch (error) {
       throw corrupt(this.path, error)
     }
@@ -165,34 +198,119 @@ export class ConfigStore {
   async clearInstance(name: string, id: number | string): Promise<boolean> {
     const current = (await this.getProfile(name))?.instance
     if (!current || String(current.id) !== String(id)) return false
-    await this.updateProfile(name, p => {
+    let cleared = false
+    await this.update(data => {
+      const p = data.profiles?.[name]
+      if (!p?.instance || String(p.instance.id) !== String(id)) return
       delete p.instance
-      return p
+      cleared = true
     })
-    return true
+    return cleared
   }
 
   async removeAll(): Promise<string[]> {
-    const names = this.listProfiles()
+    let names: string[] = []
     await this.update(data => {
+      names = Object.keys(data.profiles ?? {})
       data.profiles = {}
     })
     return names
   }
 
-  /** Applies `fn` to a copy of the file and writes the result in one atomic write (mode 0600). */
+  /**
+   * Applies `fn` to the file as it is now and writes the result in one atomic write (mode 0600), holding the config
+   * lock from the read to the write. A lock held by another process is waited for (a few seconds, then exit 1
+   * naming the file); a lock left by a process that died is taken over.
+   */
   async update(fn: (data: ConfigData) => void): Promise<void> {
-    const current = structuredClone(this.read())
-    fn(current)
-    const {default: Conf} = await import('conf')
-    const conf = new Conf<Record<string, unknown>>({
-      configFileMode: 0o600,
-      configName: 'config',
-      cwd: this.dir,
-      projectName: 'pdhooks',
-    })
-    conf.store = current as Record<string, unknown>
-    this.cache = current
+    const release = await this.lock()
+    try {
+      this.ensureLinkTarget()
+      this.cache = undefined
+      const current = structuredClone(this.read())
+      fn(current)
+      const {default: Conf} = await import('conf')
+      try {
+        const conf = new Conf<Record<string, unknown>>({
+          configFileMode: 0o600,
+          configName: 'config',
+          cwd: this.dir,
+          projectName: 'pdhooks',
+        })
+        conf.store = current as Record<string, unknown>
+      } catch (error: any) {
+        if (error instanceof PdhooksError) throw error
+        throw unwritable(this.path, error)
+      }
+
+      this.cache = current
+    } finally {
+      await release().catch(() => {})
+    }
+  }
+
+  /** Takes the config lock (`config.json.lock`, a directory). */
+  private async lock(): Promise<() => Promise<void>> {
+    try {
+      mkdirSync(this.dir, {mode: 0o700, recursive: true})
+    } catch (error) {
+      throw unwritable(this.path, error)
+    }
+
+    const lockfile = await import('proper-lockfile')
+    const deadline = Date.now() + lockTimeoutMs()
+    for (;;) {
+      try {
+        return await lockfile.lock(this.path, {
+          lockfilePath: `${this.path}.lock`,
+          // a lock that cannot be refreshed only matters while this process writes, which takes milliseconds
+          onCompromised() {},
+          realpath: false,
+          retries: 0,
+          stale: LOCK_STALE_MS,
+        })
+      } catch (error: any) {
+        if (error?.code !== 'ELOCKED') throw unwritable(this.path, error)
+        if (Date.now() > deadline) {
+          throw new PdhooksError(`The config file ${this.path} is locked by another pdhooks process.`, {
+            code: 'config_locked',
+            exit: ExitCode.unexpected,
+            hint: `Try again; if no pdhooks is running, remove ${this.path}.lock.`,
+          })
+        }
+
+        await sleep(10 + Math.floor(Math.random() * 40))
+      }
+    }
+  }
+
+  /**
+   * conf writes through a symlinked config.json (it follows an existing link); a link to a file that does not exist yet
+   * gets that file created first, so the link is never replaced by a plain file.
+   */
+  private ensureLinkTarget(): void {
+    let link: string
+    try {
+      if (!lstatSync(this.path).isSymbolicLink()) return
+      link = readlinkSync(this.path)
+    } catch {
+      return
+    }
+
+    try {
+      realpathSync(this.path)
+      return
+    } catch (error: any) {
+      if (error?.code !== 'ENOENT') throw unwritable(this.path, error)
+    }
+
+    const target = resolve(this.dir, link)
+    try {
+      mkdirSync(dirname(target), {mode: 0o700, recursive: true})
+      writeFileSync(target, '{}\n', {flag: 'wx', mode: 0o600})
+    } catch (error: any) {
+      if (error?.code !== 'EEXIST') throw unwritable(target, error)
+    }
   }
 
   async updateProfile(name: string, fn: (p: Profile) => Profile | void): Promise<Profile> {

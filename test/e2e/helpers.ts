@@ -82,6 +82,8 @@ export interface CliOptions {
   timeoutMs?: number
   /** Fail when a known secret appears in full in stdout or stderr (default true). */
   checkSecrets?: boolean
+  /** Run as another user (tests that need permissions to apply while running as root). */
+  spawn?: {gid: number; uid: number}
 }
 
 /** The inherited environment without anything that could change pdhooks' behaviour (PDHOOKS_*, DEBUG). */
@@ -117,7 +119,9 @@ export async function pdhooks(args: string[], opts: CliOptions = {}): Promise<Cl
   }
 
   history.push(shellLine(args))
-  const child = spawn(process.execPath, [binRun, ...args], {cwd: root, env, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [binRun, ...args], {
+    cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'], ...opts.spawn,
+  })
   const out: Buffer[] = []
   const err: Buffer[] = []
   child.stdout.on('data', (b: Buffer) => out.push(b))

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {
-  mkdtempSync, readFileSync, statSync, writeFileSync,
+  existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -9,6 +9,17 @@ import {ConfigStore, profileName, Settings} from '../../src/lib/config.js'
 import {PdhooksError} from '../../src/lib/errors.js'
 
 const fresh = () => new ConfigStore(mkdtempSync(join(tmpdir(), 'pdhooks-conf-')))
+
+async function failure(fn: () => Promise<unknown>): Promise<PdhooksError> {
+  try {
+    await fn()
+  } catch (error) {
+    expect(error).to.be.instanceOf(PdhooksError)
+    return error as PdhooksError
+  }
+
+  throw new Error('expected a failure')
+}
 
 describe('config store', () => {
   const saved = {...process.env}
@@ -82,5 +93,95 @@ describe('config store', () => {
     const store = fresh()
     writeFileSync(store.path, '{"profiles": []}')
     expect(() => store.read()).to.throw(/profiles/)
+  })
+
+  for (const [what, text] of [['empty', ''], ['whitespace-only', ' \n\t\n']] as const) {
+    it(`an ${what} file is corrupt: exit 1 naming its path, file untouched`, async () => {
+      const store = fresh()
+      writeFileSync(store.path, text, {mode: 0o600})
+      expect(() => store.read()).to.throw(store.path)
+      const err = await failure(() => store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-0123456789'})))
+      expect(err.exit).to.equal(1)
+      expect(err.message).to.contain(store.path).and.contain('empty')
+      expect(readFileSync(store.path, 'utf8')).to.equal(text)
+    })
+  }
+
+  it('writes through a symlinked config file (the link stays a link)', async () => {
+    const store = fresh()
+    const elsewhere = mkdtempSync(join(tmpdir(), 'pdhooks-dotfiles-'))
+    const real = join(elsewhere, 'pdhooks.json')
+    writeFileSync(real, JSON.stringify({profiles: {old: {pipedriveToken: 'tok-old-0123456789'}}}), {mode: 0o644})
+    symlinkSync(real, store.path)
+    await store.updateProfile('new', p => ({...p, pipedriveToken: 'tok-new-0123456789'}))
+    expect(lstatSync(store.path).isSymbolicLink()).to.equal(true)
+    expect(JSON.parse(readFileSync(real, 'utf8')).profiles).to.have.keys('old', 'new')
+    expect(statSync(real).mode & 0o777).to.equal(0o600)
+  })
+
+  it('a symlink to a file that does not exist yet: the file is created, the link kept', async () => {
+    const store = fresh()
+    const real = join(mkdtempSync(join(tmpdir(), 'pdhooks-dotfiles-')), 'sub', 'pdhooks.json')
+    symlinkSync(real, store.path)
+    await store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-0123456789'}))
+    expect(lstatSync(store.path).isSymbolicLink()).to.equal(true)
+    expect(JSON.parse(readFileSync(real, 'utf8')).profiles.default.pipedriveToken).to.equal('tok-0123456789')
+  })
+
+  it('a config folder that cannot be created is exit 1 naming the path and PDHOOKS_CONFIG_DIR', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'pdhooks-conf-'))
+    writeFileSync(join(parent, 'file'), 'not a folder')
+    const store = new ConfigStore(join(parent, 'file', 'pdhooks'))
+    const err = await failure(() => store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-0123456789'})))
+    expect(err.exit).to.equal(1)
+    expect(err.code).to.equal('config_unwritable')
+    expect(err.line).to.contain(store.path).and.contain('PDHOOKS_CONFIG_DIR')
+  })
+
+  it('takes over a lock left by a process that died (stale), and removes its own lock', async () => {
+    const store = fresh()
+    const lock = `${store.path}.lock`
+    mkdirSync(lock)
+    const old = new Date(Date.now() - 60_000)
+    utimesSync(lock, old, old)
+    const t0 = Date.now()
+    await store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-0123456789'}))
+    expect(Date.now() - t0).to.be.below(2000)
+    expect(existsSync(lock)).to.equal(false)
+    expect(new ConfigStore(store.dir).listProfiles()).to.deep.equal(['default'])
+  })
+
+  it('a lock held by a live process and not released in time is exit 1 naming the file; nothing is written', async () => {
+    const store = fresh()
+    writeFileSync(store.path, '{"profiles":{}}', {mode: 0o600})
+    const lock = `${store.path}.lock`
+    mkdirSync(lock)
+    // the holder keeps its lock fresh, as proper-lockfile does
+    const refresh = setInterval(() => {
+      const now = new Date()
+      utimesSync(lock, now, now)
+    }, 100)
+    process.env.PDHOOKS_LOCK_TIMEOUT_MS = '600'
+    try {
+      const t0 = Date.now()
+      const err = await failure(() => store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-0123456789'})))
+      expect(Date.now() - t0).to.be.within(500, 3000)
+      expect(err.exit).to.equal(1)
+      expect(err.code).to.equal('config_locked')
+      expect(err.line).to.contain(store.path).and.contain(lock)
+      expect(readFileSync(store.path, 'utf8')).to.equal('{"profiles":{}}')
+    } finally {
+      clearInterval(refresh)
+    }
+  })
+
+  it('re-reads the file under the lock: a write made by another process meanwhile is kept', async () => {
+    const store = fresh()
+    await store.updateProfile('a', p => ({...p, pipedriveToken: 'tok-a-0123456789'}))
+    expect(store.listProfiles()).to.deep.equal(['a'])
+    // another process writes profile b after this store cached the file
+    await new ConfigStore(store.dir).updateProfile('b', p => ({...p, pipedriveToken: 'tok-b-0123456789'}))
+    await store.updateProfile('c', p => ({...p, pipedriveToken: 'tok-c-0123456789'}))
+    expect(new ConfigStore(store.dir).listProfiles()).to.deep.equal(['a', 'b', 'c'])
   })
 })
