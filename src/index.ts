@@ -21,6 +21,7 @@ import Trigger from './commands/trigger.js'
 import WebhookAdd from './commands/webhook/add.js'
 import WebhookDelete from './commands/webhook/delete.js'
 import WebhookList from './commands/webhook/list.js'
+import {guardDebugOutput} from './lib/cli/flags.js'
 
 export const COMMANDS = {
   apply: Apply,
@@ -44,6 +45,9 @@ export const COMMANDS = {
   'webhook:delete': WebhookDelete,
   'webhook:list': WebhookList,
 }
+
+// with DEBUG set, oclif prints the command line before any command runs: secret flag values are masked from here on
+guardDebugOutput()
 
 export {execute} from '@oclif/core/execute'
 export {flush} from '@oclif/core/flush'

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../lib/base-command.js'
+import {secret} from '../lib/cli/flags.js'
 import {ExitCode, PdhooksError} from '../lib/errors.js'
 import {registerSecret} from '../lib/mask.js'
 import {parseBasicAuth} from '../lib/trigger.js'
@@ -16,15 +17,15 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     '<%= config.bin %> <%= command.id %> --pipeliner-key 01234567-abcd-dcba-ffff-000000000000 --max-events 1 --json',
   ]
   static flags = {
-    'basic-auth': Flags.string({description: 'user:password that Pipedrive deliveries must carry.'}),
-    'elements-key': Flags.string({description: 'Cloud Elements signature key (Elements-Webhook-Signature).'}),
+    'basic-auth': secret('basic-auth', {description: 'user:password that Pipedrive deliveries must carry.'}),
+    'elements-key': secret('elements-key', {description: 'Cloud Elements signature key (Elements-Webhook-Signature).'}),
     'forward-to': Flags.string({description: 'Relay each accepted delivery to this URL.'}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
     journal: Flags.string({description: 'Append each accepted delivery to this NDJSON file.'}),
     'max-body': Flags.integer({default: 1_048_576, description: 'Largest accepted body in bytes (413 above).', min: 1}),
     'max-events': Flags.integer({description: 'Exit 0 after this many accepted deliveries.', min: 1}),
     path: Flags.string({default: '/', description: 'Path that receives deliveries.'}),
-    'pipeliner-key': Flags.string({description: 'Pipeliner signature (the webhook\'s UUID) for WebHook-Signature.'}),
+    'pipeliner-key': secret('pipeliner-key', {description: 'Pipeliner signature (the webhook\'s UUID) for WebHook-Signature.'}),
     port: Flags.integer({
       default: 4000, description: 'Port (0 = any free port).', max: 65_535, min: 0,
     }),

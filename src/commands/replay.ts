@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {secret} from '../lib/cli/flags.js'
 import {ExitCode, PdhooksError} from '../lib/errors.js'
 import {registerSecret} from '../lib/mask.js'
 import {parseBasicAuth} from '../lib/trigger.js'
@@ -20,11 +21,11 @@ The body and its headers are sent as received; auth that was redacted in the jou
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks --id 3 --basic-auth hooks:s3cret',
   ]
   static flags = {
-    'basic-auth': Flags.string({description: 'Send Basic auth user:password with Pipedrive deliveries.'}),
-    'elements-key': Flags.string({description: 'Re-sign Cloud Elements notifications with this key.'}),
+    'basic-auth': secret('basic-auth', {description: 'Send Basic auth user:password with Pipedrive deliveries.'}),
+    'elements-key': secret('elements-key', {description: 'Re-sign Cloud Elements notifications with this key.'}),
     id: Flags.string({description: 'Only the delivery with this id.'}),
     journal: Flags.string({description: 'NDJSON journal written by "pdhooks listen --journal".', required: true}),
-    'pipeliner-key': Flags.string({description: 'Re-sign Pipeliner deliveries with this signature UUID.'}),
+    'pipeliner-key': secret('pipeliner-key', {description: 'Re-sign Pipeliner deliveries with this signature UUID.'}),
     timeout: timeoutFlag,
     to: Flags.string({description: 'Where to send them.', required: true}),
   }

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {secret} from '../lib/cli/flags.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/clients.js'
 import {type SettingKey} from '../lib/config.js'
 import {PdhooksError, usageError} from '../lib/errors.js'
@@ -38,7 +39,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
     ...instanceCreateFlags,
     event: Flags.string({description: "Pipedrive webhook event ACTION.OBJECT (repeatable; default '*.*').", multiple: true}),
     'generate-auth': Flags.boolean({description: 'Generate basic-auth credentials for the webhooks, printed once.', exclusive: ['http-auth-user', 'http-auth-password']}),
-    'http-auth-password': Flags.string({description: 'Basic-auth password Pipedrive sends with each delivery.'}),
+    'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends with each delivery.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends with each delivery.'}),
     instance: Flags.string({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
     rollback: Flags.boolean({description: 'If a step fails, delete what this run created.'}),

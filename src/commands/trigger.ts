@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {secret} from '../lib/cli/flags.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
 import {parseTargetUrl} from '../lib/listener-send.js'
 import {registerSecret} from '../lib/mask.js'
@@ -31,14 +32,14 @@ Formats: pipedrive (v1 or v2 payload, Basic auth with --basic-auth), elements (t
     '<%= config.bin %> <%= command.id %> change.deal --sandbox   # the sandbox delivers to every matching webhook',
   ]
   static flags = {
-    'basic-auth': Flags.string({description: 'Pipedrive format: send Basic auth user:password.'}),
+    'basic-auth': secret('basic-auth', {description: 'Pipedrive format: send Basic auth user:password.'}),
     count: Flags.integer({
       default: 1, description: 'How many deliveries to send.', max: 10_000, min: 1,
     }),
-    'elements-key': Flags.string({description: 'Elements format: sign with this key (Elements-Webhook-Signature).'}),
+    'elements-key': secret('elements-key', {description: 'Elements format: sign with this key (Elements-Webhook-Signature).'}),
     format: Flags.string({description: 'Delivery format (default: pipeliner for Entity.Event, else pipedrive).', options: ['pipedrive', 'elements', 'pipeliner']}),
     instance: Flags.string({description: 'Elements format: instance id in the notification.', default: '20931'}),
-    'pipeliner-key': Flags.string({description: 'Pipeliner format: sign with this signature UUID (WebHook-Signature, hex).'}),
+    'pipeliner-key': secret('pipeliner-key', {description: 'Pipeliner format: sign with this signature UUID (WebHook-Signature, hex).'}),
     sandbox: Flags.boolean({description: 'Ask a running sandbox (--to, or PDHOOKS_PIPEDRIVE_URL\'s host) to make the change and deliver it.'}),
     set: Flags.string({description: 'Set a field of the sample object: field=value (dot paths; JSON values parsed). Repeatable.', multiple: true}),
     timeout: timeoutFlag,

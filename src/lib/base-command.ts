@@ -3,11 +3,15 @@ import {Command} from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import * as Flags from '@oclif/core/flags'
 
+import {registerArgvSecrets} from './cli/flags.js'
+import {type CommandShape, rewordParseError} from './cli/parse-errors.js'
 import {
-  configDir, ConfigStore, profileName, type SettingKey, Settings,
+  configDir, ConfigStore, profileName, SETTING_KEYS, type SettingKey, SETTINGS, Settings,
 } from './config.js'
-import {ExitCode, PdhooksError, usageError} from './errors.js'
-import {registerSecret, scrub} from './mask.js'
+import {
+  cancelled, ExitCode, PdhooksError, usageError,
+} from './errors.js'
+import {scrub} from './mask.js'
 import {stderrStyle} from './output.js'
 import {prompts} from './prompts.js'
 
@@ -24,25 +28,28 @@ export const timeoutFlag = Flags.integer({
 
 /** Errors from oclif's parser carry exit 2; their text is several lines. */
 function isParseError(err: any): boolean {
-  return err?.oclif?.exit === 2 || /^(Nonexistent flag|Unexpected argument|Missing required|Expected|Parsing --|The following error)/.test(err?.message ?? '')
+  return err?.oclif?.exit === 2 || /^(Nonexistent flag|Unexpected argument|Missing (required|\d+ required)|Expected|Parsing --|The following error|Flag --)/.test(err?.message ?? '')
 }
 
-const SECRET_FLAG = /(password|token|secret|signature|key)$/i
-
-/** Registers the values of secret-looking flags (`--pipedrive-token X`, `--signature=X`) so that no output shows them. */
-export function registerArgvSecrets(argv: string[]): void {
-  for (const [i, a] of argv.entries()) {
-    const m = /^--([\w-]+)(?:=(.*))?$/.exec(a)
-    if (!m || !SECRET_FLAG.test(m[1])) continue
-    registerSecret(m[2] ?? argv[i + 1])
-  }
-}
+/** Inquirer's errors when the user presses Ctrl-C (or closes the input) at a prompt. */
+const isPromptExit = (e: any): boolean => e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError'
 
 /** Turns anything thrown into a PdhooksError with a one-line message and an exit code. */
-export function toPdhooksError(err: unknown): PdhooksError {
-  if (err instanceof PdhooksError) return err
+export function toPdhooksError(err: unknown, command?: CommandShape): PdhooksError {
+  if (err instanceof PdhooksError) {
+    // oclif prefixes the message of an error thrown by a flag's parse function ("Parsing --x \n\t…")
+    if (!err.message.startsWith('Parsing --')) return err
+    const r = rewordParseError(err.message, command)
+    return new PdhooksError(r?.message ?? err.message, {
+      cause: err, code: err.code, details: err.details, exit: err.exit, hint: err.hint, status: err.status,
+    })
+  }
+
   const e = err as any
+  if (isPromptExit(e)) return cancelled()
   if (isParseError(e)) {
+    const r = rewordParseError(String(e.message ?? e), command)
+    if (r) return new PdhooksError(r.message, {code: 'usage', exit: ExitCode.usage, hint: r.hint})
     const first = String(e.message ?? e).split('\n').map((l: string) => l.trim()).filter(Boolean)
     const message = first.filter((l: string) => !l.startsWith('See more help with')).join(' ').replaceAll(/\s+/g, ' ')
     return new PdhooksError(message.endsWith('.') ? message : `${message}.`, {code: 'usage', exit: ExitCode.usage, hint: 'See --help.'})
@@ -61,6 +68,9 @@ export function toPdhooksError(err: unknown): PdhooksError {
   })
 }
 
+/** Flags whose values the settings resolve (flag > variable > profile): flag name → setting. */
+const SETTING_FLAGS: Record<string, SettingKey> = Object.fromEntries(SETTING_KEYS.map(k => [SETTINGS[k].flag, k]))
+
 /**
  * The one base command: `--json` (exactly one JSON document on stdout, errors included), `--profile`, exit codes,
  * one-line errors, masking of every output path, prompts only when interactive, and the shared settings.
@@ -77,6 +87,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   /** Every positional argument (for commands with a variable number of them). */
   protected positional: string[] = []
+  /** The flags given on the command line (not from a variable or a default). */
+  private given = new Set<string>()
   private _settings?: Settings
   private _store?: ConfigStore
 
@@ -99,7 +111,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     registerArgvSecrets(this.argv)
     // the failure is reported here: oclif's "did not parse its arguments" notice would only add noise
     this.parsed = true
-    const e = toPdhooksError(err)
+    const e = toPdhooksError(err, this.shape())
     process.exitCode = e.exit
     if (this.jsonEnabled()) {
       this.logJson(this.toErrorJson(e))
@@ -127,10 +139,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async init(): Promise<void> {
     await super.init()
-    const {args, argv, flags} = await this.parse()
+    const {args, argv, flags, raw} = await this.parse()
     this.positional = argv.map(String)
+    for (const t of raw) if (t.type === 'flag') this.given.add(t.flag)
+    // credentials read their variables through the settings (flag > variable > profile, each with its source shown):
+    // a value oclif took from the variable is not a flag value
+    for (const name of Object.keys(SETTING_FLAGS)) if (!this.given.has(name)) delete (flags as Record<string, unknown>)[name]
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+  }
+
+  /** Was this flag given on the command line (rather than by its environment twin, or its default)? */
+  protected fromCommandLine(name: string): boolean {
+    return this.given.has(name)
   }
 
   /** JSON on stdout, masked and scrubbed. */
@@ -176,18 +197,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this._settings || Object.keys(extra).length > 0) {
       const f = (this.flags ?? {}) as Record<string, unknown>
       const fromFlags: Partial<Record<SettingKey, string | undefined>> = {}
-      const map: Record<string, SettingKey> = {
-        'elements-url': 'elementsUrl',
-        'org-secret': 'orgSecret',
-        'pipedrive-access-token': 'pipedriveAccessToken',
-        'pipedrive-token': 'pipedriveToken',
-        'pipedrive-url': 'pipedriveUrl',
-        'pipeliner-password': 'pipelinerPassword',
-        'pipeliner-url': 'pipelinerUrl',
-        'pipeliner-username': 'pipelinerUsername',
-        'user-secret': 'userSecret',
-      }
-      for (const [flag, key] of Object.entries(map)) if (typeof f[flag] === 'string') fromFlags[key] = f[flag] as string
+      for (const [flag, key] of Object.entries(SETTING_FLAGS)) if (typeof f[flag] === 'string') fromFlags[key] = f[flag] as string
       this._settings = new Settings({flags: {...fromFlags, ...extra}, profile: this.profile, store: this.store})
     }
 
@@ -195,7 +205,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected toErrorJson(err: unknown): {error: {[key: string]: unknown; code: string; message: string; status: null | number}} {
-    const e = toPdhooksError(err)
+    const e = toPdhooksError(err, this.shape())
     const report = (e.details?.report ?? {}) as Record<string, unknown>
     return {
       error: {
@@ -213,6 +223,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   warn(input: Error | string): Error | string {
     if (!this.jsonEnabled()) process.stderr.write(scrub(`${this.colorWarn('Warning:')} ${typeof input === 'string' ? input : input.message}`) + '\n')
     return input
+  }
+
+  /** This command's arguments and flags, for the wording of usage errors. */
+  private shape(): CommandShape {
+    const ctor = this.ctor as typeof Command
+    const flags = Object.keys({...ctor.baseFlags, ...ctor.flags, ...(ctor.enableJsonFlag ? {json: true} : {})})
+    const args = Object.entries(ctor.args ?? {}).map(([name, a]) => ({description: a.description, name}))
+    return {args, flags, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim()}
   }
 
   private colorError(s: string): string {

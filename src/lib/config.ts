@@ -4,7 +4,7 @@ import {
 import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 
-import {ExitCode, PdhooksError} from './errors.js'
+import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {registerSecret} from './mask.js'
 
 /** The current Cloud Elements instance of a profile. */
@@ -40,6 +40,8 @@ export type Source = 'default' | 'env' | 'flag' | 'profile'
 export interface SettingSpec {
   env: string
   flag: string
+  /** Sent in an HTTP header as it is: only printable Latin-1 (see {@link invalidCharacter}). */
+  header?: boolean
   label: string
   secret: boolean
   service: 'elements' | 'pipedrive' | 'pipeliner'
@@ -51,19 +53,19 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
     env: 'PDHOOKS_ELEMENTS_URL', flag: 'elements-url', label: 'URL', secret: false, service: 'elements',
   },
   userSecret: {
-    env: 'PDHOOKS_USER_SECRET', flag: 'user-secret', label: 'user secret', secret: true, service: 'elements',
+    env: 'PDHOOKS_USER_SECRET', flag: 'user-secret', label: 'user secret', header: true, secret: true, service: 'elements',
   },
   orgSecret: {
-    env: 'PDHOOKS_ORG_SECRET', flag: 'org-secret', label: 'organization secret', secret: true, service: 'elements',
+    env: 'PDHOOKS_ORG_SECRET', flag: 'org-secret', label: 'organization secret', header: true, secret: true, service: 'elements',
   },
   pipedriveUrl: {
     env: 'PDHOOKS_PIPEDRIVE_URL', flag: 'pipedrive-url', label: 'URL', secret: false, service: 'pipedrive',
   },
   pipedriveToken: {
-    env: 'PDHOOKS_PIPEDRIVE_TOKEN', flag: 'pipedrive-token', label: 'API token', secret: true, service: 'pipedrive',
+    env: 'PDHOOKS_PIPEDRIVE_TOKEN', flag: 'pipedrive-token', label: 'API token', header: true, secret: true, service: 'pipedrive',
   },
   pipedriveAccessToken: {
-    env: 'PDHOOKS_PIPEDRIVE_ACCESS_TOKEN', flag: 'pipedrive-access-token', label: 'OAuth access token', secret: true, service: 'pipedrive',
+    env: 'PDHOOKS_PIPEDRIVE_ACCESS_TOKEN', flag: 'pipedrive-access-token', label: 'OAuth access token', header: true, secret: true, service: 'pipedrive',
   },
   pipelinerUrl: {
     env: 'PDHOOKS_PIPELINER_URL', flag: 'pipeliner-url', label: 'URL', secret: false, service: 'pipeliner',
@@ -77,6 +79,43 @@ export const SETTINGS: Record<SettingKey, SettingSpec> = {
 }
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]
+
+const NAMES: Record<number, string> = {
+  0: 'a NUL character', 9: 'a tab', 10: 'a line feed (LF)', 13: 'a carriage return (CR)', 27: 'an escape character (ESC)', 127: 'a DEL character',
+}
+
+function describe(code: number): string {
+  return NAMES[code] ?? `${code < 32 ? 'a control character' : 'the character'} U+${code.toString(16).toUpperCase().padStart(4, '0')}`
+}
+
+/**
+ * Why `value` cannot be used, or undefined when it can. No value may hold a control character (a CR or LF pasted
+ * with it, a file saved with Windows line endings); a value sent in an HTTP header (`header`) must also be a valid
+ * header value: printable Latin-1, no tab.
+ */
+export function invalidCharacter(value: string, header = false): string | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.codePointAt(i)!
+    const bad = header ? (code < 0x20 || code === 0x7F || code > 0xFF) : ((code < 0x20 && code !== 9) || code === 0x7F)
+    if (bad) return `${describe(code)} at character ${i + 1}`
+  }
+
+  return undefined
+}
+
+/**
+ * Rejects a value with a character it may not hold (exit 2), naming where it came from (`--flag`, a variable, or a
+ * profile), never the value itself.
+ */
+export function checkValue(value: string | undefined, where: string, opts: {header?: boolean; hint?: string} = {}): void {
+  if (value === undefined) return
+  const why = invalidCharacter(value, opts.header)
+  if (!why) return
+  const hint = opts.hint ?? (/\((CR|LF)\)/.test(why)
+    ? 'Remove it: a value pasted with a line break, or read from a file with Windows line endings, carries one.'
+    : 'Remove it: an HTTP header cannot carry it (text copied from a document may hold typographic quotes or dashes).')
+  throw usageError(`${where} contains ${why}.`, hint, 'invalid_value')
+}
 
 export function profileName(flag?: string): string {
   return flag || process.env.PDHOOKS_PROFILE || 'default'
@@ -355,13 +394,30 @@ export class Settings {
     return (await this.store.getProfile(this.profile))?.instance
   }
 
+  /** A value flag > variable > profile; a value a header cannot carry is exit 2 naming where it came from. */
   async get(key: SettingKey): Promise<Resolved> {
+    const spec = SETTINGS[key]
     const flag = this.flags[key]
-    if (flag !== undefined && flag !== '') return {source: 'flag', value: flag}
-    const env = process.env[SETTINGS[key].env]
-    if (env !== undefined && env !== '') return {source: 'env', value: env}
+    if (flag !== undefined && flag !== '') {
+      checkValue(flag, `--${spec.flag}`, {header: spec.header})
+      return {source: 'flag', value: flag}
+    }
+
+    const env = process.env[spec.env]
+    if (env !== undefined && env !== '') {
+      checkValue(env, spec.env, {header: spec.header})
+      return {source: 'env', value: env}
+    }
+
     const stored = (await this.store.getProfile(this.profile))?.[key]
-    if (stored !== undefined && stored !== '') return {source: 'profile', value: stored}
+    if (stored !== undefined && stored !== '') {
+      checkValue(stored, `The ${spec.label} stored in profile "${this.profile}" (${this.store.path})`, {
+        header: spec.header,
+        hint: `Store it again: pdhooks auth login --profile ${this.profile} --${spec.flag} …`,
+      })
+      return {source: 'profile', value: stored}
+    }
+
     return {source: 'default', value: undefined}
   }
 

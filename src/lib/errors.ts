@@ -66,6 +66,9 @@ export class PdhooksError extends Error {
 export const usageError = (message: string, hint?: string, code = 'usage'): PdhooksError =>
   new PdhooksError(message, {code, exit: ExitCode.usage, hint})
 
+/** The user pressed Ctrl-C at a prompt (exit 130, like a shell): nothing alarming is printed. */
+export const cancelled = (): PdhooksError => new PdhooksError('Cancelled.', {code: 'cancelled', exit: 130})
+
 export const notFoundError = (message: string, hint?: string): PdhooksError =>
   new PdhooksError(message, {
     code: 'not_found', exit: ExitCode.notFound, hint, status: 404,

@@ -24,10 +24,19 @@ export function forgetSecrets(): void {
   known.clear()
 }
 
-/** Replaces every registered secret in `text` by its masked form. */
+// scheme://user:password@ (the password runs to the last @ before the path)
+const URL_CREDENTIALS = /\b([a-z][\d+.a-z-]*:\/\/)([^\s"#/:<>?@\\`]*):([^\s"#/<>?\\`]+)@/gi
+
+/** `https://user:pass@host/…` → `https://user:****@host/…`, wherever it appears in `text`. */
+export function maskUrlCredentials(text: string): string {
+  return text.replaceAll(URL_CREDENTIALS, '$1$2:****@')
+}
+
+/** Replaces every registered secret in `text` by its masked form, and the password of any URL with credentials. */
 export function scrub(text: string): string {
-  if (known.size === 0 || !text) return text
-  let out = text
+  if (!text) return text
+  let out = text.includes('@') ? maskUrlCredentials(text) : text
+  if (known.size === 0) return out
   for (const s of [...known].sort((a, b) => b.length - a.length)) {
     if (out.includes(s)) out = out.split(s).join(mask(s) ?? '****')
   }

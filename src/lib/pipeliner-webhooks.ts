@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 import {randomUUID} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
+import {secret} from './cli/flags.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {mask} from './mask.js'
 import {
@@ -15,7 +16,7 @@ import {type DeleteResult, pool} from './webhooks.js'
 
 /** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
 export const pipelinerFlags = {
-  'pipeliner-password': Flags.string({description: 'Pipeliner API key password (PDHOOKS_PIPELINER_PASSWORD).', helpGroup: 'CREDENTIALS'}),
+  'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.', helpGroup: 'CREDENTIALS'}),
   'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space (PDHOOKS_PIPELINER_URL).', helpGroup: 'CREDENTIALS'}),
   'pipeliner-username': Flags.string({description: 'Pipeliner API key username (PDHOOKS_PIPELINER_USERNAME).', helpGroup: 'CREDENTIALS'}),
 }

@@ -105,4 +105,36 @@ describe('e2e: secrets', () => {
     expect(all).to.include('pdhooks:http') // the debug log was on
     for (const s of SECRETS) expect(all, masked(s)).not.to.include(s)
   })
+
+  it("DEBUG=* (oclif's own debug output) shows no secret flag value, from the command line or its variable", async function () {
+    this.timeout(40_000)
+    const all = {DEBUG: '*'}
+    const runs = [
+      await e2e.run(['auth',
+        'login',
+        '--no-verify',
+        '--pipedrive-token',
+        CREDENTIALS.PDHOOKS_PIPEDRIVE_TOKEN,
+        '--user-secret',
+        CREDENTIALS.PDHOOKS_USER_SECRET,
+        '--org-secret',
+        CREDENTIALS.PDHOOKS_ORG_SECRET], {env: all}),
+      await e2e.run(
+        ['webhook', 'add', 'change.deal', '--url', 'https://hooks:' + HOOK_PASSWORD + '@app.example.com/x', '--http-auth-user', 'u', '--json'],
+        {env: {...all, PDHOOKS_HTTP_AUTH_PASSWORD: HOOK_PASSWORD}},
+      ),
+      await e2e.run(['trigger', 'change.deal', '--to', 'http://127.0.0.1:9/', '--basic-auth', `hooks:${HOOK_PASSWORD}`], {env: all}),
+      await e2e.run(
+        ['instance', 'create', '--name', 'x', '--events', 'none', '--pipedrive-email', 'ops@example.com', '--pipedrive-password=' + PD_PASSWORD, '--json'],
+        {env: {...all, PDHOOKS_SIGNATURE_KEY: SIGNATURE_KEY}},
+      ),
+      // a parse error quoting the command line
+      await e2e.run(['webhook', 'list', '--pipedrive-token', CREDENTIALS.PDHOOKS_PIPEDRIVE_TOKEN, '--nope'], {env: all}),
+    ]
+    expect(runs.map(r => r.code)).to.deep.equal([0, 0, 6, 0, 2])
+    const out = runs.map(r => r.stdout + r.stderr).join('\n')
+    expect(out).to.include('oclif:main process.argv') // oclif's debug output was on
+    expect(out).to.include(masked(HOOK_PASSWORD))
+    expect(out).to.include('https://hooks:****@app.example.com/x')
+  })
 })

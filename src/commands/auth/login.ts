@@ -4,6 +4,7 @@ import {
   SERVICE_LABEL, type ServiceName, SERVICES, type VerifyResult, verifyService,
 } from '../../lib/auth.js'
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {secret} from '../../lib/cli/flags.js'
 import {
   type Profile, type SettingKey, SETTINGS, Settings,
 } from '../../lib/config.js'
@@ -37,15 +38,15 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
   ]
   static flags = {
     'elements-url': Flags.string({description: 'Cloud Elements / Open Connectors base: URL, host or alias (us, eu, staging, sap-us2, sap-eu10, sap-us10).'}),
-    'org-secret': Flags.string({description: 'Platform organization secret.'}),
-    'pipedrive-access-token': Flags.string({description: 'Pipedrive OAuth access token (sent as Bearer).', exclusive: ['pipedrive-token']}),
-    'pipedrive-token': Flags.string({description: 'Pipedrive API token (sent as x-api-token).'}),
+    'org-secret': secret('org-secret', {description: 'Platform organization secret.', header: true}),
+    'pipedrive-access-token': secret('pipedrive-access-token', {description: 'Pipedrive OAuth access token (sent as Bearer; not with --pipedrive-token).', header: true}),
+    'pipedrive-token': secret('pipedrive-token', {description: 'Pipedrive API token (sent as x-api-token).', header: true}),
     'pipedrive-url': Flags.string({description: 'Pipedrive API base, or company domain (acme → https://acme.pipedrive.com/api/v1).'}),
-    'pipeliner-password': Flags.string({description: 'Pipeliner API key password.'}),
+    'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.'}),
     'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space.'}),
     'pipeliner-username': Flags.string({description: 'Pipeliner API key username.'}),
     timeout: timeoutFlag,
-    'user-secret': Flags.string({description: 'Platform user secret.'}),
+    'user-secret': secret('user-secret', {description: 'Platform user secret.', header: true}),
     verify: Flags.boolean({allowNo: true, default: true, description: 'Check each service before storing (--no-verify skips).'}),
   }
 
@@ -57,6 +58,8 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
       if (typeof v === 'string' && v !== '') given[key] = v
     }
 
+    // not oclif's `exclusive`: PDHOOKS_PIPEDRIVE_TOKEN in the environment must not forbid --pipedrive-access-token
+    if (given.pipedriveToken && given.pipedriveAccessToken) throw usageError('Give --pipedrive-token or --pipedrive-access-token, not both.')
     const interactive = prompts.interactive(this.jsonEnabled())
     if (Object.keys(given).length === 0) {
       if (!interactive) {

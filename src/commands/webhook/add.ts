@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {callbackUrl} from '../../lib/callback-url.js'
+import {secret} from '../../lib/cli/flags.js'
 import {elementsBase, pipedriveClient} from '../../lib/clients.js'
 import {usageError} from '../../lib/errors.js'
 import {parseEvent} from '../../lib/events.js'
@@ -36,7 +37,7 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
     'allow-duplicate': Flags.boolean({description: 'Create even when an identical webhook exists.'}),
     'elements-url': Flags.string({description: 'Cloud Elements / Open Connectors base for --instance (PDHOOKS_ELEMENTS_URL).'}),
     'generate-auth': Flags.boolean({description: 'Generate a random basic-auth user and password, register them and print them once.', exclusive: ['http-auth-password', 'http-auth-user']}),
-    'http-auth-password': Flags.string({description: 'Basic-auth password Pipedrive sends to the target.'}),
+    'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends to the target.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends to the target.'}),
     instance: Flags.string({description: 'Target the callback URL of this Cloud Elements instance id.', exclusive: ['url']}),
     name: Flags.string({description: 'Webhook name (default "pdhooks <event>").'}),

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
+import {secret} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/clients.js'
 import {usageError} from '../../../lib/errors.js'
 import {registerSecret} from '../../../lib/mask.js'
@@ -40,7 +41,7 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
     event: Flags.string({description: 'Event: *, Entity.* or Entity.Event, e.g. Account.Create (repeatable, or comma-separated).', multiple: true, required: true}),
     'insecure-ssl': Flags.boolean({default: false, description: 'Pipeliner does not validate the TLS certificate of --url when delivering (not recommended).'}),
     sign: Flags.boolean({description: 'Generate a UUID signature key, register it and print it once (deliveries carry WebHook-Signature). Not with --signature.'}),
-    signature: Flags.string({description: 'Signature key (a UUID): deliveries carry WebHook-Signature = HMAC-SHA256(key, body).'}),
+    signature: secret('signature', {description: 'Signature key (a UUID): deliveries carry WebHook-Signature = HMAC-SHA256(key, body).'}),
     url: Flags.string({description: 'URL that receives the deliveries.', required: true}),
     ...pipelinerOptionFlags,
     ...pipelinerFlags,

@@ -262,10 +262,10 @@ describe('pipeliner webhook add', () => {
     expect(r.exit).to.equal(2)
     r = await add(['--url', HOOK])
     expect(r.exit).to.equal(2)
-    expect(r.stderr).to.contain('Missing required flag event')
+    expect(r.stderr).to.contain('Missing --event.').and.not.contain('required flag')
     r = await add(['--event', 'Account.*'])
     expect(r.exit).to.equal(2)
-    expect(r.stderr).to.contain('Missing required flag url')
+    expect(r.stderr).to.contain('Missing --url.')
   })
 
   it('an unknown event is exit 2 listing the valid ones, with a did-you-mean', async () => {
