@@ -49,6 +49,7 @@ export const COMMANDS = {
 // with DEBUG set, oclif prints the command line before any command runs: secret flag values are masked from here on
 guardDebugOutput()
 
+export {commandNotFound as COMMAND_NOT_FOUND} from './lib/cli/not-found.js'
 export {execute} from '@oclif/core/execute'
 export {flush} from '@oclif/core/flush'
 export {handle} from '@oclif/core/handle'

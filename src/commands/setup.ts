@@ -54,7 +54,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
   async run(): Promise<SetupResult> {
     const {flags} = this
     for (const f of SETUP_SECRET_FLAGS) registerSecret((flags as Record<string, unknown>)[f] as string | undefined)
-    if (flags['http-auth-password'] && !flags['http-auth-user']) throw usageError('--http-auth-password needs --http-auth-user.')
+    this.checkHttpAuth()
     if (flags.instance && !/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
     const interactive = prompts.interactive(this.jsonEnabled())
     const extra = interactive ? await this.askCredentials() : {}

@@ -3,7 +3,7 @@ import {Command} from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import * as Flags from '@oclif/core/flags'
 
-import {registerArgvSecrets} from './cli/flags.js'
+import {registerArgvSecrets, SECRET_FLAGS} from './cli/flags.js'
 import {type CommandShape, rewordParseError} from './cli/parse-errors.js'
 import {
   configDir, ConfigStore, profileName, SETTING_KEYS, type SettingKey, SETTINGS, Settings,
@@ -68,6 +68,14 @@ export function toPdhooksError(err: unknown, command?: CommandShape): PdhooksErr
   })
 }
 
+const onCommandLine = (argv: string[], name: string) => argv.some(a => a === `--${name}` || a.startsWith(`--${name}=`))
+
+/** The variable that gave a secret flag its value, when the command line did not. */
+function envOnly(argv: string[], name: string): string | undefined {
+  const env = SECRET_FLAGS.get(name)
+  return env && process.env[env] && !onCommandLine(argv, name) ? env : undefined
+}
+
 /** Flags whose values the settings resolve (flag > variable > profile): flag name → setting. */
 const SETTING_FLAGS: Record<string, SettingKey> = Object.fromEntries(SETTING_KEYS.map(k => [SETTINGS[k].flag, k]))
 
@@ -125,6 +133,21 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
 
     this.exit(e.exit)
+  }
+
+  /** `--http-auth-user` and `--http-auth-password` (or PDHOOKS_HTTP_AUTH_PASSWORD) go together: one alone is exit 2. */
+  protected checkHttpAuth(): void {
+    const f = this.flags as Record<string, unknown>
+    const password = f['http-auth-password']
+    if (f['http-auth-user'] !== undefined && password === undefined) {
+      throw usageError('--http-auth-user needs a password.', 'Pass --http-auth-password, set PDHOOKS_HTTP_AUTH_PASSWORD, or use --generate-auth.', 'missing_value')
+    }
+
+    if (password !== undefined && f['http-auth-user'] === undefined) {
+      throw this.fromCommandLine('http-auth-password')
+        ? usageError('--http-auth-password needs --http-auth-user.', undefined, 'missing_value')
+        : usageError('PDHOOKS_HTTP_AUTH_PASSWORD is set, but --http-auth-user is not.', 'Pass --http-auth-user, or unset PDHOOKS_HTTP_AUTH_PASSWORD.', 'missing_value')
+    }
   }
 
   /** Asks on a TTY; elsewhere `--yes` is required (exit 2 without it). */
@@ -230,7 +253,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ctor = this.ctor as typeof Command
     const flags = Object.keys({...ctor.baseFlags, ...ctor.flags, ...(ctor.enableJsonFlag ? {json: true} : {})})
     const args = Object.entries(ctor.args ?? {}).map(([name, a]) => ({description: a.description, name}))
-    return {args, flags, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim()}
+    const argv = this.argv ?? []
+    const fromEnv = (name: string) => envOnly(argv, name)
+
+    return {
+      args, flags, fromEnv, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(),
+    }
   }
 
   private colorError(s: string): string {

@@ -130,10 +130,12 @@ export function parseEvent(event: string, opts: EventOptions = {}): ParsedEvent 
 
   const knownAction = action === '*' || isV1Action(action) || isV2Action(action)
   if (!knownAction) {
-    const guess = closest(action, [...V1_ACTIONS, ...V2_ACTIONS].filter(a => a !== '*'))
+    // OBJECT.ACTION (deal.added): the words the other way round
+    const swapped = [...V1_ACTIONS, ...V2_ACTIONS].includes(object as never) ? `${object}.${normalizeObject(action)}` : undefined
+    const guess = swapped ? undefined : closest(action, [...V1_ACTIONS, ...V2_ACTIONS].filter(a => a !== '*'))
     throw usageError(
       `Unknown action "${action}" in "${event}".`,
-      `${guess ? `Did you mean "${guess}.${object}"? ` : ''}Valid actions: ${V2_ACTIONS.join(', ')} (version 2.0); ${V1_ACTIONS.join(', ')} (version 1.0).`,
+      `${swapped ? `Did you mean "${swapped}"? Events are ACTION.OBJECT. ` : ''}${guess ? `Did you mean "${guess}.${object}"? ` : ''}Valid actions: ${V2_ACTIONS.join(', ')} (version 2.0); ${V1_ACTIONS.join(', ')} (version 1.0).`,
     )
   }
 

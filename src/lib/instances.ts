@@ -1,4 +1,6 @@
 import {callbackUrl, parseCallbackUrl} from './callback-url.js'
+import {printable} from './cli/parse-errors.js'
+import {closest} from './cli/suggest.js'
 import {
   type ElementsClient, type Instance, type NewInstance, tagNames,
 } from './elements.js'
@@ -52,6 +54,14 @@ export function pollerConfiguration(resources: string[], elementsBase: string): 
   }
 
   return out
+}
+
+/**
+ * Resources the poller cannot watch: anything but the documented ones (accounts, contacts, opportunities); another
+ * resource needs its whole `event.poller.configuration` entry (`--config`).
+ */
+export function unknownPollResources(resources: string[]): string[] {
+  return resources.filter(r => !(POLL_RESOURCES as readonly string[]).includes(r))
 }
 
 /** Parses `--config key=value` entries; a value that looks like a JSON object or array is parsed. */
@@ -224,7 +234,15 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
   const events = (flags.events ?? 'webhook') as EventsMode
   if (!EVENTS_MODES.includes(events)) throw usageError(`Invalid --events "${flags.events}".`, 'Use webhook, polling or none.')
   const poll = flags.poll?.split(',').map(s => s.trim()).filter(Boolean)
-  for (const r of poll ?? []) if (!/^[\w-]+$/.test(r)) throw usageError(`Invalid --poll resource "${r}".`, `Use resource names such as ${POLL_RESOURCES.join(', ')}.`)
+  const unknown = unknownPollResources(poll ?? [])
+  if (unknown.length > 0) {
+    const guess = unknown.length === 1 ? closest(unknown[0], POLL_RESOURCES) : undefined
+    throw usageError(
+      `Unknown --poll resource${unknown.length === 1 ? '' : 's'} ${unknown.map(r => `"${printable(r)}"`).join(', ')}.`,
+      `${guess ? `Did you mean "${guess}"? ` : ''}Valid resources: ${POLL_RESOURCES.join(', ')}; for another, give the whole poller with --config 'event.poller.configuration={…}'.`,
+    )
+  }
+
   if (poll && events !== 'polling') throw usageError('--poll needs --events polling.')
   const spec: InstanceSpec = {
     callbackUrl: flags['callback-url'],

@@ -51,9 +51,7 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
   async run(): Promise<WebhookAddResult> {
     const {args, flags} = this
     registerSecret(flags['http-auth-password'])
-    if (flags['http-auth-password'] && !flags['http-auth-user']) {
-      throw usageError('--http-auth-password needs --http-auth-user.')
-    }
+    this.checkHttpAuth()
 
     const url = await this.target()
     const event = parseEvent(args.event, {url, version: flags.version})

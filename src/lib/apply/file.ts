@@ -2,7 +2,9 @@ import {readFileSync} from 'node:fs'
 
 import {usageError} from '../errors.js'
 import {type ParsedEvent, parseEvent} from '../events.js'
-import {EVENTS_MODES, type EventsMode} from '../instances.js'
+import {
+  EVENTS_MODES, type EventsMode, POLL_RESOURCES, unknownPollResources,
+} from '../instances.js'
 import {parsePipelinerEvent} from '../pipeliner-events.js'
 
 /** A desired Pipedrive webhook (direct, or aimed at an instance's callback URL when `url` is undefined). */
@@ -241,6 +243,8 @@ export function parseDesiredState(text: string, file: string, env: NodeJS.Proces
     if (events !== 'none' && !callbackUrl) fail(m.get('callbackUrl') ?? n, `${field}.callbackUrl`, 'is required when events are on.')
     const poll = strList(m.get('poll'), `${field}.poll`)
     if (poll && events !== 'polling') fail(m.get('poll'), `${field}.poll`, 'only applies to events: polling.')
+    const unknownPoll = unknownPollResources(poll ?? [])
+    if (unknownPoll.length > 0) fail(m.get('poll'), `${field}.poll`, `unknown resource "${unknownPoll[0]}": use ${POLL_RESOURCES.join(', ')}.`)
     const hooksNode = m.get('webhooks')
     if (hooksNode !== undefined && !isSeq(hooksNode)) fail(hooksNode, `${field}.webhooks`, 'expected a list of events.')
     const webhooks = ((hooksNode as import('yaml').YAMLSeq<Node> | undefined)?.items ?? []).map((h, j) => pdWebhook(h, `${field}.webhooks[${j}]`, true))

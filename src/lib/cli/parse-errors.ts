@@ -4,6 +4,8 @@
 import {closest} from './suggest.js'
 
 export interface CommandShape {
+  /** The variable a flag's value came from, when it was not given on the command line. */
+  fromEnv?: (flag: string) => string | undefined
   /** Positional arguments in order: name and description. */
   args: Array<{description?: string; name: string}>
   /** Every flag name the command accepts. */
@@ -29,9 +31,13 @@ export function printable(s: string): string {
 const clip = (s: string, n = 60) => printable(s.length > n ? `${s.slice(0, n)}…` : s)
 const words = (list: string[]) => (list.length <= 1 ? list.join('') : `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`)
 
-function reason(line: string): string {
+function reason(line: string, command?: CommandShape): string {
   let m = /^--([\w-]+)=[\s\S]* cannot also be provided when using --([\w-]+)$/.exec(line)
-  if (m) return `--${m[1]} cannot be used with --${m[2]}.`
+  if (m) {
+    const env = command?.fromEnv?.(m[1])
+    return env ? `${env} (set in the environment, as --${m[1]}) cannot be used with --${m[2]}.` : `--${m[1]} cannot be used with --${m[2]}.`
+  }
+
   m = /^Missing required flag ([\w-]+)$/.exec(line)
   if (m) return `Missing --${m[1]}.`
   m = /^All of the following must be provided when using --([\w-]+): (.*)$/.exec(line)
@@ -103,6 +109,6 @@ export function rewordParseError(raw: string, command?: CommandShape): Reworded 
   m = /^Flag --([\w-]+) can only be specified once$/.exec(text)
   if (m) return {message: `--${m[1]} was given more than once: give it once.`}
   m = /^The following errors? occurred:\s*\n([\s\S]*)$/.exec(text)
-  if (m) return {hint: help, message: m[1].split('\n').map(l => l.trim()).filter(Boolean).map(l => reason(l)).join(' ')}
+  if (m) return {hint: help, message: m[1].split('\n').map(l => l.trim()).filter(Boolean).map(l => reason(l, command)).join(' ')}
   return undefined
 }
