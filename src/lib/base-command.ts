@@ -126,7 +126,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
 
-    this.logToStderr(`${this.colorError('Error:')} ${e.line}`)
+    // Ctrl-C at a prompt (exit 130) is the user's choice, not a failure: no "Error:"
+    this.logToStderr(e.exit === ExitCode.interrupted ? e.line : `${this.colorError('Error:')} ${e.line}`)
     if (process.env.DEBUG) {
       const cause = (e as any).cause ?? err
       if (cause?.stack) this.logToStderr(String(cause.stack))

@@ -8,6 +8,8 @@ export const ExitCode = {
   conflict: 5,
   unavailable: 6,
   changes: 7,
+  /** Ctrl-C (SIGINT), like a shell: 128 + 2. */
+  interrupted: 130,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 
@@ -19,6 +21,7 @@ const CODE_NAMES: Record<number, string> = {
   5: 'conflict',
   6: 'unavailable',
   7: 'changes_pending',
+  130: 'interrupted',
 }
 
 export interface PdhooksErrorOptions {
@@ -67,7 +70,7 @@ export const usageError = (message: string, hint?: string, code = 'usage'): Pdho
   new PdhooksError(message, {code, exit: ExitCode.usage, hint})
 
 /** The user pressed Ctrl-C at a prompt (exit 130, like a shell): nothing alarming is printed. */
-export const cancelled = (): PdhooksError => new PdhooksError('Cancelled.', {code: 'cancelled', exit: 130})
+export const cancelled = (): PdhooksError => new PdhooksError('Cancelled.', {code: 'cancelled', exit: ExitCode.interrupted})
 
 export const notFoundError = (message: string, hint?: string): PdhooksError =>
   new PdhooksError(message, {

@@ -8,15 +8,27 @@ export interface AuthLogoutResult {
 }
 
 export default class AuthLogout extends BaseCommand<typeof AuthLogout> {
-  static description = 'Remove the stored credentials (and current instance) of a profile, or of every profile with --all.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --profile staging', '<%= config.bin %> <%= command.id %> --all']
+  static description = `Remove the stored credentials (and current instance) of a profile, or of every profile with --all.
+
+--all asks first on a terminal, and needs --yes elsewhere.`
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --profile staging', '<%= config.bin %> <%= command.id %> --all --yes']
   static flags = {
     all: Flags.boolean({description: 'Remove every profile.'}),
+    yes: Flags.boolean({char: 'y', description: 'Do not ask before removing every profile (--all).'}),
   }
 
   async run(): Promise<AuthLogoutResult> {
     let removed: string[]
     if (this.flags.all) {
+      const names = this.store.listProfiles()
+      if (names.length > 0) {
+        await this.confirmOrRefuse(
+          `Remove the stored credentials of ${names.length === 1 ? 'the only profile' : `all ${names.length} profiles`} (${names.join(', ')}) from ${this.store.path}?`,
+          this.flags.yes,
+          `remove ${names.length === 1 ? 'the stored profile' : `all ${names.length} stored profiles`}`,
+        )
+      }
+
       removed = await this.store.removeAll()
     } else {
       removed = (await this.store.removeProfile(this.profile)) ? [this.profile] : []
