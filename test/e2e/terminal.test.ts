@@ -14,6 +14,11 @@ import {
 /** Nothing a user would read as a crash. */
 const ALARMING = /Error|Unexpected|force closed|at .*\.js:\d+|ExitPromptError/
 
+const seedProfiles = (dir: string) => writeFileSync(join(dir, 'config.json'), JSON.stringify({
+  profiles: {ci: {pipedriveToken: 'tok-ci-0123456789'}, default: {pipedriveToken: 'tok-default-0123456789'}},
+}), {mode: 0o600})
+const storedProfiles = (dir: string) => Object.keys(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).profiles)
+
 describe('e2e: in a terminal', function () {
   this.timeout(30_000)
   ensureBuilt()
@@ -62,8 +67,8 @@ describe('e2e: in a terminal', function () {
   })
 
   describe('auth logout --all', () => {
-    const seed = () => writeFileSync(join(dir, 'config.json'), JSON.stringify({profiles: {ci: {pipedriveToken: 'tok-ci-0123456789'}, default: {pipedriveToken: 'tok-default-0123456789'}}}), {mode: 0o600})
-    const profiles = () => Object.keys(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).profiles)
+    const seed = () => seedProfiles(dir)
+    const profiles = () => storedProfiles(dir)
 
     it('asks, naming the profiles; "y" removes them', async () => {
       seed()
