@@ -67,36 +67,33 @@ describe('e2e: in a terminal', function () {
   })
 
   describe('auth logout --all', () => {
-    const seed = () => seedProfiles(dir)
-    const profiles = () => storedProfiles(dir)
-
     it('asks, naming the profiles; "y" removes them', async () => {
-      seed()
+      seedProfiles(dir)
       const term = run(['auth', 'logout', '--all'])
       await term.waitFor('Remove the stored credentials of all 2 profiles (ci, default)')
       term.send(['y', 'Enter'])
       expect(await term.exit()).to.equal(0)
       expect(term.screen()).to.contain('Removed stored credentials of "ci", "default".')
-      expect(profiles()).to.deep.equal([])
+      expect(storedProfiles(dir)).to.deep.equal([])
     })
 
     it('the default answer is no: nothing is removed (exit 2)', async () => {
-      seed()
+      seedProfiles(dir)
       const term = run(['auth', 'logout', '--all'])
       await term.waitFor('(y/N)')
       term.send('Enter')
       expect(await term.exit()).to.equal(2)
-      expect(profiles()).to.deep.equal(['ci', 'default'])
+      expect(storedProfiles(dir)).to.deep.equal(['ci', 'default'])
     })
 
     it('Ctrl-C at the confirmation removes nothing (exit 130)', async () => {
-      seed()
+      seedProfiles(dir)
       const term = run(['auth', 'logout', '--all'])
       await term.waitFor('(y/N)')
       term.send('C-c')
       expect(await term.exit()).to.equal(130)
       expect(term.screen().replace(/__EXIT:\d+__/, '')).not.to.match(ALARMING)
-      expect(profiles()).to.deep.equal(['ci', 'default'])
+      expect(storedProfiles(dir)).to.deep.equal(['ci', 'default'])
     })
   })
 })
