@@ -147,7 +147,7 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       {get: r => r.verb, header: 'ACTION'},
       {get: r => r.kind, header: 'KIND'},
       {get: r => r.object, header: 'OBJECT'},
-      {get: r => (r.result === 'done' ? style.green(r.result) : (r.result === 'failed' ? style.red(r.result) : r.result)), header: 'RESULT'},
+      {color: text => (text === 'done' ? style.green(text) : (text === 'failed' ? style.red(text) : text)), get: r => r.result, header: 'RESULT'},
       {get: r => r.detail, header: 'DETAIL'},
     ]))
   }

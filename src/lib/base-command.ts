@@ -12,7 +12,9 @@ import {
   cancelled, ExitCode, PdhooksError, usageError,
 } from './errors.js'
 import {scrub} from './mask.js'
-import {stderrStyle} from './output.js'
+import {
+  type Column, fitTable, stderrStyle, terminalWidth,
+} from './output.js'
 import {prompts} from './prompts.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -95,6 +97,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   /** Every positional argument (for commands with a variable number of them). */
   protected positional: string[] = []
+  /** Whether a table was cut to fit the terminal. */
+  private cut = false
   /** The flags given on the command line (not from a variable or a default). */
   private given = new Set<string>()
   private _settings?: Settings
@@ -209,6 +213,24 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await Promise.race([stopped, ...(until ? [until] : [])])
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
+  }
+
+  /**
+   * Prints a table that fits the terminal (cut with … and, if need be, without its least useful columns), or in full
+   * with `wide`, or when stdout is not a terminal (piped output is never cut, like gh). When something was left out,
+   * a note on stderr says how to see everything.
+   */
+  protected printTable<R>(rows: R[], columns: Array<Column<R>>, opts: {indent?: number; wide?: boolean} = {}): void {
+    const indent = opts.indent ?? 0
+    const width = opts.wide ? undefined : terminalWidth()
+    const t = fitTable(rows, columns, {width: width === undefined ? undefined : width - indent})
+    this.log(indent ? t.text.split('\n').map(l => ' '.repeat(indent) + l).join('\n') : t.text)
+    this.cut ||= t.truncated || t.hidden.length > 0
+  }
+
+  /** After the last table: the note that something was cut to fit the terminal. */
+  protected noteIfCut(): void {
+    if (this.cut) this.logToStderr(stderrStyle.dim('Cut to fit the terminal: --wide shows everything.'))
   }
 
   /** Progress on stderr, only on a terminal (CI logs stay clean; results and errors are printed anyway). */

@@ -1,11 +1,11 @@
 import {callbackUrl, parseCallbackUrl} from './callback-url.js'
-import {printable} from './cli/parse-errors.js'
 import {closest} from './cli/suggest.js'
 import {
   type ElementsClient, type Instance, type NewInstance, tagNames,
 } from './elements.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {isSecretKey, mask} from './mask.js'
+import {printable} from './output.js'
 import {type Webhook} from './pipedrive.js'
 import {checkTargetUrl, isSapHost} from './urls.js'
 

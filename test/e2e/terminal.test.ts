@@ -6,7 +6,7 @@ import {
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {ensureBuilt} from './helpers.js'
+import {ensureBuilt, explain, useSandbox} from './helpers.js'
 import {
   closeTerminals, hasTmux, type Terminal, terminal,
 } from './terminal.js'
@@ -97,3 +97,86 @@ describe('e2e: in a terminal', function () {
     })
   })
 })
+
+/** The rows of the table on the screen: from its header line to the first blank or note line. */
+function tableLines(screen: string, header: RegExp): string[] {
+  const lines = screen.split('\n')
+  const start = lines.findIndex(l => header.test(l))
+  const end = lines.findIndex((l, i) => i > start && (l.trim() === '' || l.startsWith('Cut to fit') || l.startsWith('__EXIT')))
+  return lines.slice(start, end)
+}
+
+describe('e2e: tables in a 60-column terminal', function () {
+  this.timeout(40_000)
+  const e2e = useSandbox()
+  let t: Terminal | undefined
+
+  before(function () {
+    if (!hasTmux()) this.skip()
+  })
+
+  afterEach(() => {
+    t?.close()
+    t = undefined
+  })
+
+  after(() => closeTerminals())
+
+  it('webhook list, instance list and auth status keep one line per row, cut with …; --wide and piped output show everything', async () => {
+    const longUrl = 'https://hooks.example.com/a/very/long/path/to/the/receiver/of/deliveries'
+    await e2e.seedPipedrive(3, i => ({subscription_url: `${longUrl}/${i}`}))
+    const made = await e2e.run(['instance',
+      'create',
+      '--name',
+      'crm-events-production-eu',
+      '--callback-url',
+      'https://app.example.com/ce/receiver',
+      '--pipedrive-email',
+      'ops@example.com',
+      '--pipedrive-password',
+      'pw-0123456789',
+      '--tag',
+      'prod',
+      '--tag',
+      'eu-central'])
+    expect(made.code, explain(made)).to.equal(0)
+    const evil = await e2e.run(['instance', 'create', '--name', 'ev\n\u001B[31mred', '--events', 'none', '--pipedrive-email', 'ops@example.com', '--pipedrive-password', 'pw-0123456789'])
+    expect(evil.code, explain(evil)).to.equal(0)
+
+    for (const [args, header, rows] of [
+      [['webhook', 'list'], /^ID\s+EVENT\s+TARGET/, 3],
+      [['instance', 'list'], /^ID\s+NAME/, 2],
+      [['auth', 'status'], /^ {2}SETTING\s+VALUE/, 3],
+    ] as Array<[string[], RegExp, number]>) {
+      t = terminal(args, {cols: 60, env: e2e.env})
+      expect(await t.exit(), t.screen()).to.equal(0)
+      const screen = t.screen()
+      const lines = tableLines(screen, header)
+      expect(lines, screen).to.have.length(rows + 1)
+      for (const l of lines) expect(l.length, l).to.be.at.most(60)
+      expect(lines.slice(1).some(l => l.includes('…')), screen).to.equal(true)
+      expect(screen).to.contain('Cut to fit the terminal: --wide shows everything.')
+      t.close()
+
+      t = terminal([...args, '--wide'], {cols: 60, env: e2e.env})
+      expect(await t.exit()).to.equal(0)
+      expect(t.screen({joined: true})).not.to.contain('Cut to fit')
+      t.close()
+      t = undefined
+    }
+
+    t = terminal(['webhook', 'list', '--wide'], {cols: 60, env: e2e.env})
+    await t.exit()
+    expect(t.screen({joined: true})).to.contain(`${longUrl}/0`)
+    t.close()
+    t = terminal(['instance', 'list'], {cols: 60, env: e2e.env})
+    await t.exit()
+    // a hostile name stays on its row, escaped
+    expect(t.screen()).to.contain(String.raw`ev\n\u001b[31mred`)
+    // piped (not a terminal): nothing is cut, like gh
+    const piped = await e2e.run(['webhook', 'list'])
+    expect(piped.stdout).to.contain(`${longUrl}/0`).and.to.contain('LAST DELIVERY')
+    expect(piped.stderr).not.to.contain('Cut to fit')
+  })
+})
+

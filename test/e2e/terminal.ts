@@ -26,8 +26,8 @@ export function hasTmux(): boolean {
 }
 
 export interface Terminal {
-  /** What the terminal shows now (plain text, trailing blank lines dropped). */
-  screen(): string
+  /** What the terminal shows now (plain text, trailing blank lines dropped); `joined` undoes the wrapping of long lines. */
+  screen(opts?: {joined?: boolean}): string
   /** Types keys (tmux names: 'C-c', 'Enter', 'y'…) or literal text with `{literal: true}`. */
   send(keys: string[] | string, opts?: {literal?: boolean}): void
   /** Resolves with the screen once it matches `what`. */
@@ -59,7 +59,7 @@ export function terminal(args: string[], opts: {cols?: number; env?: Record<stri
   const name = `t${++sessions}`
   tmux('new-session', '-d', '-s', name, '-x', String(opts.cols ?? 80), '-y', String(opts.rows ?? 24), `sh ${join(dir, 'run.sh')}`)
   const t: Terminal = {
-    screen: () => tmux('capture-pane', '-p', '-t', name).replace(/\s+$/, ''),
+    screen: (o = {}) => tmux('capture-pane', '-p', ...(o.joined ? ['-J'] : []), '-t', name).replace(/\s+$/, ''),
     send(keys, o = {}) {
       tmux('send-keys', '-t', name, ...(o.literal ? ['-l'] : []), ...(Array.isArray(keys) ? keys : [keys]))
     },

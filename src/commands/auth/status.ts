@@ -4,8 +4,9 @@ import {
   describeService, isConfigured, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, type VerifyResult, verifyService,
 } from '../../lib/auth.js'
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {wideFlag} from '../../lib/cli/flags.js'
 import {ExitCode, PdhooksError} from '../../lib/errors.js'
-import {style, table} from '../../lib/output.js'
+import {style} from '../../lib/output.js'
 import {normalizeElementsUrl, normalizePipedriveUrl} from '../../lib/urls.js'
 
 export interface ServiceStatus {
@@ -30,6 +31,7 @@ With --verify, each configured service is checked with one cheap read; a failed 
   static flags = {
     timeout: timeoutFlag,
     verify: Flags.boolean({description: 'Check each configured service with a live request.'}),
+    wide: wideFlag,
   }
 
   async run(): Promise<AuthStatusResult> {
@@ -57,15 +59,16 @@ With --verify, each configured service is checked with one cheap read; a failed 
     for (const s of services) {
       const state = s.verified ? (s.verified.ok ? style.green('verified') : style.red(`check failed: ${s.verified.error?.message}`)) : (s.configured ? 'configured' : style.dim('not configured'))
       this.log(`\n${style.bold(SERVICE_LABEL[s.service])}: ${state}`)
-      this.log(table(s.settings, [
+      this.printTable(s.settings, [
         {get: v => v.label, header: 'SETTING'},
-        {get: v => v.value, header: 'VALUE'},
+        {get: v => v.value, header: 'VALUE', truncate: 'middle'},
         {get: v => (v.value === null ? '-' : v.source), header: 'SOURCE'},
-        {get: v => v.variable, header: 'VARIABLE'},
-      ]).split('\n').map(l => `  ${l}`).join('\n'))
+        {drop: 1, get: v => v.variable, header: 'VARIABLE'},
+      ], {indent: 2, wide: this.flags.wide})
     }
 
     if (current) this.log(`\nCurrent instance: ${current.id}${current.name ? ` (${current.name})` : ''}`)
+    this.noteIfCut()
     const result: AuthStatusResult = {
       configPath: this.store.path,
       currentInstance: current ? {id: current.id, name: current.name} : null,

@@ -1,8 +1,8 @@
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {wideFlag} from '../../lib/cli/flags.js'
 import {elementsBase, elementsClient} from '../../lib/clients.js'
 import {elementsFlags} from '../../lib/flags.js'
 import {type InstanceView, viewInstance} from '../../lib/instances.js'
-import {table} from '../../lib/output.js'
 
 export interface InstanceListResult {
   instances: InstanceView[]
@@ -10,8 +10,8 @@ export interface InstanceListResult {
 
 export default class InstanceList extends BaseCommand<typeof InstanceList> {
   static description = 'List Cloud Elements / Open Connectors instances with their events mode and Pipedrive webhook callback URL.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --elements-url sap-us2 --json']
-  static flags = {...elementsFlags, timeout: timeoutFlag}
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --elements-url sap-us2 --json', '<%= config.bin %> <%= command.id %> --wide']
+  static flags = {...elementsFlags, timeout: timeoutFlag, wide: wideFlag}
 
   async run(): Promise<InstanceListResult> {
     const settings = this.settings()
@@ -21,14 +21,17 @@ export default class InstanceList extends BaseCommand<typeof InstanceList> {
     const current = (await settings.currentInstance().catch(() => {}))?.id
     if (instances.length === 0) this.log('No instances.')
     else {
-      this.log(table(instances, [
+      this.printTable(instances, [
         {get: v => `${String(v.id) === String(current) ? '*' : ''}${v.id}`, header: 'ID'},
-        {get: v => v.name, header: 'NAME'},
-        {get: v => v.element, header: 'ELEMENT'},
-        {get: v => v.events, header: 'EVENTS'},
-        {get: v => v.tags.join(','), header: 'TAGS'},
-        {get: v => v.callbackUrl, header: 'CALLBACK URL'},
-      ]))
+        {get: v => v.name, header: 'NAME', truncate: 'end'},
+        {drop: 2, get: v => v.element, header: 'ELEMENT'},
+        {drop: 1, get: v => v.events, header: 'EVENTS'},
+        {
+          drop: 3, get: v => v.tags.join(','), header: 'TAGS', truncate: 'end',
+        },
+        {get: v => v.callbackUrl, header: 'CALLBACK URL', truncate: 'middle'},
+      ], {wide: this.flags.wide})
+      this.noteIfCut()
     }
 
     return {instances}

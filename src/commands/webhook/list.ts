@@ -1,10 +1,11 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {wideFlag} from '../../lib/cli/flags.js'
 import {pipedriveClient} from '../../lib/clients.js'
 import {splitEvent} from '../../lib/events.js'
 import {pipedriveFlags} from '../../lib/flags.js'
-import {ago, style, table} from '../../lib/output.js'
+import {ago, style} from '../../lib/output.js'
 import {
   filterWebhooks, parseDate, viewWebhook, type WebhookView,
 } from '../../lib/webhooks.js'
@@ -30,6 +31,7 @@ HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-ri
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --unhealthy',
     "<%= config.bin %> <%= command.id %> --event '*.deal' --url example.com --json",
+    '<%= config.bin %> <%= command.id %> --wide   # every column, nothing cut',
   ]
   static flags = {
     event: Flags.string({description: "Only webhooks matching ACTION.OBJECT ('*' wildcards, either vocabulary)."}),
@@ -37,6 +39,7 @@ HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-ri
     timeout: timeoutFlag,
     unhealthy: Flags.boolean({description: 'Only webhooks whose health is not ok.'}),
     url: Flags.string({description: 'Only webhooks whose URL contains this text.'}),
+    wide: wideFlag,
   }
 
   async run(): Promise<WebhookListResult> {
@@ -49,17 +52,18 @@ HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-ri
     if (views.length === 0) {
       this.log(all.length === 0 ? 'No webhooks.' : `No webhooks match (${all.length} in all).`)
     } else {
-      this.log(table(views, [
+      this.printTable(views, [
         {get: v => v.id, header: 'ID'},
         {get: v => v.event, header: 'EVENT'},
-        {get: v => v.version, header: 'VERSION'},
-        {get: v => v.target, header: 'TARGET'},
-        {get: v => v.userId, header: 'USER'},
-        {get: v => (v.active ? 'yes' : 'no'), header: 'ACTIVE'},
-        {get: v => (v.lastDelivery ? ago(parseDate(v.lastDelivery), now) : '-'), header: 'LAST DELIVERY'},
-        {get: v => v.lastStatus, header: 'LAST STATUS'},
-        {get: v => (HEALTH_STYLE[v.health] ?? String)(v.health), header: 'HEALTH'},
-      ]))
+        {drop: 3, get: v => v.version, header: 'VERSION'},
+        {get: v => v.target, header: 'TARGET', truncate: 'middle'},
+        {drop: 5, get: v => v.userId, header: 'USER'},
+        {drop: 4, get: v => (v.active ? 'yes' : 'no'), header: 'ACTIVE'},
+        {drop: 2, get: v => (v.lastDelivery ? ago(parseDate(v.lastDelivery), now) : '-'), header: 'LAST DELIVERY'},
+        {drop: 1, get: v => v.lastStatus, header: 'LAST STATUS'},
+        {color: (text, v) => (HEALTH_STYLE[v.health] ?? String)(text), get: v => v.health, header: 'HEALTH'},
+      ], {wide: flags.wide})
+      this.noteIfCut()
     }
 
     return {total: all.length, webhooks: views}

@@ -36,6 +36,9 @@ export function secret(name: string, opts: SecretFlagOptions) {
   })()
 }
 
+/** `--wide`: tables show every column and every value in full, even on a narrow terminal. */
+export const wideFlag = Flags.boolean({description: 'Show every column and every value in full (on a terminal, tables otherwise fit its width).'})
+
 const SECRET_FLAG = /(password|token|secret|signature|key)$/i
 
 /**

@@ -1,8 +1,7 @@
 import type {Hook} from '@oclif/core'
 
 import {scrub} from '../mask.js'
-import {stderrStyle} from '../output.js'
-import {printable} from './parse-errors.js'
+import {printable, stderrStyle} from '../output.js'
 import {closest} from './suggest.js'
 
 /**

@@ -1,6 +1,7 @@
 // oclif's parser errors, reworded: one line in pdhooks' words ("Unexpected argument 9.", "--timeout must be an
 // integer…"), never oclif's ("The following error occurred", "Parsing --timeout", "Missing 1 required arg"), and
 // never a flag's value when it could be a secret.
+import {printable} from '../output.js'
 import {closest} from './suggest.js'
 
 export interface CommandShape {
@@ -21,12 +22,6 @@ export interface Reworded {
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001B\[[\d;]*m/g
-
-/** Control characters of a value echoed in a message, made visible (`\n`, `\u001b`). */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ch => JSON.stringify(ch).slice(1, -1))
-}
 
 const clip = (s: string, n = 60) => printable(s.length > n ? `${s.slice(0, n)}…` : s)
 const words = (list: string[]) => (list.length <= 1 ? list.join('') : `${list.slice(0, -1).join(', ')} or ${list.at(-1)}`)

@@ -1,8 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
+import {wideFlag} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/clients.js'
-import {style, table} from '../../../lib/output.js'
+import {style} from '../../../lib/output.js'
 import {parsePipelinerEvent} from '../../../lib/pipeliner-events.js'
 import {
   filterPipelinerWebhooks, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
@@ -35,6 +36,7 @@ Signature keys are never shown in full: SIGNED says whether deliveries are signe
     ...pipelinerFlags,
     timeout: timeoutFlag,
     url: Flags.string({description: 'Only webhooks whose URL contains this text.'}),
+    wide: wideFlag,
   }
 
   async run(): Promise<PipelinerWebhookListResult> {
@@ -46,14 +48,17 @@ Signature keys are never shown in full: SIGNED says whether deliveries are signe
     if (views.length === 0) {
       this.log(all.length === 0 ? 'No Pipeliner webhooks.' : `No Pipeliner webhooks match (${all.length} in all).`)
     } else {
-      this.log(table(views, [
+      this.printTable(views, [
         {get: v => v.id, header: 'ID'},
-        {get: v => v.events.join(','), header: 'EVENTS'},
-        {get: v => v.url, header: 'URL'},
-        {get: v => (v.insecureSsl ? style.yellow('yes') : 'no'), header: 'INSECURE SSL'},
-        {get: v => (v.signed ? 'yes' : 'no'), header: 'SIGNED'},
-        {get: v => shortDate(v.created), header: 'CREATED'},
-      ]))
+        {get: v => v.events.join(','), header: 'EVENTS', truncate: 'end'},
+        {get: v => v.url, header: 'URL', truncate: 'middle'},
+        {
+          color: text => (text === 'yes' ? style.yellow(text) : text), drop: 2, get: v => (v.insecureSsl ? 'yes' : 'no'), header: 'INSECURE SSL',
+        },
+        {drop: 1, get: v => (v.signed ? 'yes' : 'no'), header: 'SIGNED'},
+        {drop: 3, get: v => shortDate(v.created), header: 'CREATED'},
+      ], {wide: flags.wide})
+      this.noteIfCut()
     }
 
     return {total: all.length, webhooks: views}
