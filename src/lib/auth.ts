@@ -1,9 +1,10 @@
 import {elementsClient, pipedriveClient, pipelinerClient} from './clients.js'
 import {
-  SETTING_KEYS, type SettingKey, SETTINGS, type Settings, type Source,
+  type ConfigStore, type Profile, SETTING_KEYS, type SettingKey, SETTINGS, type Settings, type Source,
 } from './config.js'
 import {PdhooksError} from './errors.js'
 import {mask} from './mask.js'
+import {normalizeElementsUrl, normalizePipedriveUrl, normalizePipelinerUrl} from './urls.js'
 
 export type ServiceName = 'elements' | 'pipedrive' | 'pipeliner'
 export const SERVICES: ServiceName[] = ['pipedrive', 'elements', 'pipeliner']
@@ -67,4 +68,39 @@ export async function isConfigured(service: ServiceName, settings: Settings): Pr
   }
 
   return false
+}
+
+export interface ProfileSummary {
+  /** The profile this command would use (--profile, PDHOOKS_PROFILE, or "default"). */
+  current: boolean
+  instance: null | {id: number | string; name: null | string}
+  name: string
+  /** Per service: whether the profile holds what it needs, and its base URL. */
+  services: Record<ServiceName, {configured: boolean; url: null | string}>
+}
+
+function storedUrl(normalize: (u?: string) => string, value?: string): null | string {
+  try {
+    return normalize(value)
+  } catch {
+    return value ?? null
+  }
+}
+
+/** What each stored profile holds (its own values only: no flag or variable), current one marked. */
+export function summarizeProfiles(store: ConfigStore, current: string): ProfileSummary[] {
+  const profiles = store.read().profiles ?? {}
+  return Object.entries(profiles).map(([name, p]: [string, Profile]) => {
+    const has = (alt: SettingKey[][]) => alt.some(keys => keys.every(k => Boolean(p?.[k])))
+    return {
+      current: name === current,
+      instance: p?.instance ? {id: p.instance.id, name: p.instance.name ?? null} : null,
+      name,
+      services: {
+        elements: {configured: has(REQUIRED.elements), url: storedUrl(normalizeElementsUrl, p?.elementsUrl)},
+        pipedrive: {configured: has(REQUIRED.pipedrive), url: storedUrl(normalizePipedriveUrl, p?.pipedriveUrl)},
+        pipeliner: {configured: has(REQUIRED.pipeliner), url: p?.pipelinerUrl ? storedUrl(u => normalizePipelinerUrl(u ?? ''), p.pipelinerUrl) : null},
+      },
+    }
+  })
 }

@@ -26,7 +26,7 @@ export async function pipedriveClient(settings: Settings, opts: ClientOptions): 
   const token = useAccess ? undefined : t.value
   const accessToken = useAccess ? a.value : undefined
   if (!token && !accessToken) {
-    throw new PdhooksError('No Pipedrive credentials.', {
+    throw settings.missingProfile() ?? new PdhooksError('No Pipedrive credentials.', {
       code: 'no_credentials',
       exit: ExitCode.auth,
       hint: 'Run "pdhooks auth login --pipedrive-token …", pass --pipedrive-token, or set PDHOOKS_PIPEDRIVE_TOKEN.',
@@ -51,7 +51,7 @@ export async function elementsClient(settings: Settings, opts: ClientOptions): P
   const [userSecret, orgSecret] = await Promise.all([settings.value('userSecret'), settings.value('orgSecret')])
   const missing = [!userSecret && '--user-secret / PDHOOKS_USER_SECRET', !orgSecret && '--org-secret / PDHOOKS_ORG_SECRET'].filter(Boolean)
   if (missing.length > 0) {
-    throw new PdhooksError(`No Cloud Elements credentials: missing ${missing.join(' and ')}.`, {
+    throw settings.missingProfile() ?? new PdhooksError(`No Cloud Elements credentials: missing ${missing.join(' and ')}.`, {
       code: 'no_credentials',
       exit: ExitCode.auth,
       hint: 'Run "pdhooks auth login --user-secret … --org-secret …" or set PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET.',
@@ -80,7 +80,7 @@ export async function pipelinerClient(settings: Settings, opts: ClientOptions): 
     !password && '--pipeliner-password / PDHOOKS_PIPELINER_PASSWORD',
   ].filter(Boolean)
   if (missing.length > 0) {
-    throw new PdhooksError(`No Pipeliner credentials: missing ${missing.join(', ')}.`, {
+    throw settings.missingProfile() ?? new PdhooksError(`No Pipeliner credentials: missing ${missing.join(', ')}.`, {
       code: 'no_credentials',
       exit: ExitCode.auth,
       hint: 'Run "pdhooks auth login --pipeliner-url … --pipeliner-username … --pipeliner-password …" or set the PDHOOKS_PIPELINER_* variables.',

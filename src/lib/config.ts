@@ -4,6 +4,7 @@ import {
 import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 
+import {closest} from './cli/suggest.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {registerSecret} from './mask.js'
 
@@ -388,6 +389,26 @@ export class Settings {
         registerSecret(process.env[SETTINGS[k].env])
       }
     }
+  }
+
+  /**
+   * When this profile was named (anything but "default") and nothing is stored under it: the error that says so and
+   * lists the stored profiles (exit 2), to report instead of "no credentials". A profile only named to store into
+   * (`auth login --profile new`) never reaches this.
+   */
+  missingProfile(): PdhooksError | undefined {
+    if (this.profile === 'default') return undefined
+    const names = this.store.listProfiles()
+    if (names.includes(this.profile)) return undefined
+    const guess = closest(this.profile, names)
+    return new PdhooksError(
+      `Profile "${this.profile}" does not exist (${names.length === 0 ? `no profile is stored in ${this.store.path}` : `stored profiles: ${names.join(', ')}`}).`,
+      {
+        code: 'profile_not_found',
+        exit: ExitCode.usage,
+        hint: `${guess ? `Did you mean --profile ${guess}? ` : ''}Store it with "pdhooks auth login --profile ${this.profile} …", or pass the credentials as flags or PDHOOKS_* variables.`,
+      },
+    )
   }
 
   async currentInstance(): Promise<CurrentInstance | undefined> {

@@ -1,10 +1,12 @@
 import * as Flags from '@oclif/core/flags'
 
 import {
-  describeService, isConfigured, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, type VerifyResult, verifyService,
+  describeService, isConfigured, type ProfileSummary, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, summarizeProfiles,
+  type VerifyResult, verifyService,
 } from '../../lib/auth.js'
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {wideFlag} from '../../lib/cli/flags.js'
+import {SETTING_KEYS, SETTINGS} from '../../lib/config.js'
 import {ExitCode, PdhooksError} from '../../lib/errors.js'
 import {style} from '../../lib/output.js'
 import {normalizeElementsUrl, normalizePipedriveUrl} from '../../lib/urls.js'
@@ -23,19 +25,48 @@ export interface AuthStatusResult {
   services: ServiceStatus[]
 }
 
+/** `auth status --all`: every stored profile. */
+export interface AuthStatusAllResult {
+  configPath: string
+  /** The profile commands use now (--profile, PDHOOKS_PROFILE, or "default"). */
+  current: string
+  profiles: ProfileSummary[]
+}
+
+/** `https://acme.pipedrive.com/api/v1` → `acme.pipedrive.com`; Pipeliner keeps its space. */
+function where(url: null | string, space = false): string {
+  if (!url) return 'yes'
+  try {
+    const u = new URL(url)
+    const m = space ? /\/spaces\/([^/]+)/.exec(u.pathname) : null
+    return m ? `${u.host} (${m[1]})` : u.host
+  } catch {
+    return url
+  }
+}
+
 export default class AuthStatus extends BaseCommand<typeof AuthStatus> {
   static description = `Show, per service, which values are set and where each comes from (flag, env, profile), masked.
 
-With --verify, each configured service is checked with one cheap read; a failed check is exit 3.`
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --verify --json', '<%= config.bin %> <%= command.id %> --profile staging']
+With --verify, each configured service is checked with one cheap read; a failed check is exit 3. With --all, one line per stored profile: which services it holds (their hosts) and its current instance; * marks the profile in use.`
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --verify --json',
+    '<%= config.bin %> <%= command.id %> --profile staging',
+    '<%= config.bin %> <%= command.id %> --all',
+  ]
   static flags = {
+    all: Flags.boolean({description: 'Every stored profile, one line each.', exclusive: ['verify']}),
     timeout: timeoutFlag,
     verify: Flags.boolean({description: 'Check each configured service with a live request.'}),
     wide: wideFlag,
   }
 
-  async run(): Promise<AuthStatusResult> {
+  async run(): Promise<AuthStatusAllResult | AuthStatusResult> {
+    if (this.flags.all) return this.all()
     const settings = this.settings()
+    const missing = settings.missingProfile()
+    if (missing) this.warn(`${missing.message} Showing the values flags and variables give.`)
     const services: ServiceStatus[] = []
     for (const service of SERVICES) {
       const view = await describeService(service, settings)
@@ -87,5 +118,29 @@ With --verify, each configured service is checked with one cheap read; a failed 
     }
 
     return result
+  }
+
+  private all(): AuthStatusAllResult {
+    const profiles = summarizeProfiles(this.store, this.profile)
+    if (profiles.length === 0) {
+      this.log(`No profile is stored in ${this.store.path}. Store one with "pdhooks auth login".`)
+    } else {
+      this.printTable(profiles, [
+        {get: p => `${p.current ? '*' : ''}${p.name}`, header: 'PROFILE', truncate: 'end'},
+        {get: p => (p.services.pipedrive.configured ? where(p.services.pipedrive.url) : '-'), header: 'PIPEDRIVE', truncate: 'end'},
+        {get: p => (p.services.elements.configured ? where(p.services.elements.url) : '-'), header: 'CLOUD ELEMENTS', truncate: 'end'},
+        {
+          drop: 1, get: p => (p.services.pipeliner.configured ? where(p.services.pipeliner.url, true) : '-'), header: 'PIPELINER', truncate: 'end',
+        },
+        {
+          drop: 2, get: p => (p.instance ? `${p.instance.id}${p.instance.name ? ` (${p.instance.name})` : ''}` : '-'), header: 'INSTANCE', truncate: 'end',
+        },
+      ], {wide: this.flags.wide})
+      this.noteIfCut()
+      const overriding = SETTING_KEYS.filter(k => SETTINGS[k].secret && process.env[SETTINGS[k].env]).map(k => SETTINGS[k].env)
+      if (overriding.length > 0) this.note(`${overriding.join(', ')} ${overriding.length === 1 ? 'is' : 'are'} set in this environment: ${overriding.length === 1 ? 'it overrides' : 'they override'} what these profiles hold.`)
+    }
+
+    return {configPath: this.store.path, current: this.profile, profiles}
   }
 }

@@ -17,6 +17,14 @@ const CE = 'https://api.cloud-elements.com'
 const PL = 'https://us-east.api.pipelinersales.com'
 const PL_URL = `${PL}/api/v100/rest/spaces/abc`
 
+async function seedProfiles(): Promise<void> {
+  const store = new ConfigStore(dir())
+  await store.updateProfile('default', p => ({...p, pipedriveToken: 'tok-default-0123456789', pipedriveUrl: 'https://acme.pipedrive.com/api/v1'}))
+  await store.updateProfile('staging', p => ({
+    ...p, instance: {id: 20_931, name: 'crm'}, orgSecret: 'org-secret-0123456', userSecret: 'user-secret-0123456',
+  }))
+}
+
 describe('auth', () => {
   afterEach(async () => {
     cleanNock()
@@ -184,6 +192,74 @@ describe('auth', () => {
       r = await run(['auth:logout', '--all', '--yes', '--json'])
       expect(r.exit).to.equal(0)
       expect(r.json().removed).to.deep.equal(['a', 'b'])
+    })
+  })
+
+  describe('profiles', () => {
+    it('--profile NAME that does not exist says so and lists the stored ones (exit 2), before any request', async () => {
+      await seedProfiles()
+      let r = await run(['webhook:list', '--profile', 'stagng'])
+      expect(r.exit).to.equal(2)
+      const hint = 'Did you mean --profile staging? Store it with "pdhooks auth login --profile stagng …", or pass the credentials as flags or PDHOOKS_* variables.'
+      expect(r.stderr).to.equal(`Error: Profile "stagng" does not exist (stored profiles: default, staging). ${hint}\n`)
+      r = await run(['instance:list', '--json'], {PDHOOKS_PROFILE: 'prod'})
+      expect(r.exit).to.equal(2)
+      expect(r.json().error).to.include({code: 'profile_not_found'})
+      expect(r.json().error.message).to.contain('Profile "prod" does not exist (stored profiles: default, staging).')
+      await new ConfigStore(dir()).removeAll()
+      r = await run(['pipeliner:webhook:list', '--profile', 'x'])
+      expect(r.stderr).to.contain(`Profile "x" does not exist (no profile is stored in ${file()}).`)
+    })
+
+    it('a profile named only to store into, or whose values all come from variables, still works', async () => {
+      await seedProfiles()
+      nock(PD, {reqheaders: {'x-api-token': 'pd-token-abcdefghijkl'}}).get('/v1/webhooks').reply(200, {data: [], success: true})
+      let r = await run(['auth:login', '--profile', 'new', '--pipedrive-token', 'pd-token-abcdefghijkl'])
+      expect(r.exit, r.stderr).to.equal(0)
+      expect((await profile('new'))?.pipedriveToken).to.equal('pd-token-abcdefghijkl')
+      nock(PD, {reqheaders: {'x-api-token': 'pd-token-from-env-0123'}}).get('/v1/webhooks').reply(200, {data: [], success: true})
+      r = await run(['webhook:list', '--profile', 'elsewhere'], {PDHOOKS_PIPEDRIVE_TOKEN: 'pd-token-from-env-0123'})
+      expect(r.exit, r.stderr).to.equal(0)
+      assertNockDone()
+      // "default" is never reported missing: no credentials is then what is wrong
+      await new ConfigStore(dir()).removeAll()
+      r = await run(['webhook:list'])
+      expect(r.exit).to.equal(3)
+      expect(r.stderr).to.contain('No Pipedrive credentials.')
+    })
+
+    it('auth status --profile NAME that does not exist warns and shows what flags and variables give', async () => {
+      await seedProfiles()
+      const r = await run(['auth:status', '--profile', 'nope'], {PDHOOKS_PIPEDRIVE_TOKEN: 'pd-token-from-env-0123'})
+      expect(r.exit).to.equal(0)
+      expect(r.stderr).to.contain('Warning: Profile "nope" does not exist (stored profiles: default, staging). Showing the values flags and variables give.')
+      expect(r.stdout).to.contain('Pipedrive: configured')
+    })
+
+    it('auth status --all shows every stored profile, the one in use marked', async () => {
+      await seedProfiles()
+      let r = await run(['auth:status', '--all'], {PDHOOKS_PROFILE: 'staging'})
+      expect(r.exit).to.equal(0)
+      const lines = r.stdout.trimEnd().split('\n')
+      expect(lines[0].split(/\s{2,}/)).to.deep.equal(['PROFILE', 'PIPEDRIVE', 'CLOUD ELEMENTS', 'PIPELINER', 'INSTANCE'])
+      expect(lines[1].split(/\s{2,}/)).to.deep.equal(['default', 'acme.pipedrive.com', '-', '-', '-'])
+      expect(lines[2].split(/\s{2,}/)).to.deep.equal(['*staging', '-', 'api.cloud-elements.com', '-', '20931 (crm)'])
+      expect(r.stdout).not.to.match(/tok-default|secret-0123/)
+      r = await run(['auth:status', '--all', '--json'], {PDHOOKS_PIPEDRIVE_TOKEN: 'pd-token-from-env-0123'})
+      const doc = r.json()
+      expect(doc.current).to.equal('default')
+      expect(doc.profiles.map((p: any) => [p.name, p.current, p.services.pipedrive.configured, p.services.elements.configured])).to.deep.equal([
+        ['default', true, true, false], ['staging', false, false, true],
+      ])
+      expect(doc.profiles[1].instance).to.deep.equal({id: 20_931, name: 'crm'})
+      r = await run(['auth:status', '--all'], {PDHOOKS_PIPEDRIVE_TOKEN: 'pd-token-from-env-0123'})
+      expect(r.stderr).to.contain('PDHOOKS_PIPEDRIVE_TOKEN is set in this environment: it overrides what these profiles hold.')
+      r = await run(['auth:status', '--all', '--verify'])
+      expect(r.exit).to.equal(2)
+      expect(r.stderr).to.contain('--verify cannot be used with --all.')
+      await new ConfigStore(dir()).removeAll()
+      r = await run(['auth:status', '--all'])
+      expect(r.stdout).to.contain('No profile is stored in')
     })
   })
 })
