@@ -1,8 +1,13 @@
+import type {Settings} from './config.js'
+
 import {callbackUrl, parseCallbackUrl} from './callback-url.js'
+import {type ClientOptions, elementsClient} from './clients.js'
 import {
   type ElementsClient, type Instance, type NewInstance, tagNames,
 } from './elements.js'
-import {ExitCode, PdhooksError, usageError} from './errors.js'
+import {
+  ExitCode, notFoundError, PdhooksError, usageError,
+} from './errors.js'
 import {isSecretKey, mask} from './mask.js'
 import {type Webhook} from './pipedrive.js'
 import {checkTargetUrl, isSapHost} from './urls.js'
@@ -265,4 +270,36 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
   }
 
   return spec
+}
+
+/**
+ * Before a Pipedrive webhook is aimed at an instance's callback URL: does the instance exist? A 404 is exit 4 (a
+ * webhook aimed at a missing instance fails, and Pipedrive deletes it after 3 days). Returns warnings when it could not
+ * be checked (no Cloud Elements credentials, the platform unavailable) or when its events do not come from webhooks.
+ */
+export async function checkInstanceTarget(settings: Settings, id: number | string, base: string, opts: ClientOptions): Promise<string[]> {
+  let ce: ElementsClient
+  try {
+    ce = await elementsClient(settings, {...opts, baseUrl: base})
+  } catch (error) {
+    if (error instanceof PdhooksError && error.code === 'no_credentials') {
+      return [`Instance ${id} was not checked: no Cloud Elements credentials (set PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET to check it).`]
+    }
+
+    throw error
+  }
+
+  let inst: Instance
+  try {
+    inst = await ce.getInstance(id)
+  } catch (error) {
+    if (error instanceof PdhooksError && error.exit === ExitCode.notFound) {
+      throw notFoundError(`No instance ${id} on ${ce.http.host}: a webhook aimed at it would fail.`, 'List the instances with "pdhooks instance list".')
+    }
+
+    return [`Instance ${id} could not be checked: ${error instanceof PdhooksError ? error.message : String(error)}`]
+  }
+
+  const mode = eventsMode(inst)
+  return mode === 'webhook' ? [] : [`Instance ${id}${inst.name ? ` "${inst.name}"` : ''} has events ${mode === 'none' ? 'off' : 'by polling'}: the platform will not use Pipedrive's deliveries.`]
 }
