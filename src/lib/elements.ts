@@ -1,4 +1,4 @@
-import {notFoundError, PdhooksError} from './errors.js'
+import {ExitCode, notFoundError, PdhooksError} from './errors.js'
 import {HttpClient, type ServiceDescription} from './http.js'
 
 /** A Cloud Elements / Open Connectors instance as the platform returns it (fields vary: tolerate both tag shapes). */
@@ -63,8 +63,15 @@ export class ElementsClient {
     })
   }
 
+  /** `POST /instances`: sent once (see createInstance in instances.ts for the lookup after an ambiguous failure). */
   async createInstance(body: NewInstance): Promise<Instance> {
     const res = await this.http.post<Instance>('/instances', {json: body})
+    if (!res.body || typeof res.body !== 'object' || Array.isArray(res.body) || typeof res.body.id !== 'number') {
+      throw new PdhooksError(`Cloud Elements answered ${res.status} from ${this.http.host} without the created instance.`, {
+        code: 'bad_response', details: {ambiguous: true}, exit: ExitCode.unexpected, status: res.status,
+      })
+    }
+
     return res.body
   }
 

@@ -88,8 +88,10 @@ export class PipedriveClient {
     const res = await this.http.post<Envelope<Webhook>>('/webhooks', {json: body})
     const data = res.body?.data
     if (!data || typeof data !== 'object') {
+      // it may have been created: addWebhook looks it up
       throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} without the created webhook.`, {
         code: 'bad_response',
+        details: {ambiguous: true},
         exit: ExitCode.unexpected,
         hint: 'Run "pdhooks webhook list" to see whether it exists.',
         status: res.status,

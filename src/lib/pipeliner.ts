@@ -77,8 +77,10 @@ export class PipelinerClient {
     this.checkSuccess(res)
     const data = res.body?.data
     if (!data || typeof data !== 'object' || typeof data.id !== 'string') {
+      // it may have been created: addPipelinerWebhook looks it up
       throw new PdhooksError(`Pipeliner answered ${res.status} from ${this.http.host} without the created webhook.`, {
         code: 'bad_response',
+        details: {ambiguous: true},
         exit: ExitCode.unexpected,
         hint: 'Run "pdhooks pipeliner webhook list" to see whether it exists.',
         status: res.status,

@@ -128,10 +128,87 @@ describe('instance', () => {
       nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'})])
       nock(CE_HOST).post('/elements/api-v2/instances').delay(1500).reply(200, instance())
       nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'}), instance({id: 2, name: 'crm-events'})])
-      const r = await run([...CREATE, '--timeout', '1', '--json'], ceEnv)
+      const r = await run([...CREATE, '--timeout', '1', '--allow-duplicate', '--json'], ceEnv)
       expect(r.exit).to.equal(0)
       expect(r.json()).to.deep.include({recovered: true})
       expect(r.json().instance.id).to.equal(2)
+    })
+
+    it('a name that exists is exit 5 naming the ids, before any question or create', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'}), instance({id: 2, name: 'other'}), instance({id: 3, name: 'crm-events'})])
+      const restore = stubPrompts({
+        interactive: () => true,
+        async input() {
+          throw new Error('asked')
+        },
+      })
+      try {
+        const r = await run(['instance:create', '--name', 'crm-events', '--json'], ceEnv)
+        expect(r.exit).to.equal(5)
+        expect(r.json().error).to.deep.equal({
+          code: 'conflict',
+          ids: [1, 3],
+          message: 'An instance named "crm-events" already exists (ids 1, 3). Use it (pdhooks webhook add \'*.*\' --instance 1), choose another --name, or pass --allow-duplicate to create another one.',
+          status: null,
+        })
+      } finally {
+        restore()
+      }
+
+      assertNockDone()
+    })
+
+    it('--allow-duplicate creates a second instance with the same name', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'})])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, instance({id: 2}))
+      const r = await run([...CREATE, '--allow-duplicate', '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().instance.id).to.equal(2)
+      assertNockDone()
+    })
+
+    it('applied, then answered 503 or 429: found by the lookup, one POST, the profile records it', async () => {
+      for (const status of [503, 429]) {
+        nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+        nock(CE_HOST).post('/elements/api-v2/instances').reply(status, {message: 'Service Unavailable'})
+        nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 7})])
+        const r = await run([...CREATE, '--json'], ceEnv)
+        expect(r.exit, String(status)).to.equal(0)
+        expect(r.json()).to.deep.include({recovered: true})
+        expect(r.json().instance.id).to.equal(7)
+        expect((await store().getProfile('default'))?.instance?.id).to.equal(7)
+        assertNockDone()
+      }
+    })
+
+    it('not applied (503): looked up, then sent again; a 200 without an instance is looked up, never resent', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(503, {message: 'busy'})
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, instance({id: 8}))
+      let r = await run([...CREATE, '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().instance.id).to.equal(8)
+      assertNockDone()
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, {})
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 9})])
+      r = await run([...CREATE, '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({recovered: true})
+      assertNockDone()
+    })
+
+    it('applied, answered 503, and the lookup fails too: exit 6, "may exist", how to check; never resent', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      const post = nock(CE_HOST).post('/elements/api-v2/instances').reply(503, {message: 'busy'})
+      nock(CE_HOST).get('/elements/api-v2/instances').times(4).reply(503, {message: 'busy'})
+      const r = await run(CREATE, ceEnv)
+      expect(r.exit).to.equal(6)
+      expect(r.stderr).to.contain('it is unknown whether the instance was created').and.contain('Check with "pdhooks instance list" before trying again.')
+      expect(r.stderr).not.to.contain('not created')
+      expect(post.isDone()).to.equal(true)
+      assertNockDone()
     })
   })
 
