@@ -98,8 +98,15 @@ export class ElementsClient {
     throw error
   }
 
+  /** `GET /instances`: a JSON array. Anything else (an object, `{"success": false}`, an empty body) is an error (exit 1). */
   async listInstances(): Promise<Instance[]> {
     const res = await this.http.get<Instance[]>('/instances')
-    return Array.isArray(res.body) ? res.body : []
+    if (Array.isArray(res.body)) return res.body
+    const body = res.body as unknown
+    const detail = body && typeof body === 'object' ? errorMessage(body) : undefined
+    const what = body === undefined ? 'an empty body' : `${typeof body === 'object' && body !== null ? 'an object' : 'a JSON value'}${detail ? ` ("${detail}")` : ''}`
+    throw new PdhooksError(`Cloud Elements answered ${res.status} from ${this.http.host} with ${what} instead of the list of instances.`, {
+      code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --elements-url.', status: res.status,
+    })
   }
 }

@@ -110,9 +110,21 @@ export class PipedriveClient {
     await this.http.delete(`/webhooks/${encodeURIComponent(String(id))}`)
   }
 
+  /**
+   * `GET /webhooks`. A malformed success is an error (exit 1), never an empty list: `success: false`, or `data` that is
+   * not a list. Only `{"success": true, "data": null}` (Pipedrive's v1 form of an empty collection) reads as none.
+   */
   async listWebhooks(): Promise<Webhook[]> {
     const res = await this.http.get<Envelope<Webhook[]>>('/webhooks')
-    const data = res.body?.data
-    return Array.isArray(data) ? data : []
+    const body = res.body as unknown
+    const env = body && typeof body === 'object' && !Array.isArray(body) ? body as Envelope<unknown> : undefined
+    if (env && Array.isArray(env.data) && env.success !== false) return env.data as Webhook[]
+    if (env && env.data === null && env.success === true) return []
+    const why = env?.success === false
+      ? `"success": false${errorMessage(env) ? ` (${errorMessage(env)})` : ''}`
+      : (env ? (env.data === undefined ? 'no "data"' : '"data" that is not a list') : (body === undefined ? 'an empty body' : 'no {"data": […]} envelope'))
+    throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} with ${why} instead of the list of webhooks.`, {
+      code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --pipedrive-url.', status: res.status,
+    })
   }
 }
