@@ -11,7 +11,7 @@ import {
   type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook,
 } from './pipeliner.js'
 import {sameUrl} from './urls.js'
-import {type DeleteResult, pool} from './webhooks.js'
+import {type DeleteHooks, type DeleteResult, pool} from './webhooks.js'
 import {createChecked} from './workflows/checked-create.js'
 
 /** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
@@ -538,18 +538,31 @@ function failure(error: unknown, id: string, explicit: boolean): DeleteResult {
  * Deletes webhooks: one id with `DELETE /entities/Webhooks/{id}`, several with `POST /entities/Webhooks/batch-delete`
  * (100 ids per request). When the batch answer lists the deleted ids, an id missing from it did not exist: "not-found"
  * for ids the user named (`explicit`, exit 4), "gone" otherwise. When the batch call is refused (400, 404, 405: an
- * unknown id, or no batch endpoint), each id is deleted on its own so that every result is exact.
+ * unknown id, or no batch endpoint), each id is deleted on its own so that every result is exact. `hooks.onResult` sees
+ * each result as it is known; once `hooks.signal` is aborted no new request starts (the results then stop short).
  */
-export async function deletePipelinerWebhooks(client: PipelinerClient, ids: string[], explicit: boolean, concurrency = 4): Promise<DeleteResult[]> {
-  if (ids.length === 1) return [await deleteOne(client, ids[0], explicit)]
+export async function deletePipelinerWebhooks(client: PipelinerClient, ids: string[], explicit: boolean, concurrency = 4, hooks: DeleteHooks = {}): Promise<DeleteResult[]> {
   const results: DeleteResult[] = []
-  for (let i = 0; i < ids.length; i += BATCH_SIZE) {
+  const done = (r: DeleteResult) => {
+    results.push(r)
+    hooks.onResult?.(r)
+    return r
+  }
+
+  if (ids.length === 1) {
+    hooks.onStart?.(ids[0])
+    done(await deleteOne(client, ids[0], explicit))
+    return results
+  }
+
+  for (let i = 0; i < ids.length && !hooks.signal?.aborted; i += BATCH_SIZE) {
     const batch = ids.slice(i, i + BATCH_SIZE)
+    for (const id of batch) hooks.onStart?.(id)
     try {
       const deleted = await client.batchDelete(batch)
       for (const id of batch) {
-        if (!deleted || deleted.includes(id)) results.push({id, status: 'deleted'})
-        else results.push(explicit
+        if (!deleted || deleted.includes(id)) done({id, status: 'deleted'})
+        else done(explicit
           ? {
             error: `No Pipeliner webhook ${id}.`, exit: ExitCode.notFound, id, status: 'not-found',
           }
@@ -557,9 +570,15 @@ export async function deletePipelinerWebhooks(client: PipelinerClient, ids: stri
       }
     } catch (error) {
       if (error instanceof PdhooksError && (error.status === 400 || error.status === 404 || error.status === 405)) {
-        results.push(...await pool(batch, concurrency, id => deleteOne(client, id, explicit)))
+        const pending = new Set(batch)
+        await pool(batch, concurrency, async id => {
+          pending.delete(id)
+          return done(await deleteOne(client, id, explicit))
+        }, {signal: hooks.signal})
+        // started as part of the batch, never sent on their own: not in flight any more
+        for (const id of pending) hooks.onUnstarted?.(id)
       } else {
-        for (const id of batch) results.push(failure(error, id, explicit))
+        for (const id of batch) done(failure(error, id, explicit))
       }
     }
   }

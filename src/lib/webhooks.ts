@@ -310,13 +310,24 @@ export interface DeleteResult {
   status: 'deleted' | 'failed' | 'gone' | 'not-found'
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+export interface PoolHooks<T> {
+  /** Before an item starts. */
+  onStart?: (item: T) => void
+  /** Aborted: no new item is started (those in flight finish). */
+  signal?: AbortSignal
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. When `signal` is aborted no new item starts; the result then
+ * has holes (undefined) for the items never started.
+ */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>, hooks: PoolHooks<T> = {}): Promise<R[]> {
   const out: R[] = Array.from({length: items.length})
   let next = 0
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !hooks.signal?.aborted) {
       const i = next++
+      hooks.onStart?.(items[i])
       out[i] = await fn(items[i])
     }
   }
@@ -325,30 +336,100 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
   return out
 }
 
+export interface DeleteHooks {
+  /** As each deletion completes (print it at once). */
+  onResult?: (result: DeleteResult) => void
+  /** As each deletion starts. */
+  onStart?: (id: number | string) => void
+  /** An id reported started that will not be sent after all (stopped before its turn). */
+  onUnstarted?: (id: number | string) => void
+  /** Aborted: no new deletion starts; those in flight finish. */
+  signal?: AbortSignal
+}
+
 /**
  * Deletes webhooks with bounded concurrency (the client's rate gate paces them from the rate-limit headers).
  * `explicit`: ids the user named, where a 404 is "not-found" (exit 4); otherwise a 404 means deleted meanwhile ("gone").
+ * Returns the results of the deletions that ran (all of them unless `hooks.signal` was aborted), in the order of `ids`.
  */
-export async function deleteWebhooks(client: PipedriveClient, ids: Array<number | string>, explicit: boolean, concurrency = 4): Promise<DeleteResult[]> {
+export async function deleteWebhooks(client: PipedriveClient, ids: Array<number | string>, explicit: boolean, concurrency = 4, hooks: DeleteHooks = {}): Promise<DeleteResult[]> {
   // ids are numbers in every output, like in `webhook list`
   const numeric = ids.map(id => (typeof id === 'string' && /^\d+$/.test(id) ? Number(id) : id))
-  return pool(numeric, concurrency, async (id): Promise<DeleteResult> => {
-    try {
-      await client.deleteWebhook(id)
-      return {id, status: 'deleted'}
-    } catch (error) {
-      if (error instanceof PdhooksError && error.status === 404) {
-        return explicit
-          ? {
-            error: `No webhook ${id}.`, exit: ExitCode.notFound, id, status: 'not-found',
-          }
-          : {id, status: 'gone'}
-      }
+  const results = await pool(numeric, concurrency, async (id): Promise<DeleteResult> => {
+    const r = await deleteOne(client, id, explicit)
+    hooks.onResult?.(r)
+    return r
+  }, {onStart: hooks.onStart, signal: hooks.signal})
+  return results.filter(Boolean)
+}
 
-      const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
-      return {
-        error: e.line, exit: e.exit, id, status: 'failed',
-      }
+async function deleteOne(client: PipedriveClient, id: number | string, explicit: boolean): Promise<DeleteResult> {
+  try {
+    await client.deleteWebhook(id)
+    return {id, status: 'deleted'}
+  } catch (error) {
+    if (error instanceof PdhooksError && error.status === 404) {
+      return explicit
+        ? {
+          error: `No webhook ${id}.`, exit: ExitCode.notFound, id, status: 'not-found',
+        }
+        : {id, status: 'gone'}
     }
-  })
+
+    const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+    return {
+      error: e.line, exit: e.exit, id, status: 'failed',
+    }
+  }
+}
+
+/**
+ * Progress of a bulk deletion, for the interruption report: done (with their results), in flight (may or may not be
+ * deleted when the process is stopped), and not started.
+ */
+export class BulkProgress<I extends number | string> {
+  readonly done: DeleteResult[] = []
+  readonly inFlight = new Set<I>()
+
+  constructor(readonly ids: I[]) {}
+
+  finished(r: DeleteResult): void {
+    this.inFlight.delete(r.id as I)
+    this.done.push(r)
+  }
+
+  /** Ids not started yet. */
+  notStarted(): I[] {
+    const seen = new Set<number | string>([...this.done.map(r => r.id), ...this.inFlight])
+    return this.ids.filter(id => !seen.has(id))
+  }
+
+  started(id: I): void {
+    this.inFlight.add(id)
+  }
+
+  unstarted(id: I): void {
+    this.inFlight.delete(id)
+  }
+
+  /** The interruption report: what was deleted, what may have been, what was not, and the command to finish. */
+  summary(what: string, resume: (ids: I[]) => string): {details: Record<string, unknown>; lines: string[]; message: string} {
+    const deleted = this.done.filter(r => r.status === 'deleted' || r.status === 'gone')
+    const failed = this.done.filter(r => r.status === 'failed' || r.status === 'not-found')
+    const inFlight = [...this.inFlight]
+    const left = this.notStarted()
+    const lines: string[] = []
+    if (inFlight.length > 0) lines.push(`In flight when stopped (may or may not be deleted): ${inFlight.join(', ')}.`)
+    if (failed.length > 0) lines.push(`Failed: ${failed.map(f => f.id).join(', ')}.`)
+    if (left.length > 0) lines.push(`Not deleted: ${left.join(', ')}.`)
+    const rest = [...inFlight, ...failed.map(f => f.id as I), ...left]
+    if (rest.length > 0) lines.push(`To finish: ${resume(rest)}`)
+    return {
+      details: {
+        deleted: deleted.length, inFlight, notStarted: left, results: this.done,
+      },
+      lines,
+      message: `deleted ${deleted.length} of ${this.ids.length} ${what}`,
+    }
+  }
 }

@@ -5,6 +5,7 @@ import {ConfigStore} from '../../../src/lib/config.js'
 import {
   assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, webhook,
 } from '../../helpers.js'
+import {catchStraySignals} from '../../signals.js'
 
 const store = () => new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
 const CB = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
@@ -237,6 +238,7 @@ describe('instance', () => {
   })
 
   describe('delete', () => {
+    catchStraySignals()
     const aimed = [webhook({id: 11, subscription_url: CB}), webhook({id: 12, subscription_url: 'https://api.cloud-elements.co.uk/elements/api-v2/events/pipedrive/MjA5MzE%3D'}), webhook({id: 13})]
 
     it('lists the webhooks that will fail and leaves them without --with-webhooks', async () => {
@@ -273,6 +275,53 @@ describe('instance', () => {
       const r = await run(['instance:delete', '20931'], {...ceEnv, ...pdEnv})
       expect(r.exit).to.equal(2)
       assertNockDone()
+    })
+
+    it('the question names the instance (name, events) and the webhooks (event, URL, name)', async () => {
+      let asked = ''
+      const restore = stubPrompts({
+        async confirm(m: string) {
+          asked = m
+          return false
+        },
+        interactive: () => true,
+      })
+      try {
+        nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+        nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
+        const r = await run(['instance:delete', '20931', '--with-webhooks'], {...ceEnv, ...pdEnv})
+        expect(r.exit).to.equal(2)
+        expect(asked).to.equal('Delete instance 20931 "crm-events" (events: webhook) and 2 webhook(s)?')
+        expect(r.stderr).to.contain(`  11  change.deal (v2.0) → ${CB}  "pdhooks change.deal"`)
+        assertNockDone()
+      } finally {
+        restore()
+      }
+    })
+
+    it('interrupted while the instance is deleted: that request finishes, no webhook is touched, exit 130 saying so', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').times(2).reply(200, instance())
+      nock(PD).get('/v1/webhooks').times(2).reply(200, {data: aimed})
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, () => {
+        process.emit('SIGINT')
+        return {}
+      })
+      const hooks = nock(PD).delete(/\/v1\/webhooks\/\d+/).reply(200, {success: true})
+      const r = await run(['instance:delete', '20931', '--with-webhooks', '--yes'], {...ceEnv, ...pdEnv})
+      expect(r.exit).to.equal(130)
+      expect(r.stdout.trim()).to.equal('Deleted instance 20931 "crm-events"')
+      expect(r.stderr).to.contain('Interrupted (SIGINT): deleted instance 20931; deleted 0 of 2 webhook(s) pointing at it.')
+      expect(r.stderr).to.contain('Not deleted: 11, 12.').and.contain('To finish: pdhooks webhook delete 11 12 --yes')
+      expect(hooks.isDone()).to.equal(false)
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, () => {
+        process.emit('SIGTERM')
+        return {}
+      })
+      const j = await run(['instance:delete', '20931', '--yes', '--json'], {...ceEnv, ...pdEnv})
+      expect(j.exit).to.equal(143)
+      expect(j.json().error).to.deep.equal({
+        code: 'interrupted', instance: {id: 20_931, status: 'deleted'}, message: 'Interrupted (SIGTERM): deleted instance 20931.', signal: 'SIGTERM', status: null, webhooks: null,
+      })
     })
 
     it('reports webhooks that could not be deleted (none left unreported)', async () => {
