@@ -51,6 +51,13 @@ function errorMessage(body: unknown): string | undefined {
   return parts.length > 0 ? parts.join(' – ') : undefined
 }
 
+/** Why a list answer is not a list of webhooks. */
+function malformedWhy(body: unknown, env: Envelope<unknown> | undefined): string {
+  if (env?.success === false) return `"success": false${errorMessage(env) ? ` (${errorMessage(env)})` : ''}`
+  if (env) return env.data === undefined ? 'no "data"' : '"data" that is not a list'
+  return body === undefined ? 'an empty body' : 'no {"data": […]} envelope'
+}
+
 export const PIPEDRIVE_SERVICE: ServiceDescription = {
   authHint: 'Run "pdhooks auth login" or set PDHOOKS_PIPEDRIVE_TOKEN (or PDHOOKS_PIPEDRIVE_ACCESS_TOKEN).',
   errorMessage,
@@ -120,9 +127,7 @@ export class PipedriveClient {
     const env = body && typeof body === 'object' && !Array.isArray(body) ? body as Envelope<unknown> : undefined
     if (env && Array.isArray(env.data) && env.success !== false) return env.data as Webhook[]
     if (env && env.data === null && env.success === true) return []
-    const why = env?.success === false
-      ? `"success": false${errorMessage(env) ? ` (${errorMessage(env)})` : ''}`
-      : (env ? (env.data === undefined ? 'no "data"' : '"data" that is not a list') : (body === undefined ? 'an empty body' : 'no {"data": […]} envelope'))
+    const why = malformedWhy(body, env)
     throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} with ${why} instead of the list of webhooks.`, {
       code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --pipedrive-url.', status: res.status,
     })
