@@ -3,7 +3,7 @@ import nock from 'nock'
 
 import {ConfigStore} from '../../../src/lib/config.js'
 import {
-  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, webhook,
+  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubConfirm, stubPrompts, webhook,
 } from '../../helpers.js'
 import {catchStraySignals} from '../../signals.js'
 
@@ -278,20 +278,13 @@ describe('instance', () => {
     })
 
     it('the question names the instance (name, events) and the webhooks (event, URL, name)', async () => {
-      let asked = ''
-      const restore = stubPrompts({
-        async confirm(m: string) {
-          asked = m
-          return false
-        },
-        interactive: () => true,
-      })
+      const {questions, restore} = stubConfirm(false)
       try {
         nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
         nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
         const r = await run(['instance:delete', '20931', '--with-webhooks'], {...ceEnv, ...pdEnv})
         expect(r.exit).to.equal(2)
-        expect(asked).to.equal('Delete instance 20931 "crm-events" (events: webhook) and 2 webhook(s)?')
+        expect(questions).to.deep.equal(['Delete instance 20931 "crm-events" (events: webhook) and 2 webhook(s)?'])
         expect(r.stderr).to.contain(`  11  change.deal (v2.0) → ${CB}  "pdhooks change.deal"`)
         assertNockDone()
       } finally {

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {
-  assertNockDone, cleanNock, PD, pdEnv, run, stubPrompts, webhook,
+  assertNockDone, cleanNock, PD, pdEnv, run, stubConfirm, webhook,
 } from '../../helpers.js'
 import {catchStraySignals} from '../../signals.js'
 
@@ -41,22 +41,15 @@ describe('webhook delete', () => {
   })
 
   it('the question names the webhook (event, target, name), and stops when refused', async () => {
-    let asked = ''
-    const restore = stubPrompts({
-      async confirm(m: string) {
-        asked = m
-        return false
-      }, interactive: () => true,
-    })
+    const {questions, restore} = stubConfirm(false)
     try {
       nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
       const r = await run(['webhook:delete', '2'], pdEnv)
       expect(r.exit).to.equal(2)
-      expect(asked).to.equal('Delete webhook 2 create.person (v2.0) → instance 20931 (api.cloud-elements.com) "crm sync"?')
       nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
       const two = await run(['webhook:delete', '1', '2'], pdEnv)
       expect(two.exit).to.equal(2)
-      expect(asked).to.equal('Delete these 2 webhook(s)?')
+      expect(questions).to.deep.equal(['Delete webhook 2 create.person (v2.0) → instance 20931 (api.cloud-elements.com) "crm sync"?', 'Delete these 2 webhook(s)?'])
       expect(two.stderr).to.contain('  1  change.deal (v2.0) → https://example.com/hook  "pdhooks change.deal"')
       expect(two.stderr).to.contain('  2  create.person (v2.0) → instance 20931 (api.cloud-elements.com)  "crm sync"')
       assertNockDone()
@@ -66,20 +59,14 @@ describe('webhook delete', () => {
   })
 
   it('an unknown id among known ones is exit 4 before any question, and nothing is deleted', async () => {
-    let asked = false
-    const restore = stubPrompts({
-      async confirm() {
-        asked = true
-        return true
-      }, interactive: () => true,
-    })
+    const {questions, restore} = stubConfirm(true)
     try {
       nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
       const del = nock(PD).delete(/\/v1\/webhooks\/\d+/).reply(200, {success: true})
       const r = await run(['webhook:delete', '1', '99', '98', '--json'], pdEnv)
       expect(r.exit).to.equal(4)
       expect(r.json().error.message).to.equal('No webhook 99, 98: nothing was deleted. See the ids with "pdhooks webhook list".')
-      expect(asked).to.equal(false)
+      expect(questions).to.deep.equal([])
       expect(del.isDone()).to.equal(false)
       nock(PD).get('/v1/webhooks').reply(200, {data: [H1]})
       const one = await run(['webhook:delete', '99', '--yes'], pdEnv)

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {
-  assertNockDone, cleanNock, run, stubPrompts,
+  assertNockDone, cleanNock, run, stubConfirm, stubPrompts,
 } from '../../../helpers.js'
 import {catchStraySignals} from '../../../signals.js'
 import {
@@ -52,21 +52,14 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('an unknown id among known ones is exit 4 before any question, and nothing is deleted', async () => {
-    let asked = false
-    const restore = stubPrompts({
-      async confirm() {
-        asked = true
-        return true
-      },
-      interactive: () => true,
-    })
+    const {questions, restore} = stubConfirm(true)
     try {
       listPage([plWebhook({id: A}), plWebhook({id: C, is_deleted: true})])
       const sent = batch(() => [200, {success: true}])
       const r = await del([A, B, C, '--json'])
       expect(r.exit).to.equal(4)
       expect(r.json().error.message).to.equal(`No Pipeliner webhook ${B}, ${C}: nothing was deleted. See the ids with "pdhooks pipeliner webhook list".`)
-      expect(asked).to.equal(false)
+      expect(questions).to.deep.equal([])
       expect(sent.bodies).to.deep.equal([])
     } finally {
       restore()
@@ -172,23 +165,15 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('asks on a terminal, and stops when refused', async () => {
-    let asked = ''
-    const restore = stubPrompts({
-      async confirm(m: string) {
-        asked = m
-        return false
-      },
-      interactive: () => true,
-    })
+    const {questions, restore} = stubConfirm(false)
     try {
       listPage([plWebhook({id: A, url: 'https://example.com/a'})])
       const r = await del(['--all'])
       expect(r.exit).to.equal(2)
-      expect(asked).to.equal('Delete these 1 Pipeliner webhook(s) (every webhook of the space)?')
       expect(r.stderr).to.contain(`${A}  Account.Create → https://example.com/a`)
       listPage([plWebhook({events: ['Opportunity.*', 'Lead.Lost'], id: A, url: 'https://example.com/a'})])
       await del([A])
-      expect(asked).to.equal(`Delete Pipeliner webhook ${A} Opportunity.*,Lead.Lost → https://example.com/a?`)
+      expect(questions).to.deep.equal(['Delete these 1 Pipeliner webhook(s) (every webhook of the space)?', `Delete Pipeliner webhook ${A} Opportunity.*,Lead.Lost → https://example.com/a?`])
     } finally {
       restore()
     }
