@@ -70,9 +70,10 @@ An identical webhook (same URL, action, object and version, same user id and bas
     const event = parseEvent(args.event, {url, version: flags.version})
     for (const w of event.warnings) this.warn(w)
     const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
+    // missing Pipedrive credentials are exit 3 before any request
+    const client = await pipedriveClient(this.settings(), opts)
     const targetWarnings = instance && base ? await checkInstanceTarget(this.settings(), instance, base, opts) : []
     for (const w of targetWarnings) this.warn(w)
-    const client = await pipedriveClient(this.settings(), opts)
     const res = await addWebhook(client, {
       allowDuplicate: flags['allow-duplicate'],
       event,

@@ -492,6 +492,13 @@ describe('webhook add: conflicts, --replace, the instance check, the next step',
       assertNockDone()
     })
 
+    it('without Pipedrive credentials: exit 3 before the platform is asked anything', async () => {
+      const r = await run(['webhook:add', '*.*', '--instance', '99999'], ceEnv)
+      expect(r.exit).to.equal(3)
+      expect(r.stderr).to.contain('No Pipedrive credentials')
+      assertNockDone()
+    })
+
     it('an existing instance passes; one with polling events gets a warning', async () => {
       nock(CE_HOST).get('/elements/api-v2/instances/99999').reply(200, instance({id: 99_999}))
       nock(PD).get('/v1/webhooks').reply(200, {data: []})
