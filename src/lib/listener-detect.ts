@@ -10,6 +10,8 @@
  */
 import type {IncomingHttpHeaders} from 'node:http'
 
+import {V1_ACTIONS} from './events.js'
+
 export type DeliverySource = 'elements' | 'pipedrive-v1' | 'pipedrive-v2' | 'pipeliner' | 'unknown'
 
 export const DELIVERY_SOURCES: readonly DeliverySource[] = ['pipedrive-v1', 'pipedrive-v2', 'elements', 'pipeliner', 'unknown']
@@ -54,7 +56,13 @@ function header(headers: IncomingHttpHeaders, name: string): null | string {
   return Array.isArray(v) ? (v[0] ?? null) : (v ?? null)
 }
 
-const V1_EVENT = /^(added|updated|merged|deleted|\*)\.[\w*]+$/
+/** A v1 `event` field: `<v1 action or *>.<object>` (the vocabulary is events.ts'). */
+function isV1EventName(event: string): boolean {
+  const dot = event.indexOf('.')
+  const action = event.slice(0, dot)
+  return dot > 0 && (action === '*' || (V1_ACTIONS as readonly string[]).includes(action)) && /^[\w*]+$/.test(event.slice(dot + 1))
+}
+
 const PIPELINER_EVENT = /^\w+\.\w+$/
 
 function splitEvent(event: unknown): [null | string, null | string] {
@@ -78,7 +86,7 @@ function isV2(b: Obj): boolean {
 function isV1(b: Obj): boolean {
   if (num(b.v) === 1) return true
   if (isObj(b.meta) && num(b.meta.v) === 1) return true
-  return typeof b.event === 'string' && V1_EVENT.test(b.event)
+  return typeof b.event === 'string' && isV1EventName(b.event)
 }
 
 function v1Event(b: Obj): DetectedEvent {

@@ -5,15 +5,12 @@
  */
 import {randomUUID} from 'node:crypto'
 
-/** Pipedrive webhooks v1 action vocabulary. */
-export type V1Action = 'added' | 'deleted' | 'merged' | 'updated'
-/** Pipedrive webhooks v2 action vocabulary. */
-export type V2Action = 'change' | 'create' | 'delete'
+import {
+  toV1Action, toV2Action, type V1Action, type V2Action,
+} from './events.js'
+
 /** Cloud Elements normalized event types. */
 export type ElementsEventType = 'CREATED' | 'DELETED' | 'UPDATED'
-
-export const V1_ACTION_WORDS: readonly V1Action[] = ['added', 'updated', 'merged', 'deleted']
-export const V2_ACTION_WORDS: readonly V2Action[] = ['create', 'change', 'delete']
 
 /** Default values used when a change does not say otherwise. */
 export const PAYLOAD_DEFAULTS = {
@@ -174,75 +171,6 @@ export interface PipelinerDeliveryOptions {
   teamSpaceId?: string
   /** Time used when an item has no `event_time` (default: now). */
   now?: Date
-}
-
-/**
- * Converts an action of either vocabulary to the v1 word (`create`→`added`, `change`→`updated`,
- * `delete`→`deleted`; v1 words and `*` unchanged). Throws a RangeError on anything else.
- */
-export function toV1Action(action: string): '*' | V1Action {
-  switch (action) {
-  case '*':
-  case 'added':
-  case 'deleted':
-  case 'merged':
-  case 'updated': {
-    return action
-  }
-
-  case 'change': {
-    return 'updated'
-  }
-
-  case 'create': {
-    return 'added'
-  }
-
-  case 'delete': {
-    return 'deleted'
-  }
-
-  default: {
-    throw new RangeError(`Unknown Pipedrive event action "${action}"`)
-  }
-  }
-}
-
-/**
- * Converts an action of either vocabulary to the v2 word (`added`→`create`, `updated`/`merged`→`change`,
- * `deleted`→`delete`; v2 words and `*` unchanged). Throws a RangeError on anything else.
- */
-export function toV2Action(action: string): '*' | V2Action {
-  switch (action) {
-  case '*':
-  case 'change':
-  case 'create':
-  case 'delete': {
-    return action
-  }
-
-  case 'added': {
-    return 'create'
-  }
-
-  case 'deleted': {
-    return 'delete'
-  }
-
-  case 'merged':
-  case 'updated': {
-    return 'change'
-  }
-
-  default: {
-    throw new RangeError(`Unknown Pipedrive event action "${action}"`)
-  }
-  }
-}
-
-/** True when `action` is a word of either vocabulary (not `*`). */
-export function isPipedriveAction(action: unknown): action is V1Action | V2Action {
-  return typeof action === 'string' && ((V1_ACTION_WORDS as readonly string[]).includes(action) || (V2_ACTION_WORDS as readonly string[]).includes(action))
 }
 
 /** Pipedrive object → Cloud Elements CRM hub resource (`deal`→`opportunities`, `person`→`contacts`, …; else `<object>s`). */

@@ -11,7 +11,8 @@ import {
 
 import type {CeEventRecord, CeInstance, SandboxState} from './state.js'
 
-import {isPipedriveAction, toV2Action} from '../payloads.js'
+import {isPipedriveAction, knownPipedriveObjects, toV2Action} from '../events.js'
+import {PIPELINER_ENTITIES} from '../pipeliner-events.js'
 import {DeliveryEngine, type EngineContext} from './deliveries.js'
 import {
   ELEMENTS_PREFIX, type ElementsContext, handleElements, vendorType,
@@ -29,10 +30,10 @@ import {
   Timers,
 } from './http.js'
 import {
-  BurstLimiter, handlePipedrive, knownPipedriveObjects, type PipedriveContext, pipedriveSubpath,
+  BurstLimiter, handlePipedrive, type PipedriveContext, pipedriveSubpath,
 } from './pipedrive.js'
 import {
-  handlePipeliner, isConcreteEvent, PIPELINER_EVENTS, PIPELINER_PREFIX, type PipelinerContext,
+  handlePipeliner, isConcreteEvent, PIPELINER_PREFIX, type PipelinerContext,
 } from './pipeliner.js'
 import {
   emptyState, LIMITS, loadState, saveState,
@@ -357,7 +358,7 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     if (previous === false) return json(400, {error: 'previous must be an object'})
     if (typeof b.event === 'string') {
       if (!isConcreteEvent(b.event)) {
-        return json(400, {error: `unknown Pipeliner event "${b.event}": use Entity.Event with an entity of ${Object.keys(PIPELINER_EVENTS).join(', ')}`})
+        return json(400, {error: `unknown Pipeliner event "${b.event}": use Entity.Event with an entity of ${PIPELINER_ENTITIES.join(', ')}`})
       }
 
       let entities: Array<Record<string, unknown>>
