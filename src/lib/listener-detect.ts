@@ -5,7 +5,9 @@
  * Shapes (reference/api-notes.md):
  * - Pipedrive v1: `{"v":1,"event":"added.deal","retry":0,"meta":{"v":1,"action":"added","object":"deal","id":123,…}}`
  * - Pipedrive v2: `{"meta":{"version":"2.0","action":"create","entity":"deal","entity_id":"123","attempt":1,…},"data":…}`
- * - Cloud Elements / Open Connectors: `{"message":{"eventId":"…","events":[{"objectId","objectType","eventType"},…]}}`
+ * - Cloud Elements / Open Connectors, in either of the forms the references show (api-notes §1):
+ *   `{"message":{"eventId":"…","events":[{"objectId","objectType","eventType"},…]}}` or
+ *   `{"eventId":…,"instanceId":…,"notificationId":…,"response":{"events":[…]}}`
  * - Pipeliner: `[{"event":"Opportunity.Update","entity":{"id":"…"},"webhook":{"id":"…"},…},…]`
  */
 import type {IncomingHttpHeaders} from 'node:http'
@@ -177,6 +179,10 @@ export function detectDelivery(body: unknown, headers: IncomingHttpHeaders = {})
   if (!isObj(body)) return {source: 'unknown', events: [{...UNKNOWN_EVENT}]}
   if (isObj(body.message) && Array.isArray(body.message.events)) {
     return {source: 'elements', events: elementsEvents(body.message, headers)}
+  }
+
+  if (isObj(body.response) && Array.isArray(body.response.events) && (body.eventId !== undefined || body.instanceId !== undefined || body.notificationId !== undefined)) {
+    return {source: 'elements', events: elementsEvents({eventId: body.eventId, events: body.response.events}, headers)}
   }
 
   if (isV2(body)) return {source: 'pipedrive-v2', events: [v2Event(body)]}

@@ -64,15 +64,23 @@ describe('sandbox: Pipedrive deliveries', () => {
     expect(one.json.meta).to.include({
       v: 1, action: 'updated', object: 'deal', id: 42, company_id: 1, webhook_id: String(v1.id),
     })
-    expect(one.json.current).to.deep.equal({id: 42, title: 'New', value: 5})
-    expect(one.json.previous).to.deep.equal({id: 42, title: 'Old', value: 5})
+    // the given fields on the sample deal of the version (the same builders as trigger)
+    expect(one.json.current).to.include({
+      id: 42, title: 'New', value: 5, status: 'open',
+    })
+    expect(one.json.current.update_time).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+    expect(one.json.previous).to.include({id: 42, title: 'Old', value: 5})
     const two = got.find(g => g.path === '/hook/v2')!
     expect(two.headers.authorization).to.equal(undefined)
     expect(two.json.meta).to.include({
       action: 'change', entity: 'deal', entity_id: '42', version: '2.0', webhook_id: String(v2.id), user_id: '5', attempt: 1, company_id: '1',
     })
-    expect(two.json.data).to.deep.equal({id: 42, title: 'New', value: 5})
-    expect(two.json.previous).to.deep.equal({title: 'Old'})
+    expect(two.json.data).to.include({
+      id: 42, title: 'New', value: 5, status: 'open',
+    })
+    expect(two.json.data.custom_fields).to.deep.equal({})
+    expect(Object.keys(two.json.previous).sort()).to.deep.equal(['title', 'update_time'])
+    expect(two.json.previous.title).to.equal('Old')
     const after = await webhook(sb, v1.id)
     expect(after.last_http_status).to.equal(200)
     expect(after.last_delivery_time).to.be.a('string')
@@ -274,6 +282,8 @@ describe('sandbox: delivery rules (unit)', () => {
     const batches = pollBatches([c(1, 'deal', 'create', 1), c(2, 'deal', 'change', 1), c(3, 'deal', 'change', 2), c(4, 'person', 'create', 3), c(5, 'deal', 'delete', 2)], ['opportunities'])
     expect(batches).to.have.length(1)
     expect(batches[0].events.map(e => [e.objectId, e.eventType])).to.deep.equal([['1', 'CREATED']])
-    expect(batches[0].raw).to.deep.equal({opportunities: [{id: 1, seq: 2}]})
+    // what a poller reads from the API: the v1 deal with the change's own fields
+    expect(batches[0].raw.opportunities).to.have.length(1)
+    expect(batches[0].raw.opportunities[0]).to.include({id: 1, seq: 2, title: 'Sample Org deal'})
   })
 })
