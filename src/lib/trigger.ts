@@ -4,11 +4,11 @@ import {
   type DeliveryContext, elementsBody, eventName, mergeNote, pipedriveBody,
 } from './deliveries/build.js'
 import {
-  pipedriveSample, type PipedriveVersion, pipelinerSample, type SampleEvent,
+  MERGEABLE_OBJECTS, pipedriveSample, type PipedriveVersion, pipelinerSample, type SampleEvent,
 } from './deliveries/samples.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {
-  isPipedriveAction, parseEvent, splitEvent, toV1Action, toV2Action, V1_OBJECTS,
+  isPipedriveAction, knownPipedriveObjects, parseEvent, splitEvent, toV1Action, toV2Action, V1_OBJECTS,
 } from './events.js'
 import {sendRaw, type SendResult} from './listener-send.js'
 import {type ElementsForm, pipelinerDelivery} from './payloads.js'
@@ -76,6 +76,10 @@ export function choosePipedriveEvent(event: string, version?: string): Pipedrive
   }
 
   if (action === 'merged') {
+    if (!MERGEABLE_OBJECTS.includes(object) && knownPipedriveObjects().includes(object)) {
+      throw usageError(`A ${object} cannot be merged.`, `Pipedrive merges ${MERGEABLE_OBJECTS.join(', ')}.`)
+    }
+
     const v = (version ?? '1.0') as PipedriveVersion
     // the object must exist in that version: check it with the version's change word
     const parsed = parseEvent(`${v === '2.0' ? 'change' : 'updated'}.${object}`, {version: v})

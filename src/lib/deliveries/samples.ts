@@ -233,7 +233,7 @@ export function pipedriveSample(version: PipedriveVersion, req: SampleRequest): 
 
   switch (v2) {
   case 'create': {
-    const data = finish(withId(expand(sample.create, at(now)) as Obj, id))
+    const data = finish(withId(expand(sample.create, {created: now, now, updated: now}) as Obj, id))
     return [ev('create', {data, id: idOf(data, id), previous: null})]
   }
 
