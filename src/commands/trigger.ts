@@ -25,6 +25,10 @@ export interface TriggerListResult {
   samples: CatalogEntry[]
 }
 
+export interface TriggerPrintResult {
+  deliveries: Array<{body: unknown; description: string}>
+}
+
 export default class Trigger extends BaseCommand<typeof Trigger> {
   static args = {
     event: Args.string({description: 'ACTION.OBJECT (Pipedrive, e.g. change.deal, added.person, merged.deal) or Entity.Event (Pipeliner, e.g. Opportunity.Update). Not with --from or --list.'}),
@@ -49,6 +53,7 @@ ${customFieldHelp()}
     '<%= config.bin %> <%= command.id %> --from deliveries.ndjson --basic-auth hooks:s3cret --to http://127.0.0.1:3000/hooks',
     '<%= config.bin %> <%= command.id %> change.deal --sandbox   # the sandbox delivers to every matching webhook',
     '<%= config.bin %> <%= command.id %> --list [--json]',
+    '<%= config.bin %> <%= command.id %> create.deal --print   # the body, without sending it',
   ]
   static flags = {
     'basic-auth': Flags.string({description: 'Pipedrive format: send Basic auth user:password.'}),
@@ -64,6 +69,7 @@ ${customFieldHelp()}
     instance: Flags.string({description: 'Elements format: instance id in the notification.', default: '20931'}),
     list: Flags.boolean({description: 'List every sample trigger can send (with --json: as JSON).'}),
     'pipeliner-key': Flags.string({description: 'Pipeliner format: sign with this signature UUID (WebHook-Signature, hex).'}),
+    print: Flags.boolean({description: 'Print the sample bodies (pretty JSON, one document per delivery) instead of sending them: no --to needed.'}),
     sandbox: Flags.boolean({description: 'Ask a running sandbox (--to, or PDHOOKS_PIPEDRIVE_URL\'s host) to make the change and deliver it.'}),
     set: Flags.string({description: 'Set a field of the sample object: field=value, or custom_fields.KEY:TYPE=VALUE (see above). Repeatable.', multiple: true}),
     timeout: timeoutFlag,
@@ -71,7 +77,7 @@ ${customFieldHelp()}
     version: Flags.string({description: 'Pipedrive format: payload version (default: 1.0 for v1 words, else 2.0). Elements format: the vendor body\'s (default 1.0).', options: ['1.0', '2.0']}),
   }
 
-  async run(): Promise<TriggerListResult | TriggerResult> {
+  async run(): Promise<TriggerListResult | TriggerPrintResult | TriggerResult> {
     const {args, flags} = this
     if (flags.list) return this.list()
     const basicAuth = parseBasicAuth(flags['basic-auth'])
@@ -88,8 +94,7 @@ ${customFieldHelp()}
       return this.viaSandbox(args.event!)
     }
 
-    if (!flags.to) throw usageError('Missing --to URL.', 'Example: --to http://127.0.0.1:4000/ (start a receiver with "pdhooks listen").', 'missing_value')
-    const to = parseTargetUrl(flags.to, '--to')
+    if (!flags.to && !flags.print) throw usageError('Missing --to URL.', 'Example: --to http://127.0.0.1:4000/ (start a receiver with "pdhooks listen"), or --print to see the bodies.', 'missing_value')
     const keys = {basicAuth, elementsKey: flags['elements-key'], pipelinerKey: flags['pipeliner-key']}
     let batch: (n: number) => SampleDelivery[]
     if (flags.from === undefined) {
@@ -107,6 +112,8 @@ ${customFieldHelp()}
       batch = () => deliveries
     }
 
+    if (flags.print) return this.print(flags.count, batch)
+    const to = parseTargetUrl(flags.to!, '--to')
     const deliveries: TriggerResult['deliveries'] = []
     const first = batch(0)
     const numbered = flags.count > 1 || first.length > 1
@@ -158,6 +165,26 @@ ${customFieldHelp()}
     }
 
     return {samples}
+  }
+
+  private print(count: number, batch: (n: number) => SampleDelivery[]): TriggerPrintResult {
+    const deliveries: TriggerPrintResult['deliveries'] = []
+    for (let i = 0; i < count; i++) {
+      for (const d of batch(i)) {
+        const text = d.body.toString('utf8')
+        let body: unknown = text
+        try {
+          body = JSON.parse(text)
+        } catch {
+          // --from a body that is not JSON: printed as it is
+        }
+
+        deliveries.push({body, description: d.description})
+        if (!this.jsonEnabled()) this.log(typeof body === 'string' ? body : JSON.stringify(body, null, 2))
+      }
+    }
+
+    return {deliveries}
   }
 
   private async viaSandbox(event: string): Promise<TriggerResult> {

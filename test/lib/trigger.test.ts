@@ -1,25 +1,13 @@
 import {expect} from 'chai'
 
 import {fileDeliveries, readFileBodies} from '../../src/lib/deliveries/from-file.js'
-import {PdhooksError} from '../../src/lib/errors.js'
 import {verifyBasicAuth, verifyElements, verifyPipeliner} from '../../src/lib/signatures.js'
 import {
   authenticateRaw, buildDeliveries, chooseElementsEvent, choosePipedriveEvent, eventWarnings, sandboxRequest,
 } from '../../src/lib/trigger.js'
+import {usage} from '../usage.js'
 
 const json = (d: {body: Buffer}) => JSON.parse(d.body.toString('utf8'))
-
-function usage(fn: () => unknown): PdhooksError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(PdhooksError)
-    expect((error as PdhooksError).exit).to.equal(2)
-    return error as PdhooksError
-  }
-
-  throw new Error('expected a usage error')
-}
 
 describe('trigger (library)', () => {
   describe('Pipedrive events', () => {
