@@ -7,6 +7,7 @@ import {type Listener, type ListenerEvent, startListener} from '../../src/lib/li
 import {startSandbox} from '../../src/lib/sandbox/index.js'
 import {verifyBasicAuth} from '../../src/lib/signatures.js'
 import {run} from '../helpers.js'
+import {pl} from '../lib/sandbox/helpers.js'
 import {captureServer, type CaptureServer} from '../receivers.js'
 
 const bodies = (rec: CaptureServer) => rec.got.map(g => JSON.parse(g.body.toString('utf8')))
@@ -165,6 +166,16 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       expect(byPath('2.0').map(b => b.meta.action)).to.deep.equal(['delete', 'change'])
       expect(byPath('2.0')[1].data.name).to.equal('Ada')
       expect(byPath('1.0')[0].current.name).to.equal('Ada')
+      // a Pipeliner event: the sandbox delivers a sample entity with the --set fields
+      const plWebhook = await pl(sandbox, '/entities/Webhooks', {
+        json: {events: ['Opportunity.*'], insecure_ssl: false, url: `${rec.url}pl`}, method: 'POST',
+      })
+      expect(plWebhook.status).to.equal(201)
+      const won = await run(['trigger', 'Opportunity.Won', '--sandbox', '--set', 'name=Big one'], env)
+      expect(won.exit, won.stdout + won.stderr).to.equal(0)
+      const [item] = JSON.parse(rec.got.find(g => g.url === '/pl')!.body.toString())
+      expect(item.event).to.equal('Opportunity.Won')
+      expect(item.entity).to.include({is_delete: false, name: 'Big one'})
     } finally {
       await sandbox.close()
     }

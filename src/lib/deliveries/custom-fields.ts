@@ -16,6 +16,8 @@ export type SetOp = {key: string; kind: 'custom'; value: CustomFieldValue} | {ki
 const ADDRESS_PARTS = [
   'country', 'formatted_address', 'locality', 'sublocality', 'subpremise', 'route', 'street_number', 'admin_area_level_1', 'admin_area_level_2', 'postal_code',
 ] as const
+/** Names that would reach an object's prototype. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype'])
 /** The timezone id used when a time or time range gives none (the one of Pipedrive's documented examples). */
 export const DEFAULT_TIMEZONE_ID = 310
 
@@ -189,6 +191,7 @@ export function parseSets(sets: readonly string[] = []): SetOp[] {
     const cf = /^custom_fields\.([^.:\s]+)(?::(\w+))?$/.exec(left)
     if (cf) {
       const [, key, type] = cf
+      if (RESERVED.has(key)) throw usageError(`Invalid --set "${s}": reserved field name.`, 'Custom field keys are the fields\' 40-character hashes.', 'bad_set')
       if (type) return {key, kind: 'custom', value: customFieldValue(type, raw)}
       const json = parseValue(raw)
       if (json === null) return {key, kind: 'custom', value: null}
@@ -205,7 +208,7 @@ export function parseSets(sets: readonly string[] = []): SetOp[] {
 
     const path = left.split('.')
     if (path.includes('')) throw usageError(`Invalid --set "${s}": empty field name.`, 'Example: --set value.amount=500.', 'bad_set')
-    if (path.some(p => p === '__proto__' || p === 'constructor' || p === 'prototype')) throw usageError(`Invalid --set "${s}": reserved field name.`, undefined, 'bad_set')
+    if (path.some(p => RESERVED.has(p))) throw usageError(`Invalid --set "${s}": reserved field name.`, 'Set the fields of the object, e.g. --set title="Big deal".', 'bad_set')
     return {kind: 'field', path, value: parseValue(raw)}
   })
 }

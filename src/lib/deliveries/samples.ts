@@ -192,7 +192,9 @@ export function pipedriveSample(version: PipedriveVersion, req: SampleRequest): 
   const past = at(created)
   const lastUpdate = at(new Date(now.getTime() - 300_000))
   const n = req.n ?? 0
-  const id = sampleId(sample.create.id, req.id, n)
+  const merging = req.action === 'merged' || req.action === 'merge'
+  // a merge takes two ids (the survivor's and the next): a series of merges moves by two
+  const id = sampleId(sample.create.id, req.id, merging ? 2 * n : n)
   const own = ops.length > 0 || (req.data !== undefined && req.data !== null)
   /** The object after its change: `--set`s and `data` on top. */
   const finish = (o: Obj): Obj => applySetOps(merge(o, req.data ?? undefined), ops, custom)
@@ -210,7 +212,7 @@ export function pipedriveSample(version: PipedriveVersion, req: SampleRequest): 
   const stateBefore = (template: Obj): Obj => merge(withId(expand(template, past) as Obj, id), req.data ?? undefined, req.previous ?? undefined)
   const existing = (): Obj => stateBefore(merge(sample.create, sample.change.from))
 
-  if (req.action === 'merged' || req.action === 'merge') {
+  if (merging) {
     if (!sample.merge) {
       throw usageError(`A ${req.object} cannot be merged.`, `Pipedrive merges ${MERGEABLE_OBJECTS.join(', ')}.`, 'bad_event')
     }

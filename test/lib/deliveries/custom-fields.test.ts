@@ -91,6 +91,7 @@ describe('deliveries: custom fields (--set custom_fields.KEY:TYPE=VALUE)', () =>
       ['custom_fields.k:people=Ada', /expected the person id/],
       ['custom_fields.k:numeric=1', /Unknown custom field type "numeric"/],
       ['custom_fields.k=5', /a custom field needs its type/],
+      ['custom_fields.__proto__:varchar=x', /reserved field name/],
     ]
     for (const [set, message] of cases) {
       let err: unknown

@@ -162,6 +162,11 @@ describe('deliveries: samples', () => {
       expect(deleted.previous).to.include({id: 7, name: 'Sample Org Ltd'})
     })
 
+    it('a series of merges (--count) never reuses an id', () => {
+      const ids = [0, 1, 2].flatMap(n => pipedriveSample('2.0', {action: 'merged', n, object: 'deal'}).map(e => e.id))
+      expect(ids).to.deep.equal([9, 8, 11, 10, 13, 12])
+    })
+
     it('only deals, persons and organizations merge', () => {
       expect(() => pipedriveSample('2.0', {action: 'merged', object: 'lead'})).to.throw(PdhooksError, 'A lead cannot be merged.')
       .with.property('hint', 'Pipedrive merges deal, organization, person.')
