@@ -31,7 +31,8 @@ export interface TriggerPrintResult {
 
 export default class Trigger extends BaseCommand<typeof Trigger> {
   static args = {
-    event: Args.string({description: 'ACTION.OBJECT (Pipedrive, e.g. change.deal, added.person, merged.deal) or Entity.Event (Pipeliner, e.g. Opportunity.Update). Not with --from or --list.'}),
+    // ignoreStdin: oclif would read piped standard input into a missing EVENT; --from - reads it instead
+    event: Args.string({description: 'ACTION.OBJECT (Pipedrive, e.g. change.deal, added.person, merged.deal) or Entity.Event (Pipeliner, e.g. Opportunity.Update). Not with --from or --list.', ignoreStdin: true}),
   }
   static description = `Send realistic sample deliveries to a receiver, authenticated or signed as the real service would.
 
@@ -90,6 +91,7 @@ ${customFieldHelp()}
     }
 
     if (flags.sandbox) {
+      if (flags.print) throw usageError('--print shows a sample without sending it; --sandbox has the sandbox deliver it.', 'Use one of them.')
       if (flags.from !== undefined) throw usageError('--sandbox makes a sample change in the sandbox: it does not take --from.', 'Send the file to a receiver with --to instead.')
       return this.viaSandbox(args.event!)
     }
@@ -106,7 +108,7 @@ ${customFieldHelp()}
       batch = n => buildDeliveries(input, n)
     } else {
       if (flags.set?.length || flags.version) throw usageError('--from sends the file as it is: --set and --version do not apply.', 'Edit the file instead.')
-      const deliveries = fileDeliveries(readFileBodies(flags.from), {
+      const deliveries = fileDeliveries(await readFileBodies(flags.from), {
         authenticate: (format, body, headers) => authenticateRaw(format, body, headers, keys), format: flags.format as TriggerFormat | undefined,
       })
       batch = () => deliveries

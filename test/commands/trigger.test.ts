@@ -89,6 +89,19 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
     expect(help.stdout).to.match(/daterange\s+FROM\.\.UNTIL/)
   })
 
+  it('--print: the bodies without sending them (JSON with --json)', async () => {
+    const r = await run(['trigger', 'merged.organization', '--version', '2.0', '--print'])
+    expect(r.exit).to.equal(0)
+    const docs = r.stdout.trim().split(/\n(?=\{)/).map(d => JSON.parse(d))
+    expect(docs.map(d => d.meta.action)).to.deep.equal(['delete', 'change'])
+    const json = await run(['trigger', 'Account.Create', '--print', '--count', '2', '--json'])
+    expect(json.json().deliveries.map((d: any) => [d.description, d.body[0].event])).to.deep.equal([
+      ['pipeliner Account.Create', 'Account.Create'],
+      ['pipeliner Account.Create', 'Account.Create'],
+    ])
+    expect(rec.got).to.have.length(0)
+  })
+
   it('delete.user: warns that Pipedrive documents it as a change', async () => {
     const r = await run(['trigger', 'delete.user', '--to', rec.url])
     expect(r.exit).to.equal(0)
@@ -132,6 +145,8 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       [['trigger', '--from', 'x.json', '--sandbox'], '--sandbox makes a sample change in the sandbox'],
       [['trigger', '--from', '/no/such.json', '--to', rec.url], 'Cannot read /no/such.json: no such file.'],
       [['trigger', 'merged.note', '--to', rec.url], 'A note cannot be merged.'],
+      [['trigger', 'change.deal', '--sandbox', '--print'], '--print shows a sample without sending it'],
+      [['trigger', 'change.deal'], 'Missing --to URL.'],
     ]
     for (const [args, message] of cases) {
       const r = await run(args)

@@ -51,6 +51,11 @@ describe('e2e: documented samples through the sandbox', () => {
       expect(receiver.received.map(r => r.raw.toString())).to.deep.equal(lines.map(l => l.body))
       for (const r of receiver.received) expect(verifyBasicAuth(r.headers.authorization as string, 'hooks', 'another-pass-77')).to.equal(true)
       expect(again.stdout).not.to.contain('another-pass-77')
+      // one journal line through standard input
+      const piped = await e2e.run(['trigger', '--from', '-', '--to', receiver.url, '--json'], {input: readFileSync(journal, 'utf8').split('\n')[0]})
+      expect(piped.code, explain(piped)).to.equal(0)
+      expect(piped.json().deliveries[0].description).to.match(/^stdin: pipedrive-v/)
+      expect(receiver.received.at(-1)!.raw.toString()).to.equal(lines[0].body)
     } finally {
       await receiver.close()
     }

@@ -5,7 +5,7 @@ import {verifyBasicAuth, verifyElements, verifyPipeliner} from '../../src/lib/si
 import {
   authenticateRaw, buildDeliveries, chooseElementsEvent, choosePipedriveEvent, eventWarnings, sandboxRequest,
 } from '../../src/lib/trigger.js'
-import {usage} from '../usage.js'
+import {usage, usageAsync} from '../usage.js'
 
 const json = (d: {body: Buffer}) => JSON.parse(d.body.toString('utf8'))
 
@@ -100,22 +100,22 @@ describe('trigger (library)', () => {
     const ce = buildDeliveries({event: 'added.person', format: 'elements'})[0].body.toString()
     const pl = buildDeliveries({event: 'Account.Create', format: 'pipeliner'})[0].body.toString()
 
-    it('a JSON file is one payload, sent byte for byte (pretty-printed too)', () => {
+    it('a JSON file is one payload, sent byte for byte (pretty-printed too)', async () => {
       const pretty = JSON.stringify(JSON.parse(v2), null, 2)
-      const [d] = fileDeliveries(readFileBodies('p.json', () => `${pretty}\n`), {authenticate: auth})
+      const [d] = fileDeliveries(await readFileBodies('p.json', () => `${pretty}\n`), {authenticate: auth})
       expect(d.body.toString()).to.equal(pretty)
       expect(d.description).to.equal('p.json: pipedrive-v2 change.deal 8')
       expect(verifyBasicAuth(d.headers.authorization, 'u', 'pw')).to.equal(true)
     })
 
-    it('NDJSON: payloads and listen journal lines, each in its own format, signed afresh', () => {
+    it('NDJSON: payloads and listen journal lines, each in its own format, signed afresh', async () => {
       const journal = JSON.stringify({
         body: ce, headers: {
           authorization: 'Basic ****', 'content-type': 'application/json', 'elements-webhook-id': 'evt-1', 'elements-webhook-signature': 'sha256=old', host: 'x',
         }, id: 'j1', method: 'POST', path: '/', source: 'elements', time: 't',
       })
       const file = `${v2}\n\n${journal}\n${pl}\n`
-      const sent = fileDeliveries(readFileBodies('f.ndjson', () => file), {authenticate: auth})
+      const sent = fileDeliveries(await readFileBodies('f.ndjson', () => file), {authenticate: auth})
       expect(sent.map(d => d.description.split(':')[0] + ':' + d.description.split(':')[1])).to.deep.equal(['f.ndjson:1', 'f.ndjson:3', 'f.ndjson:4'])
       expect(sent[1].body.toString()).to.equal(ce)
       expect(sent[1].headers['elements-webhook-id']).to.equal('evt-1')
@@ -125,21 +125,22 @@ describe('trigger (library)', () => {
       expect(verifyPipeliner(keys.pipelinerKey, sent[2].body, sent[2].headers['webhook-signature'])).to.equal(true)
     })
 
-    it('a base64 journal body is sent as its bytes', () => {
+    it('a base64 journal body is sent as its bytes', async () => {
       const line = JSON.stringify({
         bodyBase64: Buffer.from(v2).toString('base64'), headers: {}, id: 'j2', source: 'pipedrive-v2',
       })
-      const [d] = fileDeliveries(readFileBodies('j.ndjson', () => line), {authenticate: auth})
+      const [d] = fileDeliveries(await readFileBodies('j.ndjson', () => line), {authenticate: auth})
       expect(d.body.toString()).to.equal(v2)
     })
 
-    it('refuses what it cannot send, naming the line', () => {
-      expect(usage(() => readFileBodies('e.json', () => '  \n')).message).to.equal('e.json is empty.')
-      expect(usage(() => readFileBodies('n.ndjson', () => `${v2}\n{oops\n`)).message).to.equal('n.ndjson:2 is not JSON.')
-      expect(usage(() => readFileBodies('/no/such/file.json')).message).to.equal('Cannot read /no/such/file.json: no such file.')
-      const unknown = usage(() => fileDeliveries(readFileBodies('u.json', () => '{"hello":1}'), {authenticate: auth}))
+    it('refuses what it cannot send, naming the line', async () => {
+      expect((await usageAsync(readFileBodies('e.json', () => '  \n'))).message).to.equal('e.json is empty.')
+      expect((await usageAsync(readFileBodies('n.ndjson', () => `${v2}\n{oops\n`))).message).to.equal('n.ndjson:2 is not JSON.')
+      expect((await usageAsync(readFileBodies('/no/such/file.json'))).message).to.equal('Cannot read /no/such/file.json: no such file.')
+      const bodies = await readFileBodies('u.json', () => '{"hello":1}')
+      const unknown = usage(() => fileDeliveries(bodies, {authenticate: auth}))
       expect(unknown.message).to.equal('u.json is not a Pipedrive, Cloud Elements or Pipeliner delivery.')
-      const forced = fileDeliveries(readFileBodies('u.json', () => '{"hello":1}'), {authenticate: auth, format: 'pipedrive'})
+      const forced = fileDeliveries(await readFileBodies('u.json', () => '{"hello":1}'), {authenticate: auth, format: 'pipedrive'})
       expect(forced[0].headers.authorization).to.be.a('string')
     })
   })

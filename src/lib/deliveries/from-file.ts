@@ -38,11 +38,19 @@ function fromParsed(v: unknown, raw: string, origin: string): FileBody {
   return {body: Buffer.from(raw, 'utf8'), origin}
 }
 
+/** FILE's text; `-` is standard input (read as a stream: a pipe may not have its data yet). */
+async function readText(file: string): Promise<string> {
+  if (file !== '-') return readFileSync(file, 'utf8')
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)))
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** Reads the bodies of FILE: a JSON document, or NDJSON lines (payloads or journal lines). Usage errors name the line. */
-export function readFileBodies(file: string, read: (f: string) => string = f => readFileSync(f === '-' ? 0 : f, 'utf8')): FileBody[] {
+export async function readFileBodies(file: string, read: (f: string) => Promise<string> | string = readText): Promise<FileBody[]> {
   let text: string
   try {
-    text = read(file)
+    text = await read(file)
   } catch (error) {
     const {code} = (error as NodeJS.ErrnoException)
     throw usageError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code === 'EACCES' ? 'permission denied' : (error as Error).message)}.`, 'Give --from a JSON file, a listen journal, or - for standard input.', 'bad_file')

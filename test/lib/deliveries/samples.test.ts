@@ -163,7 +163,7 @@ describe('deliveries: samples', () => {
     })
 
     it('a series of merges (--count) never reuses an id', () => {
-      const ids = [0, 1, 2].flatMap(n => pipedriveSample('2.0', {action: 'merged', n, object: 'deal'}).map(e => e.id))
+      const ids = [0, 1, 2].flatMap(n => pipedriveSample('2.0', {action: 'merged', n, object: 'deal'})).map(e => e.id)
       expect(ids).to.deep.equal([9, 8, 11, 10, 13, 12])
     })
 
