@@ -72,7 +72,7 @@ ${customFieldHelp()}
     'pipeliner-key': Flags.string({description: 'Pipeliner format: sign with this signature UUID (WebHook-Signature, hex).'}),
     print: Flags.boolean({description: 'Print the sample bodies (pretty JSON, one document per delivery) instead of sending them: no --to needed.'}),
     sandbox: Flags.boolean({description: 'Ask a running sandbox (--to, or PDHOOKS_PIPEDRIVE_URL\'s host) to make the change and deliver it.'}),
-    set: Flags.string({description: 'Set a field of the sample object: field=value, or custom_fields.KEY:TYPE=VALUE (see above). Repeatable.', multiple: true}),
+    set: Flags.string({description: 'Set a field of the sample object: field=value, or custom_fields.KEY:TYPE=VALUE (types below). Repeatable.', multiple: true}),
     timeout: timeoutFlag,
     to: Flags.string({description: 'Receiver URL.'}),
     version: Flags.string({description: 'Pipedrive format: payload version (default: 1.0 for v1 words, else 2.0). Elements format: the vendor body\'s (default 1.0).', options: ['1.0', '2.0']}),

@@ -85,7 +85,7 @@ export const CUSTOM_FIELD_TYPES: Readonly<Record<string, TypeSpec>> = (() => {
       const m = /^(-?\d+(?:\.\d+)?)\s*([A-Za-z]{3})$/.exec(v.trim())
       if (!m) bad('monetary', v, t.monetary)
       return {currency: m[2].toUpperCase(), type: 'monetary', value: Number(m[1])}
-    }, syntax: 'an amount and a currency code, e.g. 200 EUR',
+    }, syntax: 'AMOUNT CURRENCY',
   }
   t.people = ref('people', '17818')
   t.org = ref('org', '1')
@@ -116,7 +116,7 @@ export const CUSTOM_FIELD_TYPES: Readonly<Record<string, TypeSpec>> = (() => {
     example: '09:30@310', parse(v) {
       const [clock, zone] = withZone('time', v, t.time)
       return {timezone_id: zone, type: 'time', value: time('time', clock, t.time)}
-    }, syntax: `HH:MM[:SS][@TIMEZONE_ID] (timezone id ${DEFAULT_TIMEZONE_ID} when omitted)`,
+    }, syntax: 'HH:MM[:SS][@TIMEZONE_ID]',
   }
   t.timerange = {
     example: '09:00..17:30', parse(v) {
@@ -125,19 +125,22 @@ export const CUSTOM_FIELD_TYPES: Readonly<Record<string, TypeSpec>> = (() => {
       return {
         from: time('timerange', from, t.timerange), timezone_id: zone, type: 'timerange', until: time('timerange', until, t.timerange),
       }
-    }, syntax: `FROM..UNTIL[@TIMEZONE_ID], times HH:MM[:SS] (timezone id ${DEFAULT_TIMEZONE_ID} when omitted)`,
+    }, syntax: 'FROM..UNTIL[@TIMEZONE_ID], times HH:MM[:SS]',
   }
   t.address = {
     example: '"Mustamäe tee 3a, Tallinn, Estonia"',
     parse: v => ({...Object.fromEntries(ADDRESS_PARTS.map(p => [p, p === 'formatted_address' ? v : ''])), type: 'address', value: v}),
-    syntax: 'the address as text (or a JSON object with its parts)',
+    syntax: 'the address as text, or a JSON object of its parts',
   }
   return t
 })()
 
-/** The custom field types, as help lines: `TYPE  VALUE syntax  (e.g. …)`. */
+/** The custom field types, as help lines: `TYPE  VALUE, e.g. …`. */
 export function customFieldHelp(): string {
-  return Object.entries(CUSTOM_FIELD_TYPES).map(([type, spec]) => `  ${type.padEnd(13)}${spec.syntax} (e.g. ${spec.example})`).join('\n')
+  return [
+    ...Object.entries(CUSTOM_FIELD_TYPES).map(([type, spec]) => `  ${type.padEnd(13)}${spec.syntax}, e.g. ${spec.example}`),
+    `A time without @TIMEZONE_ID gets ${DEFAULT_TIMEZONE_ID}, the timezone id of Pipedrive's examples.`,
+  ].join('\n')
 }
 
 function parseValue(raw: string): unknown {
