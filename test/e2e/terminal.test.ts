@@ -6,7 +6,7 @@ import {
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {ensureBuilt, explain, useSandbox} from './helpers.js'
+import {explain, useSandbox} from './helpers.js'
 import {
   closeTerminals, hasTmux, type Terminal, terminal,
 } from './terminal.js'
@@ -21,7 +21,8 @@ const storedProfiles = (dir: string) => Object.keys(JSON.parse(readFileSync(join
 
 describe('e2e: in a terminal', function () {
   this.timeout(30_000)
-  ensureBuilt()
+  // a sandbox for the prompts that come after a first request (instance create lists instances, setup picks one)
+  const e2e = useSandbox()
   let dir = ''
   let t: Terminal | undefined
 
@@ -47,15 +48,20 @@ describe('e2e: in a terminal', function () {
   }
 
   describe('Ctrl-C at a prompt exits 130 and prints nothing alarming', () => {
-    const cases: Array<{args: string[]; env?: Record<string, string>; prompt: string; what: string}> = [
+    const cases: Array<{args: string[]; prompt: string; sandbox?: boolean; what: string}> = [
       {args: ['auth', 'login'], prompt: 'Pipedrive API token', what: 'auth login'},
       {args: ['auth', 'login', '--pipedrive-url', 'acme', '--no-verify'], prompt: 'Pipedrive API token:', what: 'auth login (a missing companion value)'},
-      {args: ['instance', 'create'], prompt: 'Instance name', what: 'instance create'},
-      {args: ['setup'], prompt: 'user secret', what: 'the setup wizard'},
+      {
+        args: ['instance', 'create'], prompt: 'Instance name', sandbox: true, what: 'instance create',
+      },
+      {args: ['setup'], prompt: 'user secret', what: 'the setup wizard (credentials)'},
+      {
+        args: ['setup'], prompt: 'Events mode', sandbox: true, what: 'the setup wizard (after its first requests)',
+      },
     ]
     for (const c of cases) {
       it(c.what, async () => {
-        const term = run(c.args, c.env)
+        const term = run(c.args, c.sandbox ? e2e.env : {})
         await term.waitFor(c.prompt)
         term.send('C-c')
         expect(await term.exit()).to.equal(130)
