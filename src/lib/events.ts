@@ -1,4 +1,5 @@
 import {isElementsEventsUrl} from './callback-url.js'
+import {nearest} from './cli/suggest.js'
 import {usageError} from './errors.js'
 
 export type WebhookVersion = '1.0' | '2.0'
@@ -84,33 +85,7 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   const w = word.toLowerCase()
   const singular = w.replace(/ies$/, 'y').replace(/s$/, '')
   const hit = candidates.find(c => c.toLowerCase() === singular)
-  if (hit) return hit
-  let best: string | undefined
-  let bestD = 3
-  for (const c of candidates) {
-    const d = distance(w, c.toLowerCase())
-    if (d < bestD) {
-      best = c
-      bestD = d
-    }
-  }
-
-  return best
-}
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]
-    dp[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-
-  return dp[b.length]
+  return hit ?? nearest(w, candidates, 2)
 }
 
 /** Infers the webhook version when `--version` is not given (SPEC: v1 words or a platform events URL → 1.0, else 2.0). */

@@ -23,9 +23,14 @@ export function closest(word: string, candidates: readonly string[]): string | u
   if (!w) return undefined
   const prefixed = candidates.filter(c => c.toLowerCase().startsWith(w))
   if (prefixed.length === 1) return prefixed[0]
-  const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)))
+  return nearest(w, candidates, Math.min(3, Math.max(1, Math.floor(w.length / 3))))
+}
+
+/** The candidate fewest edits from `word` (case aside), at most `max` edits away; the first of equals. */
+export function nearest(word: string, candidates: readonly string[], max: number): string | undefined {
+  const w = word.toLowerCase()
   let best: string | undefined
-  let bestD = limit + 1
+  let bestD = max + 1
   for (const c of candidates) {
     const d = distance(w, c.toLowerCase())
     if (d < bestD) {
