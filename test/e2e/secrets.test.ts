@@ -137,4 +137,20 @@ describe('e2e: secrets', () => {
     expect(out).to.include(masked(HOOK_PASSWORD))
     expect(out).to.include('https://hooks:****@app.example.com/x')
   })
+
+  // a child process per command: in-process, oclif's help leaves the shared Config unable to find that command again
+  it("--help shows each secret flag's environment twin", async function () {
+    this.timeout(30_000)
+    for (const [id, envs] of [
+      [['listen'], ['PDHOOKS_BASIC_AUTH', 'PDHOOKS_ELEMENTS_KEY', 'PDHOOKS_PIPELINER_KEY']],
+      [['webhook', 'add'], ['PDHOOKS_HTTP_AUTH_PASSWORD', 'PDHOOKS_PIPEDRIVE_TOKEN', 'PDHOOKS_PIPEDRIVE_ACCESS_TOKEN']],
+      [['instance', 'create'], ['PDHOOKS_SIGNATURE_KEY', 'PDHOOKS_PIPEDRIVE_PASSWORD', 'PDHOOKS_USER_SECRET', 'PDHOOKS_ORG_SECRET']],
+      [['pipeliner', 'webhook', 'add'], ['PDHOOKS_SIGNATURE', 'PDHOOKS_PIPELINER_PASSWORD']],
+    ] as Array<[string[], string[]]>) {
+      const r = await e2e.run([...id, '--help'])
+      expect(r.code, explain(r)).to.equal(0)
+      for (const env of envs) expect(r.stdout, `${id.join(' ')} ${env}`).to.contain(`[env: ${env}]`)
+    }
+  })
 })
+
