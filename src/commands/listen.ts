@@ -1,8 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../lib/base-command.js'
-import {ExitCode, PdhooksError} from '../lib/errors.js'
-import {registerSecret} from '../lib/mask.js'
+import {registerSecret, scrub} from '../lib/mask.js'
+import {checkPipelinerKey} from '../lib/signatures.js'
 import {parseBasicAuth} from '../lib/trigger.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
@@ -18,9 +18,13 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
   static flags = {
     'basic-auth': Flags.string({description: 'user:password that Pipedrive deliveries must carry.'}),
     'elements-key': Flags.string({description: 'Cloud Elements signature key (Elements-Webhook-Signature).'}),
+    'forward-queue': Flags.integer({default: 1000, description: 'Deliveries that may wait for the --forward-to target; beyond, new ones get 503.', min: 1}),
+    'forward-timeout': Flags.integer({default: 10, description: 'Seconds the --forward-to target has to answer one delivery.', min: 1}),
     'forward-to': Flags.string({description: 'Relay each accepted delivery to this URL.'}),
+    'headers-timeout': Flags.integer({default: 10, description: 'Seconds a client has to send its request headers (408 after).', min: 1}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
-    journal: Flags.string({description: 'Append each accepted delivery to this NDJSON file.'}),
+    journal: Flags.string({description: 'Append each accepted delivery to this NDJSON file; 200 only once its line is written.'}),
+    'journal-sync': Flags.boolean({description: 'Also flush each batch of journal lines to the disk (fdatasync) before answering 200: survives a power cut, at a cost in throughput.'}),
     'max-body': Flags.integer({default: 1_048_576, description: 'Largest accepted body in bytes (413 above).', min: 1}),
     'max-events': Flags.integer({description: 'Exit 0 after this many accepted deliveries.', min: 1}),
     path: Flags.string({default: '/', description: 'Path that receives deliveries.'}),
@@ -28,6 +32,8 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     port: Flags.integer({
       default: 4000, description: 'Port (0 = any free port).', max: 65_535, min: 0,
     }),
+    'redact-header': Flags.string({description: 'Also redact this header in the journal (repeatable).', multiple: true}),
+    'request-timeout': Flags.integer({default: 30, description: 'Seconds a client has to send its whole request, body included (408 after).', min: 1}),
   }
 
   async run(): Promise<void> {
@@ -36,25 +42,27 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     registerSecret(basicAuth?.password)
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
-    const {formatEvent, startListener} = await import('../lib/listener.js')
-    let listener
-    try {
-      listener = await startListener({
-        basicAuth,
-        elementsKey: flags['elements-key'],
-        forwardTo: flags['forward-to'],
-        host: flags.host,
-        journal: flags.journal,
-        maxBodyBytes: flags['max-body'],
-        maxEvents: flags['max-events'],
-        path: flags.path,
-        pipelinerKey: flags['pipeliner-key'],
-        port: flags.port,
-      })
-    } catch (error: any) {
-      if (error?.code === 'EADDRINUSE') throw new PdhooksError(`Port ${flags.port} is already in use.`, {code: 'port_in_use', exit: ExitCode.usage, hint: 'Pass --port with another port, or --port 0.'})
-      throw error
-    }
+    const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
+    const {formatEvent, formatRejection, startListener} = await import('../lib/listener.js')
+    const {safeJson} = await import('../lib/deliveries/printable.js')
+    const listener = await startListener({
+      basicAuth,
+      elementsKey: flags['elements-key'],
+      forwardQueue: flags['forward-queue'],
+      forwardTimeoutMs: flags['forward-timeout'] * 1000,
+      forwardTo: flags['forward-to'],
+      headersTimeoutMs: flags['headers-timeout'] * 1000,
+      host: flags.host,
+      journal: flags.journal,
+      journalSync: flags['journal-sync'],
+      maxBodyBytes: flags['max-body'],
+      maxEvents: flags['max-events'],
+      path: flags.path,
+      pipelinerKey,
+      port: flags.port,
+      redactHeaders: flags['redact-header'],
+      requestTimeoutMs: flags['request-timeout'] * 1000,
+    })
 
     const json = this.jsonEnabled()
     // stdout lines are batched: one write per tick keeps the receiver fast under load
@@ -70,22 +78,62 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
       buffer.push(line + '\n')
     }
 
-    listener.on('event', e => out(json ? JSON.stringify(e) : formatEvent(e)))
+    const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
+    // 503s of one cause come in floods (a full disk, a dead relay target): the first of a run is printed, the rest counted
+    const quiet = new Set(['forward_queue_full', 'journal_behind', 'journal_unwritable', 'stopping'])
+    const quietSeen = new Map<string, number>()
+    const quietCounts = new Map<string, number>()
+    listener.on('event', e => out(json ? safeJson(e) : formatEvent(e)))
     listener.on('rejected', r => {
-      if (json) out(JSON.stringify({rejected: r}))
-      else process.stderr.write(`${r.time}  rejected ${r.method} ${r.path}: ${r.status} ${r.reason}\n`)
+      if (json) {
+        out(safeJson({rejected: r}))
+        return
+      }
+
+      if (quiet.has(r.code)) {
+        quietCounts.set(r.code, (quietCounts.get(r.code) ?? 0) + 1)
+        // a journal that cannot be written is said once, by the warning
+        if (r.code === 'journal_unwritable' || quietSeen.get(r.code) === listener.stats.accepted) return
+        quietSeen.set(r.code, listener.stats.accepted)
+        stderr(`${formatRejection(r)} (repeats are counted, not shown, until a delivery is accepted)`)
+        return
+      }
+
+      stderr(formatRejection(r))
     })
-    listener.on('error', error => process.stderr.write(`Warning: ${error.message}\n`))
-    if (listener.acceptsAll) process.stderr.write('No check configured: every delivery is accepted (use --basic-auth, --elements-key or --pipeliner-key).\n')
-    if (flags.journal) process.stderr.write(`Journal: ${flags.journal}\n`)
-    if (listener.forwardTarget) process.stderr.write(`Relaying to ${listener.forwardTarget}\n`)
-    process.stderr.write(`Ready: ${listener.url}\n`)
+    listener.on('error', error => stderr(`Warning: ${error.message}`))
+    listener.on('notice', message => stderr(message))
+    if (listener.acceptsAll) stderr('No check configured: every delivery is accepted (use --basic-auth, --elements-key or --pipeliner-key).')
+    if (flags.journal) stderr(`Journal: ${flags.journal}${flags['journal-sync'] ? ' (synced to the disk before each answer)' : ''}`)
+    if (listener.forwardTarget) stderr(`Relaying to ${listener.forwardTarget}`)
+    stderr(`Ready: ${listener.url}`)
 
     await this.untilStopped(new Promise<void>(resolve => {
       listener.once('done', () => resolve())
     }))
-    await listener.close()
+    // a second Ctrl-C ends the grace given to relays in progress
+    const now = () => listener.interrupt()
+    process.on('SIGINT', now)
+    process.on('SIGTERM', now)
+    if (listener.unrelayed > 0) {
+      stderr(`Stopping: waiting up to 5 s for ${listener.unrelayed} relays in progress (Ctrl-C again to stop now).`)
+    }
+
+    const {unforwarded} = await listener.close()
+    process.off('SIGINT', now)
+    process.off('SIGTERM', now)
     flush()
-    if (!json) process.stderr.write(`Stopped: ${listener.stats.accepted} accepted, ${listener.stats.rejected} rejected.\n`)
+    const {accepted, rejected} = listener.stats
+    if (!json) {
+      const floods = [...quietCounts].map(([code, n]) => `${n} ${code.replaceAll('_', ' ')}`)
+      stderr(`Stopped: ${accepted} accepted, ${rejected} rejected${floods.length > 0 ? ` (503: ${floods.join(', ')})` : ''}.`)
+    }
+
+    if (unforwarded > 0) {
+      const kept = flags.journal
+        ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID`
+        : 'They were answered 200 and are not kept anywhere: use --journal to keep deliveries for replay.'
+      stderr(`Warning: ${unforwarded} accepted ${unforwarded === 1 ? 'delivery was' : 'deliveries were'} not forwarded to ${listener.forwardTarget} (stopped before the target answered). ${kept}`)
+    }
   }
 }
