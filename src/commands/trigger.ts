@@ -5,6 +5,7 @@ import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
 import {parseTargetUrl} from '../lib/listener-send.js'
 import {registerSecret} from '../lib/mask.js'
+import {checkPipelinerKey} from '../lib/signatures.js'
 import {
   buildDelivery, changeInSandbox, inferFormat, parseBasicAuth, sampleChange, sendDelivery, type TriggerFormat,
 } from '../lib/trigger.js'
@@ -52,12 +53,13 @@ Formats: pipedrive (v1 or v2 payload, Basic auth with --basic-auth), elements (t
     registerSecret(basicAuth?.password)
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
+    const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     if (flags.sandbox) return this.viaSandbox()
     if (!flags.to) throw usageError('Missing --to URL.', 'Example: --to http://127.0.0.1:4000/ (start a receiver with "pdhooks listen").', 'missing_value')
     const to = parseTargetUrl(flags.to, '--to')
     const format = (flags.format ?? inferFormat(args.event)) as TriggerFormat
     const input = {
-      basicAuth, elementsKey: flags['elements-key'], event: args.event, format, instanceId: flags.instance, pipelinerKey: flags['pipeliner-key'], sets: flags.set, version: flags.version,
+      basicAuth, elementsKey: flags['elements-key'], event: args.event, format, instanceId: flags.instance, pipelinerKey, sets: flags.set, version: flags.version,
     }
     buildDelivery(input) // validates before anything is sent
     const deliveries: TriggerResult['deliveries'] = []
