@@ -124,6 +124,13 @@ export class Forwarder {
       }
 
       this.abortAll()
+      // aborted requests settle (and are counted) on their next tick
+      if (this.active > 0) {
+        await new Promise<void>(resolve => {
+          this.idle.push(resolve)
+        })
+      }
+
       this.agent.destroy()
       return this.dropped
     })()
