@@ -164,7 +164,7 @@ const WRK_RUNS = Number(process.env.BENCH_WRK_RUNS ?? 3)
 const wrkArgs = (url, seconds = WRK_SECONDS) => ['-t1', `-c${WRK_CONNECTIONS}`, `-d${seconds}s`, '-s', join(root, 'bench', 'wrk-post.lua'), url]
 
 function findWrk() {
-  const r = spawnSync('sh', ['-c', 'command -v wrk'], {encoding: 'utf8'})
+  const r = spawnSync('/bin/sh', ['-c', 'command -v wrk'], {encoding: 'utf8'})
   return r.status === 0 ? r.stdout.trim() : null
 }
 
