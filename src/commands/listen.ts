@@ -8,11 +8,14 @@ import {parseBasicAuth} from '../lib/trigger.js'
 export default class Listen extends BaseCommand<typeof Listen> {
   static description = `Receive webhook deliveries on this machine: recognise, verify, print, journal and relay them.
 
-Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipeliner arrays. Each source is checked by its own method, in constant time: basic auth for Pipedrive (--basic-auth), Elements-Webhook-Signature for Cloud Elements (--elements-key), WebHook-Signature (hex or base64) for Pipeliner (--pipeliner-key); a failed check is answered 401. With no check configured everything is accepted; once any is configured, a delivery from a source without one is refused. Prints one line per event (or one JSON object per line with --json), appends each accepted delivery to --journal (NDJSON, auth redacted, replayable), relays it to --forward-to and shows that endpoint's status and time. Bodies over the limit get 413, malformed JSON 400, other methods 405. Ends with Ctrl-C, or after --max-events accepted deliveries.`
+Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipeliner arrays. Each source is checked by its own method, in constant time: basic auth for Pipedrive (--basic-auth), Elements-Webhook-Signature for Cloud Elements (--elements-key), WebHook-Signature (hex or base64) for Pipeliner (--pipeliner-key); a failed check is answered 401. With no check configured everything is accepted; once any is configured, a delivery from a source without one is refused. Prints one line per event (or one JSON object per line with --json; anything a sender put in them is escaped), appends each accepted delivery to --journal (NDJSON, credentials, --redact-header headers and secret query parameters redacted, replayable), relays it to --forward-to and shows that endpoint's status and time.
+
+Nothing is acknowledged that is not kept: with --journal a delivery is answered 200 only once its line is written (--journal-sync: also flushed to the disk), and 503 (the sender retries) when it cannot be; with --forward-to, 503 when --forward-queue deliveries already wait for the target. Bodies over the limit get 413, malformed JSON 400, other methods 405, clients slower than --headers-timeout / --request-timeout 408. Ends with Ctrl-C (relays in progress get 5 s; a second Ctrl-C stops at once; what was not relayed is reported), or after --max-events accepted deliveries.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --port 4000 --basic-auth hooks:s3cret --journal deliveries.ndjson',
-    '<%= config.bin %> <%= command.id %> --elements-key "$CE_SIGNATURE_KEY" --forward-to http://localhost:3000/events',
+    '<%= config.bin %> <%= command.id %> --elements-key "$CE_SIGNATURE_KEY" --forward-to http://localhost:3000/events --journal deliveries.ndjson',
+    '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --journal-sync --redact-header X-Hub-Signature',
     '<%= config.bin %> <%= command.id %> --pipeliner-key 01234567-abcd-dcba-ffff-000000000000 --max-events 1 --json',
   ]
   static flags = {
