@@ -5,11 +5,11 @@ import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 import {mkdtempSync, readFileSync, statSync} from 'node:fs'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {post} from '../receivers.js'
+import {blackHole, post} from '../receivers.js'
 import {binRun, cleanEnv, ensureBuilt} from './helpers.js'
 
 interface Running {
@@ -112,15 +112,8 @@ describe('e2e: listen under faults', function () {
   })
 
   it('--forward-to a target that never answers: 503 once the queue is full; Ctrl-C ends the run and reports the unforwarded', async () => {
-    const sockets = new Set<net.Socket>()
-    const hole = net.createServer(s => {
-      sockets.add(s)
-      s.on('error', () => {})
-      s.resume()
-    })
-    hole.listen(0, '127.0.0.1')
-    await once(hole, 'listening')
-    const target = `http://127.0.0.1:${(hole.address() as AddressInfo).port}/`
+    const hole = await blackHole()
+    const target = hole.url
     const journal = join(dir, 'relay.ndjson')
     try {
       const app = await listen(['--journal', journal, '--forward-to', target, '--forward-queue', '5', '--forward-timeout', '60'])
@@ -138,20 +131,14 @@ describe('e2e: listen under faults', function () {
       expect(readFileSync(journal, 'utf8').trim().split('\n')).to.have.length(5)
       expect(count(app.stdout(), 'not forwarded: the listener stopped')).to.equal(5)
     } finally {
-      for (const s of sockets) s.destroy()
-      hole.close()
+      await hole.close()
     }
   })
 
   it('a second Ctrl-C stops at once', async () => {
-    const hole = net.createServer(s => {
-      s.on('error', () => {})
-      s.resume()
-    })
-    hole.listen(0, '127.0.0.1')
-    await once(hole, 'listening')
+    const hole = await blackHole()
     try {
-      const app = await listen(['--forward-to', `http://127.0.0.1:${(hole.address() as AddressInfo).port}/`])
+      const app = await listen(['--forward-to', hole.url])
       expect(await post(app.url, delivery(1))).to.equal(200)
       app.signal('SIGINT')
       await new Promise(r => {
@@ -164,7 +151,7 @@ describe('e2e: listen under faults', function () {
       expect(app.stderr()).to.contain('1 accepted delivery was not forwarded')
       expect(app.stderr()).to.contain('not kept anywhere: use --journal')
     } finally {
-      hole.close()
+      await hole.close()
     }
   })
 

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {once} from 'node:events'
 import {mkdtempSync, readFileSync} from 'node:fs'
 import http from 'node:http'
-import net, {type AddressInfo} from 'node:net'
+import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -18,7 +18,7 @@ import {
 } from '../../src/lib/listener.js'
 import {formatRejection} from '../../src/lib/listener.js'
 import {basicAuthHeader, signElements, signPipeliner} from '../../src/lib/signatures.js'
-import {captureServer} from '../receivers.js'
+import {blackHole, captureServer} from '../receivers.js'
 
 // ---------------------------------------------------------------- samples (shapes of reference/api-notes.md)
 
@@ -632,28 +632,6 @@ describe('listener lifecycle', () => {
 })
 
 // ---------------------------------------------------------------- nothing acknowledged that is not kept
-
-/** A TCP server that accepts connections and never answers. */
-async function blackHole(): Promise<{close: () => Promise<void>; connections: () => number; url: string}> {
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer(socket => {
-    sockets.add(socket)
-    socket.on('error', () => {})
-    socket.resume()
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      await new Promise(r => {
-        server.close(r)
-      })
-    },
-    connections: () => [...sockets].filter(x => !x.destroyed).length,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-  }
-}
 
 /** Opens a raw connection, writes `text`, and resolves with everything the server sent until it closed. */
 async function rawExchange(port: number, text: string): Promise<{ms: number; reply: string}> {
