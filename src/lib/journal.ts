@@ -411,14 +411,30 @@ export class JournalWriter {
       return
     }
 
-    ftruncate(this.fd, this.size, truncateError => {
-      if (truncateError) {
-        // cannot cut it: the next batch starts on a line of its own
-        if (!this.batch.startsWith('\n')) this.batch = '\n' + this.batch
-      } else this.written = this.size
+    fstat(this.fd, (statError, stat) => {
+      if (statError || stat.size !== this.written) {
+        // another process appends to the same journal: cutting back would cut its lines
+        if (!statError) {
+          this.written = stat.size
+          this.size = stat.size
+        }
 
-      done()
+        this.startOnOwnLine()
+        done()
+        return
+      }
+
+      ftruncate(this.fd, this.size, truncateError => {
+        if (truncateError) this.startOnOwnLine()
+        else this.written = this.size
+        done()
+      })
     })
+  }
+
+  /** After a failed write that could not be cut off: the next batch starts on a line of its own. */
+  private startOnOwnLine(): void {
+    if (!this.batch.startsWith('\n')) this.batch = '\n' + this.batch
   }
 
   private idle(): boolean {
@@ -460,10 +476,12 @@ export class JournalWriter {
     }
     this.batch = ''
     this.waiters = []
-    const written = (error: Error | null): void => {
+    const written = (error: Error | null, partial = 0): void => {
       this.writing = false
       this.outstanding.push(batch)
       if (error) {
+        // what a failed write left in the file is cut off by cutBack()
+        this.written += partial
         batch.state = 'failed'
         batch.error = error
       } else {
@@ -485,7 +503,7 @@ export class JournalWriter {
 
     const write = (offset: number): void => {
       fsWrite(this.fd, data, offset, data.length - offset, null, (error, n) => {
-        if (error) written(error)
+        if (error) written(error, offset)
         else if (offset + n < data.length) write(offset + n)
         else written(null)
       })

@@ -1,9 +1,11 @@
 import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
 import {
   mkdtempSync, readFileSync, statSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {
   entryBody, isRedactedValue, iterateJournal, journalLine, JournalWriter, readJournal, redactQuery, toJournalEntry,
@@ -289,6 +291,41 @@ describe('journal: entries and writer', () => {
     expect(writer.append(`${'d'.repeat(80)}\n`, e => done.push(e))).to.equal(false)
     await writer.close()
     expect(done).to.deep.equal([null, null, null])
+  })
+
+  it('cuts a batch a file size limit stopped half-way off the file, and never cuts what another process appended', function () {
+    this.timeout(30_000)
+    const writer = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lib', 'journal.ts')
+    const script = join(dir, 'limited-writer.mts')
+    writeFileSync(script, `
+      import {appendFileSync} from 'node:fs'
+      import {JournalWriter} from ${JSON.stringify(pathToFileURL(writer).href)}
+      const [file, other] = process.argv.slice(2)
+      const w = await JournalWriter.open(file)
+      const results = []
+      const line = async (id, size = 0) => w.appendLine(JSON.stringify({id, body: 'x'.repeat(size)}) + '\\n').then(() => results.push(id), e => results.push(e.code))
+      await line('mine-1')
+      if (other) appendFileSync(file, '{"id":"other","body":""}\\n')
+      await line('big', 5000)
+      await line('mine-2')
+      await w.close()
+      process.stdout.write(JSON.stringify(results))
+    `)
+    const run = (file: string, other: string) => {
+      // bash counts ulimit -f in 1024-byte blocks: 4 KiB, and the big line does not fit
+      const r = spawnSync('bash', ['-c', 'ulimit -f 4 && exec "$0" "$@"', process.execPath, '--import', 'tsx', script, file, other], {encoding: 'utf8'})
+      expect(r.status, r.stderr).to.equal(0)
+      return JSON.parse(r.stdout)
+    }
+
+    const alone = tmpFile()
+    expect(run(alone, '')).to.deep.equal(['mine-1', 'EFBIG', 'mine-2'])
+    expect(readFileSync(alone, 'utf8')).to.equal('{"id":"mine-1","body":""}\n{"id":"mine-2","body":""}\n')
+    const shared = tmpFile()
+    expect(run(shared, 'other')).to.deep.equal(['mine-1', 'EFBIG', 'EFBIG'])
+    const lines = readFileSync(shared, 'utf8').split('\n')
+    expect(lines.slice(0, 2)).to.deep.equal(['{"id":"mine-1","body":""}', '{"id":"other","body":""}'])
+    expect(statSync(shared).size).to.equal(4096)
   })
 
   it('starts on a line of its own after a line torn by a crash', async () => {
