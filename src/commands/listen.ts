@@ -46,7 +46,7 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
-    const {formatEvent, formatRejection, startListener} = await import('../lib/listener.js')
+    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/listener.js')
     const {safeJson} = await import('../lib/deliveries/printable.js')
     const listener = await startListener({
       basicAuth,
@@ -86,7 +86,12 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     const quiet = new Set(['forward_queue_full', 'journal_behind', 'journal_unwritable', 'stopping'])
     const quietSeen = new Map<string, number>()
     const quietCounts = new Map<string, number>()
-    listener.on('event', e => out(json ? safeJson(e) : formatEvent(e)))
+    // the deliveries whose relay was abandoned at Ctrl-C (what to replay)
+    const unrelayed = new Set<string>()
+    listener.on('event', e => {
+      if (e.forward?.error === NOT_FORWARDED) unrelayed.add(e.id)
+      out(json ? safeJson(e) : formatEvent(e))
+    })
     listener.on('rejected', r => {
       if (json) {
         out(safeJson({rejected: r}))
@@ -119,7 +124,8 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     process.on('SIGINT', now)
     process.on('SIGTERM', now)
     if (listener.unrelayed > 0) {
-      stderr(`Stopping: waiting up to 5 s for ${listener.unrelayed} relays in progress (Ctrl-C again to stop now).`)
+      const n = listener.unrelayed
+      stderr(`Stopping: waiting up to 5 s for ${n} ${n === 1 ? 'relay' : 'relays'} in progress (Ctrl-C again to stop now).`)
     }
 
     const {unforwarded} = await listener.close()
@@ -133,8 +139,10 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     }
 
     if (unforwarded > 0) {
+      const ids = [...unrelayed]
+      const which = ids.length <= 10 ? ` (${ids.join(', ')})` : ` (their ids: the events marked "${NOT_FORWARDED}" in --json output)`
       const kept = flags.journal
-        ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID`
+        ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID${which}`
         : 'They were answered 200 and are not kept anywhere: use --journal to keep deliveries for replay.'
       stderr(`Warning: ${unforwarded} accepted ${unforwarded === 1 ? 'delivery was' : 'deliveries were'} not forwarded to ${listener.forwardTarget} (stopped before the target answered). ${kept}`)
     }

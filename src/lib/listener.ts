@@ -40,6 +40,7 @@ import {
   basicAuthHeader, safeEqual, verifyElements, verifyPipeliner,
 } from './signatures.js'
 
+export {NOT_FORWARDED} from './deliveries/forwarder.js'
 export type {DeliverySource, DetectedDelivery, DetectedEvent} from './listener-detect.js'
 export {detectDelivery} from './listener-detect.js'
 
