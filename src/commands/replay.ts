@@ -18,7 +18,7 @@ export interface ReplayCommandResult {
 export default class Replay extends BaseCommand<typeof Replay> {
   static description = `Re-send deliveries journaled by "pdhooks listen --journal", byte for byte, with fresh auth.
 
-The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx; an --id that is not in the journal is exit 4.`
+The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx (a 401 or 403 names the flag that authenticates those deliveries); an --id that is not in the journal is exit 4, a journal with no valid line exit 2.`
   static examples = [
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks',
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks --id 3 --basic-auth hooks:s3cret',
