@@ -101,8 +101,8 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
       if (quiet.has(r.code)) {
         quietCounts.set(r.code, (quietCounts.get(r.code) ?? 0) + 1)
         // a journal that cannot be written is said once, by the warning
-        if (r.code === 'journal_unwritable' || quietSeen.get(r.code) === listener.stats.accepted) return
-        quietSeen.set(r.code, listener.stats.accepted)
+        if (r.code === 'journal_unwritable' || quietSeen.get(r.code) === listener.admitted) return
+        quietSeen.set(r.code, listener.admitted)
         stderr(`${formatRejection(r)} (repeats are counted, not shown, until a delivery is accepted)`)
         return
       }

@@ -294,6 +294,11 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     return this.forwardUrl ? displayUrl(this.forwardUrl) : null
   }
 
+  /** Deliveries accepted or being journaled (they passed every check and found a place). */
+  get admitted(): number {
+    return this.stats.accepted + this.accepting
+  }
+
   /** Deliveries waiting for (or in) the relay. */
   get unrelayed(): number {
     return this.forwarder?.pending ?? 0
