@@ -41,7 +41,11 @@ export interface HttpClientOptions {
 
 export interface RequestOptions {
   json?: unknown
-  /** Override: is it safe to resend this request after an ambiguous failure (timeout, reset)? Default: not for POST. */
+  /**
+   * Override: is it safe to resend this request after an ambiguous failure (timeout, reset, 429/502/503/504)? Default:
+   * not for POST, whose error then carries `details.ambiguous` (and `details.answered` plus `details.waitMs` when the
+   * service answered with a status).
+   */
   idempotent?: boolean
   searchParams?: Record<string, number | string | undefined>
 }
@@ -92,9 +96,15 @@ export function waitFromHeaders(headers: HttpResponse['headers'], now = Date.now
 
 /**
  * Paces requests from the `x-ratelimit-*` headers so that bulk work waits for the window instead of collecting 429s.
+ * Pipedrive's burst window is rolling: when it resets, only the oldest requests have left it, so after a wait a single
+ * request goes first and the others wait for the headers of its answer; until then the count of what is left only goes
+ * down, whatever order the answers arrive in.
  */
 export class RateGate {
   private inflight = 0
+  /** Settles when the request sent after a reset has its answer. */
+  private probe: Promise<void> | undefined
+  private probeDone: (() => void) | undefined
   private remaining: number | undefined
   private resetAt = 0
 
@@ -106,7 +116,19 @@ export class RateGate {
         continue
       }
 
-      if (this.remaining !== undefined && this.remaining <= 0) this.remaining = undefined
+      if (this.probe) {
+        await this.probe
+        continue
+      }
+
+      if (this.remaining !== undefined && this.remaining <= 0) {
+        // the window has reset: this request finds out how much of it is free
+        this.remaining = undefined
+        this.probe = new Promise(resolve => {
+          this.probeDone = resolve
+        })
+      }
+
       break
     }
 
@@ -116,13 +138,21 @@ export class RateGate {
 
   release(headers?: HttpResponse['headers']): void {
     this.inflight = Math.max(0, this.inflight - 1)
-    if (!headers) return
-    const rem = Number(header(headers, 'x-ratelimit-remaining'))
-    const wait = waitFromHeaders({'x-ratelimit-reset': header(headers, 'x-ratelimit-reset')})
-    if (Number.isFinite(rem) && header(headers, 'x-ratelimit-remaining') !== undefined) {
-      this.remaining = rem - this.inflight
-      if (wait !== undefined) this.resetAt = Date.now() + wait
+    if (headers) {
+      const rem = Number(header(headers, 'x-ratelimit-remaining'))
+      const wait = waitFromHeaders({'x-ratelimit-reset': header(headers, 'x-ratelimit-reset')})
+      if (Number.isFinite(rem) && header(headers, 'x-ratelimit-remaining') !== undefined) {
+        // answers can arrive out of order: within a window the count only goes down (a late answer's higher figure is stale)
+        const left = rem - this.inflight
+        this.remaining = this.remaining === undefined ? left : Math.min(this.remaining, left)
+        if (wait !== undefined) this.resetAt = Math.max(this.resetAt, Date.now() + wait)
+      }
     }
+
+    const done = this.probeDone
+    this.probe = undefined
+    this.probeDone = undefined
+    done?.()
   }
 
   /** After a 429: nobody sends before `ms` from now (the latest instruction wins over an older reset). */
@@ -160,7 +190,8 @@ function parseBody(text: string, contentType: string | undefined): {json: boolea
 /**
  * The one HTTP client every service client uses (got, loaded lazily): timeout, retries with backoff and jitter on
  * 429/502/503/504 and connection errors (at most 3) honouring Retry-After / x-ratelimit-reset, no blind resend of a
- * POST after a timeout, a User-Agent, a redacted debug log, and errors mapped to exit codes.
+ * POST after a timeout or a 429/5xx answer (the caller looks the object up first), a User-Agent, a redacted debug log,
+ * and errors mapped to exit codes.
  */
 export class HttpClient {
   readonly baseUrl: string
@@ -256,14 +287,22 @@ export class HttpClient {
           this.gate.block(wait ?? backoff(baseMs, attempt))
         }
 
-        // a 502/504 to a POST may hide a created object: the caller checks instead of resending
-        const ambiguous = !idempotent && (status === 502 || status === 504)
+        // any of these answers to a create may hide a created object (applied, then answered 503 or 429): a POST is
+        // never resent here; the caller looks the object up first (see workflows/checked-create.ts)
+        const ambiguous = !idempotent
         if (attempt < retries && !ambiguous && (wait === undefined || wait <= MAX_WAIT_MS)) {
           await sleep(wait ?? backoff(baseMs, attempt))
           continue
         }
 
-        throw this.statusError(method, res.statusCode, res.body, res.headers, attempt + 1, ambiguous)
+        const err = this.statusError(method, res.statusCode, res.body, res.headers, attempt + 1, ambiguous)
+        if (ambiguous) {
+          // the service answered: a lookup now is conclusive, and the request may be sent again if nothing was made
+          err.details!.answered = true
+          err.details!.waitMs = wait ?? backoff(baseMs, attempt)
+        }
+
+        throw err
       }
 
       if (status >= 400 || (status >= 300 && status < 400)) {

@@ -131,14 +131,25 @@ describe('http client', () => {
     expect(nock.pendingMocks()).to.deep.equal([])
   })
 
-  it('does not resend a POST answered 504, but does resend one answered 429', async () => {
-    nock('https://api.example.test').post('/v1/webhooks').reply(504, 'Gateway Timeout')
-    const e = await fails(client().post('/webhooks', {json: {}}))
-    expect(e.details?.ambiguous).to.equal(true)
-    nock('https://api.example.test').post('/v1/webhooks').reply(429, {}, {'Retry-After': '0'})
+  it('never resends a POST answered 429/502/503/504: the error is ambiguous, answered, with the wait', async () => {
+    for (const status of [429, 502, 503, 504]) {
+      const scope = nock('https://api.example.test').post('/v1/webhooks').reply(status, {error: 'busy'}, {'Retry-After': '2'})
+      const e = await fails(client().post('/webhooks', {json: {}}))
+      expect(scope.isDone(), String(status)).to.equal(true)
+      expect(e.exit).to.equal(6)
+      expect(e.status).to.equal(status)
+      expect(e.details).to.include({ambiguous: true, answered: true, waitMs: 2000})
+      expect(e.line).not.to.contain('attempts')
+    }
+
+    // an idempotent POST (e.g. a batch delete) is still retried
+    nock('https://api.example.test').post('/v1/batch').reply(503, {})
+    nock('https://api.example.test').post('/v1/batch').reply(200, {data: []})
+    expect((await client().post('/batch', {idempotent: true, json: []})).status).to.equal(200)
+    // and a refused connection (nothing was sent) is retried for any POST
+    nock('https://api.example.test').post('/v1/webhooks').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}))
     nock('https://api.example.test').post('/v1/webhooks').reply(201, {data: {id: 2}})
-    const res = await client().post('/webhooks', {json: {}})
-    expect(res.status).to.equal(201)
+    expect((await client().post('/webhooks', {json: {}})).status).to.equal(201)
     assertNockDone()
   })
 
@@ -183,6 +194,42 @@ describe('http client', () => {
     const gate = new RateGate()
     await gate.acquire()
     gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.3'})
+    const t = Date.now()
+    await gate.acquire()
+    expect(Date.now() - t).to.be.greaterThanOrEqual(250)
+  })
+
+  it('after a reset lets one request go first and the others wait for its headers (a rolling window frees slots one by one)', async () => {
+    const gate = new RateGate()
+    await gate.acquire()
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05'})
+    const order: string[] = []
+    const first = gate.acquire().then(() => order.push('first'))
+    const others = [gate.acquire().then(() => order.push('second')), gate.acquire().then(() => order.push('third'))]
+    await first
+    await new Promise(resolve => {
+      setTimeout(resolve, 80)
+    })
+    // the probe's answer has not come: nobody else was let through
+    expect(order).to.deep.equal(['first'])
+    gate.release({'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '1'})
+    await new Promise(resolve => {
+      setTimeout(resolve, 20)
+    })
+    // one slot was free: one more request goes, the third waits for the window
+    expect(order).to.deep.equal(['first', 'second'])
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05'})
+    await Promise.all(others)
+    expect(order).to.deep.equal(['first', 'second', 'third'])
+  })
+
+  it('does not trust a late answer that reports more room than a newer one', async () => {
+    const gate = new RateGate()
+    await gate.acquire()
+    await gate.acquire()
+    // the second request was counted later by the service but answered first
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.3'})
+    gate.release({'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '0.3'})
     const t = Date.now()
     await gate.acquire()
     expect(Date.now() - t).to.be.greaterThanOrEqual(250)

@@ -201,6 +201,12 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
       return faultReply(fault, real)
     }
 
+    if (fault.apply) {
+      this.route(req)
+      await this.timers.sleep(fault.delay)
+      return faultReply({...fault, status: fault.status ?? 503})
+    }
+
     await this.timers.sleep(fault.delay)
     if (fault.status === undefined && fault.body === undefined) return this.route(req)
     return faultReply(fault)
