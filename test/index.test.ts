@@ -24,4 +24,9 @@ describe('command table (explicit discovery)', () => {
       expect(await config.findCommand(id)?.load(), id).to.equal(command)
     }
   })
+
+  it('runtime dependencies are exactly the oclif plugins loaded from node_modules (the bundle holds the rest)', () => {
+    const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    expect(Object.keys(pjson.dependencies).sort()).to.deep.equal([...pjson.oclif.plugins].sort())
+  })
 })
