@@ -4,15 +4,15 @@ import {Config} from '@oclif/core'
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
 import {
-  existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
+  existsSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join, relative} from 'node:path'
+import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
 import {COMMANDS} from '../../src/index.js'
 import {
-  binRun, cleanEnv, ensureBuilt, hasCompileCache, root,
+  binRun, cleanEnv, ensureBuilt, hasCompileCache, root, snapshot,
 } from './helpers.js'
 
 function run(args: string[], env: Record<string, string | undefined> = {}) {
@@ -32,19 +32,6 @@ function oclifRun(args: string[], env: Record<string, string | undefined> = {}) 
   const bundle = JSON.stringify(pathToFileURL(join(root, 'dist', 'index.js')).href)
   const code = `const {run, flush} = await import(${bundle}); await run(${JSON.stringify(args)}, ${JSON.stringify(pathToFileURL(binRun).href)}); await flush()`
   return run(['--input-type=module', '-e', code], env)
-}
-
-/** Every file under `dir` with its size and modification time. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const e of readdirSync(dir, {recursive: true, withFileTypes: true})) {
-    if (e.isFile()) {
-      const p = join(e.parentPath, e.name)
-      out[relative(dir, p)] = `${statSync(p).size} ${statSync(p).mtimeMs}`
-    }
-  }
-
-  return out
 }
 
 /** oclif's config.cacheDir for pdhooks under the environment `env` (loaded in this process, the env applied meanwhile). */

@@ -5,17 +5,17 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {
-  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
+  existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import {
-  delimiter, dirname, join, relative,
+  delimiter, dirname, join,
 } from 'node:path'
 import {promisify} from 'node:util'
 
 import {type Sandbox, startSandbox} from '../../src/lib/sandbox/index.js'
 import {
-  cleanEnv, CREDENTIALS, hasCompileCache, root,
+  cleanEnv, CREDENTIALS, hasCompileCache, root, snapshot,
 } from '../e2e/helpers.js'
 import {rawFetch} from '../lib/sandbox/helpers.js'
 
@@ -30,24 +30,6 @@ function baseEnv(): Record<string, string> {
 
   env.PATH = [dirname(process.execPath), env.PATH].join(delimiter)
   return env
-}
-
-/** Every file under `dir` with its size and modification time. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {}
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, {withFileTypes: true})) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else {
-        const s = statSync(p)
-        out[relative(dir, p)] = `${s.size} ${s.mtimeMs}`
-      }
-    }
-  }
-
-  walk(dir)
-  return out
 }
 
 describe(`package: npm pack, npm install --global, run on Node ${process.version}`, function () {
