@@ -68,6 +68,19 @@ export function stubPrompts(stubs: Partial<typeof prompts>): () => void {
   return () => Object.assign(prompts, saved)
 }
 
+/** A terminal whose confirmations all answer `answer`; `questions` records each question asked. */
+export function stubConfirm(answer: boolean): {questions: string[]; restore: () => void} {
+  const questions: string[] = []
+  const restore = stubPrompts({
+    async confirm(m: string) {
+      questions.push(m)
+      return answer
+    },
+    interactive: () => true,
+  })
+  return {questions, restore}
+}
+
 export function webhook(over: Record<string, unknown> = {}) {
   return {
     add_time: new Date().toISOString(),

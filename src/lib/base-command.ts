@@ -3,6 +3,7 @@ import {Command} from '@oclif/core/command'
 import * as Errors from '@oclif/core/errors'
 import * as Flags from '@oclif/core/flags'
 
+import {InterruptedError, Interruption, type InterruptReport} from './cli/interrupt.js'
 import {
   configDir, ConfigStore, profileName, type SettingKey, Settings,
 } from './config.js'
@@ -77,6 +78,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: BaseFlags<T>
   /** Every positional argument (for commands with a variable number of them). */
   protected positional: string[] = []
+  private _interruption?: Interruption
   private _settings?: Settings
   private _store?: ConfigStore
 
@@ -106,6 +108,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       return
     }
 
+    if (e instanceof InterruptedError) {
+      this.printInterrupted(e)
+      this.exit(e.exit)
+    }
+
     this.logToStderr(`${this.colorError('Error:')} ${e.line}`)
     if (process.env.DEBUG) {
       const cause = (e as any).cause ?? err
@@ -123,6 +130,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
 
     if (!(await prompts.confirm(message, false))) throw usageError('Cancelled.', undefined, 'cancelled')
+  }
+
+  /** Removes the signal handlers installed by whenInterrupted(). */
+  protected async finally(err: Error | undefined): Promise<any> {
+    this._interruption?.uninstall()
+    return super.finally(err)
   }
 
   protected async init(): Promise<void> {
@@ -164,6 +177,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     await Promise.race([stopped, ...(until ? [until] : [])])
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
+  }
+
+  /**
+   * For commands that change things in steps (deletes, setup, apply): registers what to say if the run is interrupted
+   * and installs SIGINT / SIGTERM handlers for the rest of the run. At the first signal `signal` is aborted: start
+   * nothing new, let what is in flight finish, then call `throwIfInterrupted()` (or throw `error()`); the base command
+   * prints the report (one JSON document under --json) and exits 130 (SIGINT) or 143 (SIGTERM). If the work has not
+   * stopped within a few seconds, or at a second signal, the report is printed at once and the process exits.
+   * `report` is called when printing, so it reads the progress of that moment. Calling it again replaces the report.
+   */
+  protected whenInterrupted(report: () => InterruptReport): Interruption {
+    this._interruption ??= new Interruption({
+      onForce: e => {
+        process.exitCode = e.exit
+        if (this.jsonEnabled()) this.logJson(this.toErrorJson(e))
+        else this.printInterrupted(e)
+        process.exit(e.exit)
+      },
+    })
+    return this._interruption.report(report)
+  }
+
+  private printInterrupted(e: InterruptedError): void {
+    this.logToStderr(e.line)
+    for (const l of e.lines) this.logToStderr(l)
   }
 
   /** Progress on stderr, only on a terminal (CI logs stay clean; results and errors are printed anyway). */

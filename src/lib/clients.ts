@@ -7,6 +7,8 @@ import {PipelinerClient} from './pipeliner.js'
 import {normalizeElementsUrl, normalizePipedriveUrl, normalizePipelinerUrl} from './urls.js'
 
 export interface ClientOptions {
+  /** Cloud Elements only: another platform base than the settings' (e.g. the one an instance was created on). */
+  baseUrl?: string
   timeoutMs?: number
   userAgent: string
 }
@@ -59,7 +61,7 @@ export async function elementsClient(settings: Settings, opts: ClientOptions): P
   }
 
   return new ElementsClient({
-    baseUrl: await elementsBase(settings),
+    baseUrl: opts.baseUrl ?? await elementsBase(settings),
     orgSecret: orgSecret!,
     timeoutMs: opts.timeoutMs,
     userAgent: opts.userAgent,

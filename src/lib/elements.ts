@@ -1,4 +1,4 @@
-import {notFoundError, PdhooksError} from './errors.js'
+import {ExitCode, notFoundError, PdhooksError} from './errors.js'
 import {HttpClient, type ServiceDescription} from './http.js'
 
 /** A Cloud Elements / Open Connectors instance as the platform returns it (fields vary: tolerate both tag shapes). */
@@ -63,8 +63,15 @@ export class ElementsClient {
     })
   }
 
+  /** `POST /instances`: sent once (see createInstance in instances.ts for the lookup after an ambiguous failure). */
   async createInstance(body: NewInstance): Promise<Instance> {
     const res = await this.http.post<Instance>('/instances', {json: body})
+    if (!res.body || typeof res.body !== 'object' || Array.isArray(res.body) || typeof res.body.id !== 'number') {
+      throw new PdhooksError(`Cloud Elements answered ${res.status} from ${this.http.host} without the created instance.`, {
+        code: 'bad_response', details: {ambiguous: true}, exit: ExitCode.unexpected, status: res.status,
+      })
+    }
+
     return res.body
   }
 
@@ -91,8 +98,15 @@ export class ElementsClient {
     throw error
   }
 
+  /** `GET /instances`: a JSON array. Anything else (an object, `{"success": false}`, an empty body) is an error (exit 1). */
   async listInstances(): Promise<Instance[]> {
     const res = await this.http.get<Instance[]>('/instances')
-    return Array.isArray(res.body) ? res.body : []
+    if (Array.isArray(res.body)) return res.body
+    const body = res.body as unknown
+    const detail = body && typeof body === 'object' ? errorMessage(body) : undefined
+    const what = body === undefined ? 'an empty body' : `${typeof body === 'object' && body !== null ? 'an object' : 'a JSON value'}${detail ? ` ("${detail}")` : ''}`
+    throw new PdhooksError(`Cloud Elements answered ${res.status} from ${this.http.host} with ${what} instead of the list of instances.`, {
+      code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --elements-url.', status: res.status,
+    })
   }
 }

@@ -28,10 +28,15 @@ export const V2_OBJECTS = [
   '*',
 ] as const
 
-const V1_TO_V2: Record<string, string> = {
+/** Pipedrive webhooks v1 action word. */
+export type V1Action = 'added' | 'deleted' | 'merged' | 'updated'
+/** Pipedrive webhooks v2 action word. */
+export type V2Action = 'change' | 'create' | 'delete'
+
+const V1_TO_V2: Record<string, '*' | V2Action> = {
   '*': '*', added: 'create', deleted: 'delete', merged: 'change', updated: 'change',
 }
-const V2_TO_V1: Record<string, string> = {
+const V2_TO_V1: Record<string, '*' | V1Action> = {
   '*': '*', change: 'updated', create: 'added', delete: 'deleted',
 }
 
@@ -186,14 +191,46 @@ export function parseEvent(event: string, opts: EventOptions = {}): ParsedEvent 
   }
 }
 
-/** The v2 vocabulary equivalent of an action (added → create, updated/merged → change, deleted → delete). */
-export function toV2Action(action: string): string {
-  return V1_TO_V2[action] ?? action
+/**
+ * The v2 word of an action of either vocabulary (`added`→`create`, `updated`/`merged`→`change`, `deleted`→`delete`;
+ * v2 words and `*` unchanged). Throws a RangeError on anything else.
+ */
+export function toV2Action(action: string): '*' | V2Action {
+  if (action === '*' || isV2Action(action)) return action as V2Action
+  const v2 = V1_TO_V2[action]
+  if (!v2) throw new RangeError(`Unknown Pipedrive event action "${action}"`)
+  return v2
+}
+
+/**
+ * The v1 word of an action of either vocabulary (`create`→`added`, `change`→`updated`, `delete`→`deleted`; v1 words
+ * and `*` unchanged). Throws a RangeError on anything else.
+ */
+export function toV1Action(action: string): '*' | V1Action {
+  if (action === '*' || isV1Action(action)) return action as V1Action
+  const v1 = V2_TO_V1[action]
+  if (!v1) throw new RangeError(`Unknown Pipedrive event action "${action}"`)
+  return v1
+}
+
+/** True when `action` is a word of either vocabulary (not `*`). */
+export function isPipedriveAction(action: unknown): action is V1Action | V2Action {
+  return typeof action === 'string' && (isV1Action(action) || isV2Action(action))
+}
+
+/** Every object of either version, without `*`. */
+export function knownPipedriveObjects(): string[] {
+  return [...new Set([...V1_OBJECTS, ...V2_OBJECTS])].filter(o => o !== '*')
+}
+
+/** The v2 word of a known action; anything else unchanged. */
+function looseV2(action: string): string {
+  return isPipedriveAction(action) ? toV2Action(action) : action
 }
 
 /** Does a webhook's action/object match a filter event (`*` wildcards, either vocabulary)? */
 export function eventMatches(filter: {action: string; object: string}, hook: {action: string; object: string}): boolean {
-  const actionOk = filter.action === '*' || toV2Action(filter.action) === toV2Action(hook.action)
+  const actionOk = filter.action === '*' || looseV2(filter.action) === looseV2(hook.action)
   const objectOk = filter.object === '*' || filter.object.toLowerCase() === hook.object.toLowerCase()
   return actionOk && objectOk
 }

@@ -41,7 +41,11 @@ export interface HttpClientOptions {
 
 export interface RequestOptions {
   json?: unknown
-  /** Override: is it safe to resend this request after an ambiguous failure (timeout, reset)? Default: not for POST. */
+  /**
+   * Override: is it safe to resend this request after an ambiguous failure (timeout, reset, 429/502/503/504)? Default:
+   * not for POST, whose error then carries `details.ambiguous` (and `details.answered` plus `details.waitMs` when the
+   * service answered with a status).
+   */
   idempotent?: boolean
   searchParams?: Record<string, number | string | undefined>
 }
@@ -160,7 +164,8 @@ function parseBody(text: string, contentType: string | undefined): {json: boolea
 /**
  * The one HTTP client every service client uses (got, loaded lazily): timeout, retries with backoff and jitter on
  * 429/502/503/504 and connection errors (at most 3) honouring Retry-After / x-ratelimit-reset, no blind resend of a
- * POST after a timeout, a User-Agent, a redacted debug log, and errors mapped to exit codes.
+ * POST after a timeout or a 429/5xx answer (the caller looks the object up first), a User-Agent, a redacted debug log,
+ * and errors mapped to exit codes.
  */
 export class HttpClient {
   readonly baseUrl: string
@@ -256,14 +261,22 @@ export class HttpClient {
           this.gate.block(wait ?? backoff(baseMs, attempt))
         }
 
-        // a 502/504 to a POST may hide a created object: the caller checks instead of resending
-        const ambiguous = !idempotent && (status === 502 || status === 504)
+        // any of these answers to a create may hide a created object (applied, then answered 503 or 429): a POST is
+        // never resent here; the caller looks the object up first (see workflows/checked-create.ts)
+        const ambiguous = !idempotent
         if (attempt < retries && !ambiguous && (wait === undefined || wait <= MAX_WAIT_MS)) {
           await sleep(wait ?? backoff(baseMs, attempt))
           continue
         }
 
-        throw this.statusError(method, res.statusCode, res.body, res.headers, attempt + 1, ambiguous)
+        const err = this.statusError(method, res.statusCode, res.body, res.headers, attempt + 1, ambiguous)
+        if (ambiguous) {
+          // the service answered: a lookup now is conclusive, and the request may be sent again if nothing was made
+          err.details!.answered = true
+          err.details!.waitMs = wait ?? backoff(baseMs, attempt)
+        }
+
+        throw err
       }
 
       if (status >= 400 || (status >= 300 && status < 400)) {

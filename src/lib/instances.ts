@@ -1,11 +1,17 @@
+import type {Settings} from './config.js'
+
 import {callbackUrl, parseCallbackUrl} from './callback-url.js'
+import {type ClientOptions, elementsClient} from './clients.js'
 import {
   type ElementsClient, type Instance, type NewInstance, tagNames,
 } from './elements.js'
-import {ExitCode, PdhooksError, usageError} from './errors.js'
+import {
+  ExitCode, notFoundError, PdhooksError, usageError,
+} from './errors.js'
 import {isSecretKey, mask} from './mask.js'
 import {type Webhook} from './pipedrive.js'
 import {checkTargetUrl, isSapHost} from './urls.js'
+import {createChecked} from './workflows/checked-create.js'
 
 export type EventsMode = 'none' | 'polling' | 'webhook'
 export const EVENTS_MODES: EventsMode[] = ['webhook', 'polling', 'none']
@@ -169,32 +175,44 @@ export interface CreateResult {
   recovered?: boolean
 }
 
+export interface CreateInstanceOptions {
+  /** Create even when instances with the same name exist. */
+  allowDuplicate?: boolean
+  /** The instances as just listed (saves a request); listed here otherwise. */
+  existing?: Instance[]
+}
+
+/** Exit 5: instances with this name exist (`instance create` without --allow-duplicate). */
+export function nameConflict(name: string, same: Instance[]): PdhooksError {
+  const ids = same.map(i => i.id)
+  return new PdhooksError(`An instance named "${name}" already exists (id${ids.length > 1 ? 's' : ''} ${ids.join(', ')}).`, {
+    code: 'conflict',
+    details: {report: {ids}},
+    exit: ExitCode.conflict,
+    hint: `Use it (pdhooks webhook add '*.*' --instance ${ids[0]}), choose another --name, or pass --allow-duplicate to create another one.`,
+  })
+}
+
 /**
- * `POST /instances`; never resent blindly: after an ambiguous failure (timeout, reset, 502/504) the instances are
- * listed and one with the same name that was not there before is taken as created.
+ * `POST /instances`, after checking that no instance has the same name (exit 5 unless `allowDuplicate`). Never resent
+ * blindly: after a timeout or a 429/5xx answer the instances are listed again, and one with the same name that was not
+ * there before is taken as created (createChecked).
  */
-export async function createInstance(client: ElementsClient, body: NewInstance): Promise<CreateResult> {
-  let before: Set<number> | undefined
-  try {
-    before = new Set((await client.listInstances()).map(i => i.id))
-  } catch {
-    // the create call reports the real problem
+export async function createInstance(client: ElementsClient, body: NewInstance, o: CreateInstanceOptions = {}): Promise<CreateResult> {
+  const before = o.existing ?? await client.listInstances()
+  if (!o.allowDuplicate) {
+    const same = before.filter(i => i.name === body.name)
+    if (same.length > 0) throw nameConflict(body.name, same)
   }
 
-  try {
-    return {instance: await client.createInstance(body)}
-  } catch (error) {
-    if (!(error instanceof PdhooksError && error.details?.ambiguous)) throw error
-    const after = await client.listInstances().catch(() => {})
-    const found = after?.find(i => i.name === body.name && before && !before.has(i.id))
-    if (found) return {instance: found, recovered: true}
-    throw new PdhooksError(`${error.message.replace(/\.$/, '')}; ${after ? 'the instance was not created' : 'it is unknown whether the instance was created'}.`, {
-      code: error.code,
-      exit: error.exit ?? ExitCode.unavailable,
-      hint: after ? 'Run the same command again.' : 'Run "pdhooks instance list" to check before trying again.',
-      status: error.status,
-    })
-  }
+  const old = new Set(before.map(i => i.id))
+  const made = await createChecked({
+    check: 'pdhooks instance list',
+    create: () => client.createInstance(body),
+    find: async () => (await client.listInstances()).find(i => i.name === body.name && !old.has(i.id)),
+    what: 'instance',
+  })
+  return {instance: made.value, ...(made.recovered ? {recovered: true} : {})}
 }
 
 export interface InstanceFlags {
@@ -265,4 +283,36 @@ export async function collectInstanceSpec(flags: InstanceFlags, ask?: Asker): Pr
   }
 
   return spec
+}
+
+/**
+ * Before a Pipedrive webhook is aimed at an instance's callback URL: does the instance exist? A 404 is exit 4 (a
+ * webhook aimed at a missing instance fails, and Pipedrive deletes it after 3 days). Returns warnings when it could not
+ * be checked (no Cloud Elements credentials, the platform unavailable) or when its events do not come from webhooks.
+ */
+export async function checkInstanceTarget(settings: Settings, id: number | string, base: string, opts: ClientOptions): Promise<string[]> {
+  let ce: ElementsClient
+  try {
+    ce = await elementsClient(settings, {...opts, baseUrl: base})
+  } catch (error) {
+    if (error instanceof PdhooksError && error.code === 'no_credentials') {
+      return [`Instance ${id} was not checked: no Cloud Elements credentials (set PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET to check it).`]
+    }
+
+    throw error
+  }
+
+  let inst: Instance
+  try {
+    inst = await ce.getInstance(id)
+  } catch (error) {
+    if (error instanceof PdhooksError && error.exit === ExitCode.notFound) {
+      throw notFoundError(`No instance ${id} on ${ce.http.host}: a webhook aimed at it would fail.`, 'List the instances with "pdhooks instance list".')
+    }
+
+    return [`Instance ${id} could not be checked: ${error instanceof PdhooksError ? error.message : String(error)}`]
+  }
+
+  const mode = eventsMode(inst)
+  return mode === 'webhook' ? [] : [`Instance ${id}${inst.name ? ` "${inst.name}"` : ''} has events ${mode === 'none' ? 'off' : 'by polling'}: the platform will not use Pipedrive's deliveries.`]
 }

@@ -5,10 +5,14 @@
  * Shapes (reference/api-notes.md):
  * - Pipedrive v1: `{"v":1,"event":"added.deal","retry":0,"meta":{"v":1,"action":"added","object":"deal","id":123,…}}`
  * - Pipedrive v2: `{"meta":{"version":"2.0","action":"create","entity":"deal","entity_id":"123","attempt":1,…},"data":…}`
- * - Cloud Elements / Open Connectors: `{"message":{"eventId":"…","events":[{"objectId","objectType","eventType"},…]}}`
+ * - Cloud Elements / Open Connectors, in either of the forms the references show (api-notes §1):
+ *   `{"message":{"eventId":"…","events":[{"objectId","objectType","eventType"},…]}}` or
+ *   `{"eventId":…,"instanceId":…,"notificationId":…,"response":{"events":[…]}}`
  * - Pipeliner: `[{"event":"Opportunity.Update","entity":{"id":"…"},"webhook":{"id":"…"},…},…]`
  */
 import type {IncomingHttpHeaders} from 'node:http'
+
+import {V1_ACTIONS} from './events.js'
 
 export type DeliverySource = 'elements' | 'pipedrive-v1' | 'pipedrive-v2' | 'pipeliner' | 'unknown'
 
@@ -54,7 +58,13 @@ function header(headers: IncomingHttpHeaders, name: string): null | string {
   return Array.isArray(v) ? (v[0] ?? null) : (v ?? null)
 }
 
-const V1_EVENT = /^(added|updated|merged|deleted|\*)\.[\w*]+$/
+/** A v1 `event` field: `<v1 action or *>.<object>` (the vocabulary is events.ts'). */
+function isV1EventName(event: string): boolean {
+  const dot = event.indexOf('.')
+  const action = event.slice(0, dot)
+  return dot > 0 && (action === '*' || (V1_ACTIONS as readonly string[]).includes(action)) && /^[\w*]+$/.test(event.slice(dot + 1))
+}
+
 const PIPELINER_EVENT = /^\w+\.\w+$/
 
 function splitEvent(event: unknown): [null | string, null | string] {
@@ -78,7 +88,7 @@ function isV2(b: Obj): boolean {
 function isV1(b: Obj): boolean {
   if (num(b.v) === 1) return true
   if (isObj(b.meta) && num(b.meta.v) === 1) return true
-  return typeof b.event === 'string' && V1_EVENT.test(b.event)
+  return typeof b.event === 'string' && isV1EventName(b.event)
 }
 
 function v1Event(b: Obj): DetectedEvent {
@@ -169,6 +179,10 @@ export function detectDelivery(body: unknown, headers: IncomingHttpHeaders = {})
   if (!isObj(body)) return {source: 'unknown', events: [{...UNKNOWN_EVENT}]}
   if (isObj(body.message) && Array.isArray(body.message.events)) {
     return {source: 'elements', events: elementsEvents(body.message, headers)}
+  }
+
+  if (isObj(body.response) && Array.isArray(body.response.events) && (body.eventId !== undefined || body.instanceId !== undefined || body.notificationId !== undefined)) {
+    return {source: 'elements', events: elementsEvents({eventId: body.eventId, events: body.response.events}, headers)}
   }
 
   if (isV2(body)) return {source: 'pipedrive-v2', events: [v2Event(body)]}

@@ -1,24 +1,23 @@
 /**
  * Delivery payload builders: the bodies Pipedrive (webhooks v1 and v2), Cloud Elements / Open Connectors
  * (event notifications) and Pipeliner (webhook arrays) POST to a receiver. Pure functions: no I/O, no clock
- * unless no timestamp is given. Shapes follow reference/api-notes.md §1–§3.
+ * unless no timestamp is given. Pipedrive envelopes follow Pipedrive's webhook guides (v1 and v2) and the v2 migration
+ * guide's examples; the others reference/api-notes.md §1 and §3. The objects inside come from deliveries/samples.ts.
  */
 import {randomUUID} from 'node:crypto'
 
-/** Pipedrive webhooks v1 action vocabulary. */
-export type V1Action = 'added' | 'deleted' | 'merged' | 'updated'
-/** Pipedrive webhooks v2 action vocabulary. */
-export type V2Action = 'change' | 'create' | 'delete'
+import {
+  toV1Action, toV2Action, type V1Action, type V2Action,
+} from './events.js'
+
 /** Cloud Elements normalized event types. */
 export type ElementsEventType = 'CREATED' | 'DELETED' | 'UPDATED'
-
-export const V1_ACTION_WORDS: readonly V1Action[] = ['added', 'updated', 'merged', 'deleted']
-export const V2_ACTION_WORDS: readonly V2Action[] = ['create', 'change', 'delete']
 
 /** Default values used when a change does not say otherwise. */
 export const PAYLOAD_DEFAULTS = {
   companyId: 1,
   userId: 1,
+  webhookId: 1,
   host: 'sandbox.pipedrive.com',
   changeSource: 'app',
   teamSpaceId: 'sandbox',
@@ -50,6 +49,10 @@ export interface Change {
   timestamp?: Date | number | string
   /** `app`, `api`, … (default `app`). */
   changeSource?: string
+  /** v2 merges: on the delete of the merged object, the id it was merged into (`meta.merged_to_id`). */
+  mergedToId?: number | string
+  /** v2 merges: on the change of the surviving object, the id merged into it (`meta.merged_from_id`). */
+  mergedFromId?: number | string
 }
 
 /** Options for {@link pipedriveV1Payload}. */
@@ -93,9 +96,11 @@ export interface PipedriveV1Payload {
     id: number | string
     webhook_id?: string
   }
-  current: null | Record<string, unknown>
-  previous: null | Record<string, unknown>
   retry: number
+  /** The object (a user: `[object]`), null for deletions. */
+  current: unknown
+  /** The object before the change (a user: `[object]`), null for creations. */
+  previous: unknown
   event: string
 }
 
@@ -107,7 +112,8 @@ export interface PipedriveV2Payload {
     id: string
     version: '2.0'
     attempt: number
-    timestamp: string
+    /** ISO; epoch seconds for a user. */
+    timestamp: number | string
   }
   data: null | Record<string, unknown>
   previous: null | Record<string, unknown>
@@ -122,8 +128,14 @@ export interface ElementsEvent {
   date: string
 }
 
-/** What the platform POSTs to `event.notification.callback.url`. */
-export interface ElementsNotification {
+/**
+ * What the platform POSTs to `event.notification.callback.url`. The references disagree (api-notes §1): its test suite
+ * reads `{"message":{eventId, instanceId, elementKey, events, raw}}` (the `message` form, the default), its
+ * event-management guide shows `{eventId, instanceId, notificationId, response: {events}}` (the `response` form).
+ */
+export type ElementsNotification = ElementsMessageNotification | ElementsResponseNotification
+
+export interface ElementsMessageNotification {
   message: {
     eventId: string
     instanceId: number | string
@@ -132,6 +144,17 @@ export interface ElementsNotification {
     raw: unknown
   }
 }
+
+export interface ElementsResponseNotification {
+  eventId: string
+  instanceId: number | string
+  notificationId: string
+  response: {events: ElementsEvent[]}
+}
+
+/** The two bodies of a Cloud Elements notification. */
+export const ELEMENTS_FORMS = ['message', 'response'] as const
+export type ElementsForm = (typeof ELEMENTS_FORMS)[number]
 
 /** Options for {@link elementsNotification}. */
 export interface ElementsNotificationOptions {
@@ -143,6 +166,10 @@ export interface ElementsNotificationOptions {
   raw?: unknown
   /** Element key (default `pipedrive`). */
   elementKey?: string
+  /** Body form (default `message`). */
+  form?: ElementsForm
+  /** The `response` form's `notificationId` (default random uuid). */
+  notificationId?: string
 }
 
 /** One Pipeliner change handed to {@link pipelinerDelivery}. */
@@ -174,75 +201,6 @@ export interface PipelinerDeliveryOptions {
   teamSpaceId?: string
   /** Time used when an item has no `event_time` (default: now). */
   now?: Date
-}
-
-/**
- * Converts an action of either vocabulary to the v1 word (`create`→`added`, `change`→`updated`,
- * `delete`→`deleted`; v1 words and `*` unchanged). Throws a RangeError on anything else.
- */
-export function toV1Action(action: string): '*' | V1Action {
-  switch (action) {
-  case '*':
-  case 'added':
-  case 'deleted':
-  case 'merged':
-  case 'updated': {
-    return action
-  }
-
-  case 'change': {
-    return 'updated'
-  }
-
-  case 'create': {
-    return 'added'
-  }
-
-  case 'delete': {
-    return 'deleted'
-  }
-
-  default: {
-    throw new RangeError(`Unknown Pipedrive event action "${action}"`)
-  }
-  }
-}
-
-/**
- * Converts an action of either vocabulary to the v2 word (`added`→`create`, `updated`/`merged`→`change`,
- * `deleted`→`delete`; v2 words and `*` unchanged). Throws a RangeError on anything else.
- */
-export function toV2Action(action: string): '*' | V2Action {
-  switch (action) {
-  case '*':
-  case 'change':
-  case 'create':
-  case 'delete': {
-    return action
-  }
-
-  case 'added': {
-    return 'create'
-  }
-
-  case 'deleted': {
-    return 'delete'
-  }
-
-  case 'merged':
-  case 'updated': {
-    return 'change'
-  }
-
-  default: {
-    throw new RangeError(`Unknown Pipedrive event action "${action}"`)
-  }
-  }
-}
-
-/** True when `action` is a word of either vocabulary (not `*`). */
-export function isPipedriveAction(action: unknown): action is V1Action | V2Action {
-  return typeof action === 'string' && ((V1_ACTION_WORDS as readonly string[]).includes(action) || (V2_ACTION_WORDS as readonly string[]).includes(action))
 }
 
 /** Pipedrive object → Cloud Elements CRM hub resource (`deal`→`opportunities`, `person`→`contacts`, …; else `<object>s`). */
@@ -284,9 +242,10 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Pipedrive webhooks v1 delivery body (`{"v":1,"event":"updated.deal","meta":{…},"current":…,"previous":…,"retry":0}`).
- * `current` is null for deletions; `previous` is the full object before the change (changed-only fields given in
- * `change.previous` are completed from `change.data`), null for creations.
+ * Pipedrive webhooks v1 delivery body, as the v1 guide documents it: `{v, matches_filters, meta, retry, current,
+ * previous, event}` with the v1 meta (numeric ids, epoch `timestamp` and `timestamp_micro`, …). `current` is null for
+ * deletions; `previous` is the full object before the change (changed-only fields given in `change.previous` are
+ * completed from `change.data`), null for creations. A user's blocks are arrays (`current[0]`, as the guide says).
  */
 export function pipedriveV1Payload(change: Change, opts: V1PayloadOptions = {}): PipedriveV1Payload {
   const action = toV1Action(change.action)
@@ -318,6 +277,7 @@ export function pipedriveV1Payload(change: Change, opts: V1PayloadOptions = {}):
     v: 1,
     action,
     object: change.object,
+    change_source: change.changeSource ?? PAYLOAD_DEFAULTS.changeSource,
     id: change.id,
     company_id: change.companyId ?? PAYLOAD_DEFAULTS.companyId,
     user_id: userId,
@@ -328,26 +288,34 @@ export function pipedriveV1Payload(change: Change, opts: V1PayloadOptions = {}):
     trans_pending: false,
     is_bulk_update: opts.isBulkUpdate ?? false,
     pipedrive_service_name: false,
-    change_source: change.changeSource ?? PAYLOAD_DEFAULTS.changeSource,
     matches_filters: {current: [], previous: []},
-    type: 'general',
   }
   if (opts.webhookId !== undefined) meta.webhook_id = String(opts.webhookId)
+  if (change.object === 'activity') {
+    // "appears only when the activity object was triggered"
+    meta.send_activity_notifications = false
+    meta.activity_notifications_language = null
+  }
+
+  const block = (o: null | Record<string, unknown>): unknown => (o && change.object === 'user' && !Array.isArray(o) ? [o] : o)
   return {
     v: 1,
     matches_filters: {current: [], previous: []},
     meta,
-    current,
-    previous,
     retry: opts.retry ?? 0,
+    current: block(current),
+    previous: block(previous),
     event: `${action}.${change.object}`,
   }
 }
 
 /**
- * Pipedrive webhooks v2 delivery body (`{"meta":{…},"data":…,"previous":…}`); ids in `meta` are strings and
- * `meta.timestamp` is ISO. `data` is null for deletions (the deleted object is in `previous`); for changes
- * `previous` holds only the fields whose value differs from `data`.
+ * Pipedrive webhooks v2 delivery body (`{"meta":{…},"data":…,"previous":…}`), with the meta keys of the v2 guide in its
+ * order: ids are strings, `meta.id` is the event's uuid and `meta.timestamp` ISO; for a `user`, as Pipedrive's user
+ * examples show, `meta.id` is the user's id, `meta.timestamp` epoch seconds and `permitted_user_ids` absent ("only
+ * present for entities that are not of type user"). `data` is null for deletions (the deleted object is in `previous`);
+ * for changes `previous` holds only the fields whose value differs from `data`. Merges add `merged_to_id` (on the delete)
+ * or `merged_from_id` (on the change).
  */
 export function pipedriveV2Payload(change: Change, opts: V2PayloadOptions = {}): PipedriveV2Payload {
   const action = toV2Action(change.action)
@@ -381,25 +349,28 @@ export function pipedriveV2Payload(change: Change, opts: V2PayloadOptions = {}):
   }
   }
 
-  const meta: PipedriveV2Payload['meta'] = {
+  const isUser = change.object === 'user'
+  const meta = {
     action,
-    entity: change.object,
-    entity_id: String(change.id),
-    id: opts.eventId ?? randomUUID(),
-    correlation_id: opts.correlationId ?? randomUUID(),
     company_id: String(change.companyId ?? PAYLOAD_DEFAULTS.companyId),
+    correlation_id: opts.correlationId ?? randomUUID(),
+    entity_id: String(change.id),
+    entity: change.object,
+    id: isUser ? String(change.id) : (opts.eventId ?? randomUUID()),
+    is_bulk_edit: opts.isBulkEdit ?? false,
+    timestamp: isUser ? Math.floor(date.getTime() / 1000) : date.toISOString(),
+    type: opts.type ?? 'general',
     user_id: String(userId),
     version: '2.0',
-    timestamp: date.toISOString(),
+    webhook_id: String(opts.webhookId ?? PAYLOAD_DEFAULTS.webhookId),
+    webhook_owner_id: String(opts.webhookOwnerId ?? userId),
+    change_source: change.changeSource ?? PAYLOAD_DEFAULTS.changeSource,
     attempt: opts.attempt ?? 1,
     host: change.host ?? PAYLOAD_DEFAULTS.host,
-    change_source: change.changeSource ?? PAYLOAD_DEFAULTS.changeSource,
-    is_bulk_edit: opts.isBulkEdit ?? false,
-    type: opts.type ?? 'general',
-    permitted_user_ids: (opts.permittedUserIds ?? [userId]).map(String),
-  }
-  if (opts.webhookId !== undefined) meta.webhook_id = String(opts.webhookId)
-  meta.webhook_owner_id = String(opts.webhookOwnerId ?? userId)
+  } as PipedriveV2Payload['meta']
+  if (!isUser) meta.permitted_user_ids = (opts.permittedUserIds ?? [userId]).map(String)
+  if (action === 'delete' && change.mergedToId !== undefined) meta.merged_to_id = String(change.mergedToId)
+  if (action === 'change' && change.mergedFromId !== undefined) meta.merged_from_id = String(change.mergedFromId)
   return {meta, data, previous}
 }
 
@@ -441,7 +412,8 @@ export function parsePipedrivePayload(body: unknown): ParsedPipedrivePayload | u
   const meta = asRecord(b.meta) ?? {}
   const webhookId = meta.webhook_id === undefined || meta.webhook_id === null ? undefined : String(meta.webhook_id)
   if (typeof meta.entity === 'string' && typeof meta.action === 'string') {
-    const d = typeof meta.timestamp === 'string' || typeof meta.timestamp === 'number' ? new Date(meta.timestamp) : new Date()
+    // ISO, or (a user's events) epoch seconds
+    const d = typeof meta.timestamp === 'number' ? new Date(meta.timestamp * 1000) : (typeof meta.timestamp === 'string' ? new Date(meta.timestamp) : new Date())
     return {
       version: 2,
       object: meta.entity,
@@ -483,6 +455,9 @@ function isChange(input: unknown): input is Change {
  * `{"message":{"eventId","instanceId","elementKey","events":[{objectId,objectType,eventType,elementKey,date}],"raw"}}`.
  * Give either one change (normalized into one event; `raw` defaults to its Pipedrive v1 payload) or ready events.
  */
+export function elementsNotification(input: Change | ElementsEvent[], opts: ElementsNotificationOptions & {form: 'response'}): ElementsResponseNotification
+export function elementsNotification(input: Change | ElementsEvent[], opts: ElementsNotificationOptions & {form?: 'message'}): ElementsMessageNotification
+export function elementsNotification(input: Change | ElementsEvent[], opts: ElementsNotificationOptions): ElementsNotification
 export function elementsNotification(input: Change | ElementsEvent[], opts: ElementsNotificationOptions): ElementsNotification {
   const elementKey = opts.elementKey ?? PAYLOAD_DEFAULTS.elementKey
   let events: ElementsEvent[]
@@ -503,9 +478,16 @@ export function elementsNotification(input: Change | ElementsEvent[], opts: Elem
     raw = opts.raw === undefined ? {} : opts.raw
   }
 
+  const eventId = opts.eventId ?? randomUUID()
+  if (opts.form === 'response') {
+    return {
+      eventId, instanceId: opts.instanceId, notificationId: opts.notificationId ?? randomUUID(), response: {events},
+    }
+  }
+
   return {
     message: {
-      eventId: opts.eventId ?? randomUUID(), instanceId: opts.instanceId, elementKey, events, raw,
+      eventId, instanceId: opts.instanceId, elementKey, events, raw,
     },
   }
 }

@@ -51,6 +51,13 @@ function errorMessage(body: unknown): string | undefined {
   return parts.length > 0 ? parts.join(' – ') : undefined
 }
 
+/** Why a list answer is not a list of webhooks. */
+function malformedWhy(body: unknown, env: Envelope<unknown> | undefined): string {
+  if (env?.success === false) return `"success": false${errorMessage(env) ? ` (${errorMessage(env)})` : ''}`
+  if (env) return env.data === undefined ? 'no "data"' : '"data" that is not a list'
+  return body === undefined ? 'an empty body' : 'no {"data": […]} envelope'
+}
+
 export const PIPEDRIVE_SERVICE: ServiceDescription = {
   authHint: 'Run "pdhooks auth login" or set PDHOOKS_PIPEDRIVE_TOKEN (or PDHOOKS_PIPEDRIVE_ACCESS_TOKEN).',
   errorMessage,
@@ -88,8 +95,10 @@ export class PipedriveClient {
     const res = await this.http.post<Envelope<Webhook>>('/webhooks', {json: body})
     const data = res.body?.data
     if (!data || typeof data !== 'object') {
+      // it may have been created: addWebhook looks it up
       throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} without the created webhook.`, {
         code: 'bad_response',
+        details: {ambiguous: true},
         exit: ExitCode.unexpected,
         hint: 'Run "pdhooks webhook list" to see whether it exists.',
         status: res.status,
@@ -108,9 +117,19 @@ export class PipedriveClient {
     await this.http.delete(`/webhooks/${encodeURIComponent(String(id))}`)
   }
 
+  /**
+   * `GET /webhooks`. A malformed success is an error (exit 1), never an empty list: `success: false`, or `data` that is
+   * not a list. Only `{"success": true, "data": null}` (Pipedrive's v1 form of an empty collection) reads as none.
+   */
   async listWebhooks(): Promise<Webhook[]> {
     const res = await this.http.get<Envelope<Webhook[]>>('/webhooks')
-    const data = res.body?.data
-    return Array.isArray(data) ? data : []
+    const body = res.body as unknown
+    const env = body && typeof body === 'object' && !Array.isArray(body) ? body as Envelope<unknown> : undefined
+    if (env && Array.isArray(env.data) && env.success !== false) return env.data as Webhook[]
+    if (env && env.data === null && env.success === true) return []
+    const why = malformedWhy(body, env)
+    throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} with ${why} instead of the list of webhooks.`, {
+      code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --pipedrive-url.', status: res.status,
+    })
   }
 }

@@ -11,7 +11,8 @@ import {
   type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook,
 } from './pipeliner.js'
 import {sameUrl} from './urls.js'
-import {type DeleteResult, pool} from './webhooks.js'
+import {type DeleteHooks, type DeleteResult, pool} from './webhooks.js'
+import {createChecked} from './workflows/checked-create.js'
 
 /** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
 export const pipelinerFlags = {
@@ -403,6 +404,8 @@ export interface AddPipelinerInput {
   events: string[]
   insecureSsl: boolean
   options?: Obj
+  /** Replace live webhooks of the same URL and event set whose settings differ (the new one first, then the old ones). */
+  replace?: boolean
   /** Generate a UUID signature key (only when the webhook is created). */
   sign?: boolean
   signature?: string
@@ -411,72 +414,97 @@ export interface AddPipelinerInput {
 
 export interface AddPipelinerResult {
   created: boolean
-  /** For an existing webhook: how it differs from what was asked (it is left as it is). */
-  differences: string[]
   /** The key made by `sign`, shown once. */
   generatedSignature?: string
   /** True when the create call failed ambiguously and the webhook was found afterwards. */
   recovered?: boolean
+  /** With `replace`: the old webhooks, deleted after the new one was created. */
+  replaced?: DeleteResult[]
+  /** What could not be compared (a signature key the service shows masked). */
+  warnings: string[]
   webhook: PipelinerWebhook
 }
 
-function differences(w: PipelinerWebhook, input: AddPipelinerInput): string[] {
-  const out: string[] = []
-  if ((w.insecure_ssl === true) !== input.insecureSsl) out.push(`insecure_ssl is ${w.insecure_ssl === true}`)
-  const hasSig = typeof w.signature === 'string' && w.signature !== ''
-  if (input.signature && !hasSig) out.push('it is not signed')
-  else if (input.signature && hasSig && w.signature !== input.signature) out.push('it has another signature key')
-  else if (input.sign) out.push(hasSig ? 'it keeps its own signature key (no new key was made)' : 'it is not signed (no key was made)')
-  else if (!input.signature && hasSig) out.push('it is signed')
+/** A signature key as the service may show it: masked. */
+const maskedKey = (k: string) => /^\*+$/.test(k) || k.endsWith('…') || /\*{3,}/.test(k)
+
+/**
+ * How an existing webhook with the same URL and event set differs from what was asked: insecure_ssl, the signature
+ * (never a key's value), `--sign` (a new key can only go to a new webhook) and the options.
+ */
+export function comparePipelinerWebhook(w: PipelinerWebhook, input: Omit<AddPipelinerInput, 'events' | 'url'>): {differences: string[]; unchecked: string[]} {
+  const differences: string[] = []
+  const unchecked: string[] = []
+  if ((w.insecure_ssl === true) !== input.insecureSsl) differences.push(`insecure_ssl is ${w.insecure_ssl === true}, not ${input.insecureSsl}`)
+  const have = typeof w.signature === 'string' && w.signature !== '' ? w.signature : undefined
+  if (input.sign) differences.push(`--sign makes a new signature key, but it is ${have ? 'signed with its own key' : 'not signed'}`)
+  else if (input.signature && !have) differences.push('it is not signed')
+  else if (input.signature && have && maskedKey(have)) unchecked.push(`Pipeliner does not show the signature key of webhook ${w.id}: it was not compared.`)
+  else if (input.signature && have && have !== input.signature) differences.push('it has another signature key')
+  else if (!input.signature && have) differences.push('it is signed (no signature was asked)')
   const a = emptyOptions(w.options) ? null : w.options
   const b = emptyOptions(input.options) ? null : input.options
-  if (stable(a) !== stable(b)) out.push('its options differ')
-  return out
+  if (stable(a) !== stable(b)) differences.push('its options differ')
+  return {differences, unchecked}
+}
+
+/** The webhook an earlier create attempt made: same URL and event set, and not among those listed before it. */
+export function findCreatedPipeliner(after: PipelinerWebhook[], before: PipelinerWebhook[], want: {events: string[]; url: string}): PipelinerWebhook | undefined {
+  const old = new Set(before.map(h => h.id))
+  return findIdenticalPipeliner(after.filter(w => !old.has(w.id)), want)
 }
 
 /**
- * Creates a Pipeliner webhook, idempotently: a live webhook with the same URL and the same set of events is reported
- * (`created: false`) with how it differs; after an ambiguous failure of the create call (timeout, reset, 502/504) the
- * list is read again instead of resending.
+ * Creates a Pipeliner webhook, idempotently: a live webhook with the same URL, the same set of events and the same
+ * settings is reported (`created: false`); one whose settings differ is a conflict (exit 5 naming the differences)
+ * unless `replace`, which creates the new webhook first and then deletes the old ones. The create is never resent
+ * blindly: after a timeout or a 429/5xx answer the webhooks are listed first (createChecked).
  */
 export async function addPipelinerWebhook(client: PipelinerClient, input: AddPipelinerInput): Promise<AddPipelinerResult> {
   const want = {events: input.events, url: input.url}
   const hooks = await client.listAll()
-  const found = findIdenticalPipeliner(hooks, want)
-  if (found) return {created: false, differences: differences(found, input), webhook: found}
+  const same = live(hooks)
+  .filter(w => typeof w.url === 'string' && Array.isArray(w.events) && sameUrl(w.url, want.url) && sameEventSet(w.events, want.events))
+  .map(w => ({...comparePipelinerWebhook(w, input), w}))
+  const match = same.find(c => c.differences.length === 0)
+  if (match) return {created: false, warnings: match.unchecked, webhook: match.w}
+  if (same.length > 0 && !input.replace) {
+    const what = same.map(c => `webhook ${c.w.id}: ${c.differences.join('; ')}`).join(' / ')
+    throw new PdhooksError(`A Pipeliner webhook for ${want.events.join(', ')} → ${want.url} already exists with other settings (${what}).`, {
+      code: 'conflict',
+      details: {report: {conflicts: same.map(c => ({differences: c.differences, id: c.w.id}))}},
+      exit: ExitCode.conflict,
+      hint: `Pass --replace to replace ${same.length > 1 ? 'them' : 'it'} (the new webhook is created first, then the old one deleted).`,
+    })
+  }
+
   const signature = input.sign ? randomUUID() : input.signature
   const body: NewPipelinerWebhook = {url: input.url, events: input.events, insecure_ssl: input.insecureSsl}
   if (signature) body.signature = signature
   if (input.options && Object.keys(input.options).length > 0) body.options = input.options
-  const generated = input.sign ? {generatedSignature: signature} : {}
-  try {
-    const webhook = await client.createWebhook(body)
-    return {
-      created: true, differences: [], ...generated, webhook,
-    }
-  } catch (error) {
-    if (error instanceof PdhooksError && error.details?.ambiguous) {
-      const after = await client.listAll().catch(() => {})
-      const made = after && findIdenticalPipeliner(after.filter(w => !hooks.some(h => h.id === w.id)), want)
-      if (made) {
-        return {
-          created: true, differences: [], ...generated, recovered: true, webhook: made,
-        }
-      }
-
-      if (after) {
-        throw new PdhooksError(`${error.message.replace(/\.$/, '')}; the webhook was not created.`, {
-          code: error.code, exit: error.exit, hint: 'Run the same command again.', status: error.status,
-        })
-      }
-
-      throw new PdhooksError(`${error.message.replace(/\.$/, '')}; it is unknown whether the webhook was created.`, {
-        code: error.code, exit: error.exit, hint: 'Run "pdhooks pipeliner webhook list" to check, then run the same command again (it will not duplicate).', status: error.status,
+  const made = await createChecked({
+    check: 'pdhooks pipeliner webhook list',
+    create: () => client.createWebhook(body),
+    find: async () => findCreatedPipeliner(await client.listAll(), hooks, want),
+    what: 'Pipeliner webhook',
+  })
+  const result: AddPipelinerResult = {
+    created: true, ...(input.sign ? {generatedSignature: signature} : {}), ...(made.recovered ? {recovered: true} : {}), warnings: [], webhook: made.value,
+  }
+  if (same.length > 0) {
+    result.replaced = await pool(same.map(c => String(c.w.id)), 4, id => deleteOne(client, id, false))
+    const failed = result.replaced.filter(r => r.status === 'failed')
+    if (failed.length > 0) {
+      throw new PdhooksError(`Created Pipeliner webhook ${made.value.id}, but the old webhook(s) ${failed.map(f => f.id).join(', ')} could not be deleted: ${failed.map(f => f.error).join('; ')}`, {
+        code: 'partial_failure',
+        details: {report: {created: made.value.id, notDeleted: failed.map(f => f.id)}},
+        exit: Math.max(...failed.map(f => f.exit ?? ExitCode.unexpected)),
+        hint: `Both now deliver: delete the old one with "pdhooks pipeliner webhook delete ${failed.map(f => f.id).join(' ')}".`,
       })
     }
-
-    throw error
   }
+
+  return result
 }
 
 /** Ids per `batch-delete` request. */
@@ -510,18 +538,31 @@ function failure(error: unknown, id: string, explicit: boolean): DeleteResult {
  * Deletes webhooks: one id with `DELETE /entities/Webhooks/{id}`, several with `POST /entities/Webhooks/batch-delete`
  * (100 ids per request). When the batch answer lists the deleted ids, an id missing from it did not exist: "not-found"
  * for ids the user named (`explicit`, exit 4), "gone" otherwise. When the batch call is refused (400, 404, 405: an
- * unknown id, or no batch endpoint), each id is deleted on its own so that every result is exact.
+ * unknown id, or no batch endpoint), each id is deleted on its own so that every result is exact. `hooks.onResult` sees
+ * each result as it is known; once `hooks.signal` is aborted no new request starts (the results then stop short).
  */
-export async function deletePipelinerWebhooks(client: PipelinerClient, ids: string[], explicit: boolean, concurrency = 4): Promise<DeleteResult[]> {
-  if (ids.length === 1) return [await deleteOne(client, ids[0], explicit)]
+export async function deletePipelinerWebhooks(client: PipelinerClient, ids: string[], explicit: boolean, concurrency = 4, hooks: DeleteHooks = {}): Promise<DeleteResult[]> {
   const results: DeleteResult[] = []
-  for (let i = 0; i < ids.length; i += BATCH_SIZE) {
+  const done = (r: DeleteResult) => {
+    results.push(r)
+    hooks.onResult?.(r)
+    return r
+  }
+
+  if (ids.length === 1) {
+    hooks.onStart?.(ids[0])
+    done(await deleteOne(client, ids[0], explicit))
+    return results
+  }
+
+  for (let i = 0; i < ids.length && !hooks.signal?.aborted; i += BATCH_SIZE) {
     const batch = ids.slice(i, i + BATCH_SIZE)
+    for (const id of batch) hooks.onStart?.(id)
     try {
       const deleted = await client.batchDelete(batch)
       for (const id of batch) {
-        if (!deleted || deleted.includes(id)) results.push({id, status: 'deleted'})
-        else results.push(explicit
+        if (!deleted || deleted.includes(id)) done({id, status: 'deleted'})
+        else done(explicit
           ? {
             error: `No Pipeliner webhook ${id}.`, exit: ExitCode.notFound, id, status: 'not-found',
           }
@@ -529,9 +570,15 @@ export async function deletePipelinerWebhooks(client: PipelinerClient, ids: stri
       }
     } catch (error) {
       if (error instanceof PdhooksError && (error.status === 400 || error.status === 404 || error.status === 405)) {
-        results.push(...await pool(batch, concurrency, id => deleteOne(client, id, explicit)))
+        const pending = new Set(batch)
+        await pool(batch, concurrency, async id => {
+          pending.delete(id)
+          return done(await deleteOne(client, id, explicit))
+        }, {signal: hooks.signal})
+        // started as part of the batch, never sent on their own: not in flight any more
+        for (const id of pending) hooks.onUnstarted?.(id)
       } else {
-        for (const id of batch) results.push(failure(error, id, explicit))
+        for (const id of batch) done(failure(error, id, explicit))
       }
     }
   }

@@ -77,8 +77,10 @@ export class PipelinerClient {
     this.checkSuccess(res)
     const data = res.body?.data
     if (!data || typeof data !== 'object' || typeof data.id !== 'string') {
+      // it may have been created: addPipelinerWebhook looks it up
       throw new PdhooksError(`Pipeliner answered ${res.status} from ${this.http.host} without the created webhook.`, {
         code: 'bad_response',
+        details: {ambiguous: true},
         exit: ExitCode.unexpected,
         hint: 'Run "pdhooks pipeliner webhook list" to see whether it exists.',
         status: res.status,
@@ -133,8 +135,15 @@ export class PipelinerClient {
   async listPage(first = 100, after?: string): Promise<{cursor?: string; data: PipelinerWebhook[]; hasNext: boolean}> {
     const res = await this.http.get<Page<PipelinerWebhook>>('/entities/Webhooks', {searchParams: {after, first}})
     this.checkSuccess(res)
-    const info = res.body?.page_info
-    return {cursor: info?.end_cursor ?? undefined, data: Array.isArray(res.body?.data) ? res.body.data : [], hasNext: Boolean(info?.has_next_page && info?.end_cursor)}
+    if (!Array.isArray(res.body?.data)) {
+      // never read as an empty list: `delete --all` would say "nothing to delete", `add` would create a duplicate
+      throw new PdhooksError(`Pipeliner answered ${res.status} from ${this.http.host} with ${res.body === undefined ? 'an empty body' : '"data" that is not a list'} instead of the list of webhooks.`, {
+        code: 'bad_response', exit: ExitCode.unexpected, hint: 'Nothing was changed. Try again; if it persists, check --pipeliner-url.', status: res.status,
+      })
+    }
+
+    const info = res.body.page_info
+    return {cursor: info?.end_cursor ?? undefined, data: res.body.data, hasNext: Boolean(info?.has_next_page && info?.end_cursor)}
   }
 
   /** A 2xx answer whose body says `success: false` is an error too. */

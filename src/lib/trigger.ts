@@ -1,113 +1,32 @@
 import {randomUUID} from 'node:crypto'
 
-import {ExitCode, PdhooksError, usageError} from './errors.js'
-import {parseEvent, splitEvent} from './events.js'
-import {sendRaw, type SendResult} from './listener-send.js'
 import {
-  type Change, elementsNotification, pipedriveV1Payload, pipedriveV2Payload, pipelinerDelivery,
-} from './payloads.js'
+  type DeliveryContext, elementsBody, eventName, mergeNote, pipedriveBody,
+} from './deliveries/build.js'
+import {
+  MERGEABLE_OBJECTS, pipedriveSample, type PipedriveVersion, pipelinerSample, type SampleEvent,
+} from './deliveries/samples.js'
+import {ExitCode, PdhooksError, usageError} from './errors.js'
+import {
+  isPipedriveAction, knownPipedriveObjects, parseEvent, splitEvent, toV1Action, toV2Action, V1_OBJECTS,
+} from './events.js'
+import {sendRaw, type SendResult} from './listener-send.js'
+import {type ElementsForm, pipelinerDelivery} from './payloads.js'
 import {parsePipelinerEvent} from './pipeliner-events.js'
 import {basicAuthHeader, signElements, signPipeliner} from './signatures.js'
 
 export type TriggerFormat = 'elements' | 'pipedrive' | 'pipeliner'
 
-const iso = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 19)
-
-/** A realistic Pipedrive object of each kind (the fields a handler usually reads). */
-export function sampleObject(object: string, id: number | string, now = new Date()): Record<string, unknown> {
-  const base = {add_time: iso(now), id, update_time: iso(now)}
-  switch (object) {
-  case 'activity': {
-    return {
-      ...base, done: false, due_date: now.toISOString().slice(0, 10), deal_id: 1, subject: 'Call about the renewal', type: 'call', user_id: 1,
-    }
-  }
-
-  case 'deal': {
-    return {
-      ...base, currency: 'EUR', org_id: 1, owner_id: 1, person_id: 1, pipeline_id: 1, stage_id: 2, status: 'open', title: 'Acme renewal', value: 12_000,
-    }
-  }
-
-  case 'lead': {
-    return {
-      ...base, id: typeof id === 'string' ? id : randomUUID(), organization_id: 1, owner_id: 1, person_id: 1, title: 'Acme lead', value: {amount: 5000, currency: 'EUR'},
-    }
-  }
-
-  case 'note': {
-    return {
-      ...base, content: 'Discussed pricing.', deal_id: 1, user_id: 1,
-    }
-  }
-
-  case 'organization': {
-    return {
-      ...base, address: 'Main St 1, Tallinn', name: 'Acme Corp', owner_id: 1,
-    }
-  }
-
-  case 'person': {
-    return {
-      ...base, email: [{primary: true, value: 'jane@acme.example'}], name: 'Jane Doe', org_id: 1, owner_id: 1, phone: [{primary: true, value: '+372 5555 5555'}],
-    }
-  }
-
-  case 'pipeline': {
-    return {...base, active: true, name: 'Sales'}
-  }
-
-  case 'product': {
-    return {
-      ...base, code: 'SKU-1', name: 'Widget', prices: [{currency: 'EUR', price: 99}],
-    }
-  }
-
-  case 'stage': {
-    return {
-      ...base, name: 'Proposal made', order_nr: 3, pipeline_id: 1,
-    }
-  }
-
-  case 'user': {
-    return {...base, email: 'owner@acme.example', name: 'Owner'}
-  }
-
-  default: {
-    return {...base, name: `Sample ${object}`}
-  }
-  }
+/** What trigger's Pipedrive samples carry in their meta block (the values of Pipedrive's documented examples). */
+export const TRIGGER_CONTEXT: DeliveryContext = {
+  companyId: 8_087_566, host: 'company.pipedrive.com', userId: 12_415_231, webhookId: 4_710_827, webhookOwnerId: 12_094_821,
 }
-
-/** `--set field=value` (dot paths; JSON values parsed, anything else a string). */
-export function applySets(target: Record<string, unknown>, sets: string[] = []): Record<string, unknown> {
-  const out = structuredClone(target)
-  for (const s of sets) {
-    const eq = s.indexOf('=')
-    if (eq <= 0) throw usageError(`Invalid --set "${s}": expected field=value.`, 'Example: --set value=5000 --set title="Big deal".')
-    const path = s.slice(0, eq).split('.')
-    const raw = s.slice(eq + 1)
-    let value: unknown = raw
-    try {
-      value = JSON.parse(raw)
-    } catch {
-      // a plain string
-    }
-
-    let node = out as Record<string, unknown>
-    for (const key of path.slice(0, -1)) {
-      if (!node[key] || typeof node[key] !== 'object') node[key] = {}
-      node = node[key] as Record<string, unknown>
-    }
-
-    node[path.at(-1)!] = value
-  }
-
-  return out
-}
+/** The webhook id in trigger's Pipeliner items. */
+export const TRIGGER_PIPELINER_WEBHOOK = '00000000-0000-4000-8000-000000000001'
 
 export interface TriggerInput {
   basicAuth?: {password: string; user: string}
+  elementsForm?: ElementsForm
   elementsKey?: string
   event: string
   format: TriggerFormat
@@ -137,54 +56,125 @@ export function inferFormat(event: string): TriggerFormat {
   return 'pipedrive'
 }
 
-/** The change a Pipedrive event describes, with realistic data (and `--set` applied). */
-export function sampleChange(event: string, sets: string[] = [], n = 0): {change: Change; v1: boolean} {
-  const {action, object} = splitEvent(event)
-  if (action === '*' || object === '*') throw usageError(`"${event}" has a wildcard: a sample delivery needs one action and one object.`, 'Example: change.deal, added.person.')
-  const v1 = ['added', 'deleted', 'merged', 'updated'].includes(action)
-  const now = new Date()
-  const data = applySets(sampleObject(object, 100 + n, now), sets)
-  const id = (data.id as number | string | undefined) ?? 100 + n
-  const isDelete = action === 'delete' || action === 'deleted'
-  const isCreate = action === 'create' || action === 'added'
-  const previous = isCreate ? null : (isDelete ? data : {update_time: iso(new Date(now.getTime() - 60_000)), ...(object === 'deal' ? {value: 10_000} : {name: 'Before'})})
-  return {
-    change: {
-      action, data: isDelete ? null : data, id, object, previous, timestamp: now,
-    }, v1,
-  }
+/** A Pipedrive event to sample, validated: its action (`merged` for merges), object and version. */
+export interface PipedriveEventChoice {
+  action: string
+  object: string
+  version: PipedriveVersion
+  warnings: string[]
 }
 
-/** Builds one sample delivery, authenticated or signed as the real service would. */
-export function buildDelivery(input: TriggerInput, n = 0): SampleDelivery {
-  const headers: Record<string, string> = {'content-type': 'application/json', 'user-agent': 'pdhooks-trigger'}
-  let payload: unknown
-  let description: string
-  if (input.format === 'pipeliner') {
-    const event = parsePipelinerEvent(input.event)
-    if (event.endsWith('*')) throw usageError(`"${event}" has a wildcard: a sample delivery needs one Entity.Event.`, 'Example: Opportunity.Update.')
-    const entity = applySets({id: randomUUID(), modified: new Date().toISOString(), name: `Sample ${event.split('.')[0]}`}, input.sets)
-    payload = pipelinerDelivery([{entity, event}], {webhook: {id: '00000000-0000-4000-8000-000000000001'}})
-    description = `pipeliner ${event}`
-  } else {
-    const parsed = parseEvent(input.event, {version: input.format === 'elements' ? '1.0' : input.version})
-    const {change} = sampleChange(`${parsed.action}.${parsed.object}`, input.sets, n)
-    if (input.format === 'elements') {
-      const eventId = randomUUID()
-      payload = elementsNotification(change, {eventId, instanceId: input.instanceId ?? '20931'})
-      headers['elements-webhook-id'] = eventId
-      description = `elements ${change.action}.${change.object}`
-    } else {
-      payload = parsed.version === '1.0' ? pipedriveV1Payload(change, {webhookId: 1}) : pipedriveV2Payload(change, {webhookId: 1})
-      description = `pipedrive v${parsed.version} ${change.action}.${change.object}`
+/**
+ * Validates `ACTION.OBJECT` for a Pipedrive sample. `merged.X` is a merge in either version (v2 has no merge word: it
+ * sends a `delete` and a `change`); other events follow the webhook grammar (events.ts), the version inferred from the
+ * words unless given.
+ */
+export function choosePipedriveEvent(event: string, version?: string): PipedriveEventChoice {
+  const {action, object} = splitEvent(event)
+  if (action === '*' || object === '*') {
+    throw usageError(`"${event}" has a wildcard: a sample delivery needs one action and one object.`, 'Example: change.deal, added.person (see trigger --list).')
+  }
+
+  if (action === 'merged') {
+    if (!MERGEABLE_OBJECTS.includes(object) && knownPipedriveObjects().includes(object)) {
+      throw usageError(`A ${object} cannot be merged.`, `Pipedrive merges ${MERGEABLE_OBJECTS.join(', ')}.`)
+    }
+
+    const v = (version ?? '1.0') as PipedriveVersion
+    // the object must exist in that version: check it with the version's change word
+    const parsed = parseEvent(`${v === '2.0' ? 'change' : 'updated'}.${object}`, {version: v})
+    return {
+      action, object: parsed.object, version: v, warnings: parsed.warnings,
     }
   }
 
+  const parsed = parseEvent(event, {version})
+  return {
+    action: parsed.action, object: parsed.object, version: parsed.version, warnings: parsed.warnings,
+  }
+}
+
+/**
+ * The event of a Cloud Elements notification: either vocabulary's word (`change.deal` and `updated.deal` are both an
+ * UPDATED notification). The version is that of the vendor body Pipedrive sends the platform (its `raw`): `--version`,
+ * else 2.0 for objects only webhooks v2 have, else 1.0 (what callback URLs receive by default).
+ */
+export function chooseElementsEvent(event: string, version?: string): PipedriveEventChoice {
+  const {action, object} = splitEvent(event)
+  const v1Object = (V1_OBJECTS as readonly string[]).includes(object)
+  const v = (version ?? (v1Object ? '1.0' : '2.0')) as PipedriveVersion
+  if (action === 'merged' || !isPipedriveAction(action)) return choosePipedriveEvent(event, v)
+  return choosePipedriveEvent(`${v === '1.0' ? toV1Action(action) : toV2Action(action)}.${object}`, v)
+}
+
+function authenticate(format: TriggerFormat, body: Buffer, headers: Record<string, string>, input: Pick<TriggerInput, 'basicAuth' | 'elementsKey' | 'pipelinerKey'>): void {
+  if (format === 'pipedrive' && input.basicAuth) headers.authorization = basicAuthHeader(input.basicAuth.user, input.basicAuth.password)
+  if (format === 'elements' && input.elementsKey) headers['elements-webhook-signature'] = signElements(input.elementsKey, body)
+  if (format === 'pipeliner' && input.pipelinerKey) headers['webhook-signature'] = signPipeliner(input.pipelinerKey, body, 'hex')
+}
+
+/** Headers and authentication of one body, as the real service sends it. */
+export function deliveryOf(format: TriggerFormat, payload: unknown, description: string, input: Pick<TriggerInput, 'basicAuth' | 'elementsKey' | 'pipelinerKey'>, extra: Record<string, string> = {}): SampleDelivery {
   const body = Buffer.from(JSON.stringify(payload))
-  if (input.format === 'pipedrive' && input.basicAuth) headers.authorization = basicAuthHeader(input.basicAuth.user, input.basicAuth.password)
-  if (input.format === 'elements' && input.elementsKey) headers['elements-webhook-signature'] = signElements(input.elementsKey, body)
-  if (input.format === 'pipeliner' && input.pipelinerKey) headers['webhook-signature'] = signPipeliner(input.pipelinerKey, body, 'hex')
+  const headers: Record<string, string> = {'content-type': 'application/json', 'user-agent': 'pdhooks-trigger', ...extra}
+  authenticate(format, body, headers, input)
   return {body, description, headers}
+}
+
+/** Authenticates (or signs) a body given as bytes, keeping the headers it came with. */
+export function authenticateRaw(format: TriggerFormat, body: Buffer, headers: Record<string, string>, input: Pick<TriggerInput, 'basicAuth' | 'elementsKey' | 'pipelinerKey'>): Record<string, string> {
+  const out = {...headers}
+  authenticate(format, body, out, input)
+  return out
+}
+
+/**
+ * Builds the sample deliveries of one event, authenticated or signed as the real service would: one, or two for a merge
+ * (v2: the `delete` with `merged_to_id`, then the `change` with `merged_from_id`; v1: `merged` then `deleted`).
+ * `n` numbers the deliveries of a series (`--count`): each is about another object id.
+ */
+export function buildDeliveries(input: TriggerInput, n = 0): SampleDelivery[] {
+  if (input.format === 'pipeliner') {
+    const event = parsePipelinerEvent(input.event)
+    if (event.endsWith('*')) throw usageError(`"${event}" has a wildcard: a sample delivery needs one Entity.Event.`, 'Example: Opportunity.Update (see trigger --list).')
+    const entity = pipelinerSample(event.split('.')[0], input.sets)
+    const payload = pipelinerDelivery([{entity, event}], {webhook: {id: TRIGGER_PIPELINER_WEBHOOK}})
+    return [deliveryOf('pipeliner', payload, `pipeliner ${event}`, input)]
+  }
+
+  const elements = input.format === 'elements'
+  const choice = elements ? chooseElementsEvent(input.event, input.version) : choosePipedriveEvent(input.event, input.version)
+  const events = pipedriveSample(choice.version, {
+    action: choice.action, n, object: choice.object, sets: input.sets,
+  })
+  return events.map(e => {
+    if (!elements) return deliveryOf('pipedrive', pipedriveBody(choice.version, e, TRIGGER_CONTEXT), describe('pipedrive', choice.version, e), input)
+    const eventId = randomUUID()
+    const body = elementsBody(choice.version, e, {
+      ctx: TRIGGER_CONTEXT, eventId, form: input.elementsForm, instanceId: input.instanceId ?? '20931',
+    })
+    return deliveryOf('elements', body, describe('elements', choice.version, e), input, {'elements-webhook-id': eventId})
+  })
+}
+
+function describe(format: 'elements' | 'pipedrive', version: PipedriveVersion, e: SampleEvent): string {
+  return `${format}${format === 'elements' ? ' (vendor' : ''} v${version} ${eventName(e)} ${e.id}${mergeNote(e)}${format === 'elements' ? ')' : ''}`
+}
+
+/** The warnings an event deserves (e.g. stage events are not deal moves), for stderr. */
+export function eventWarnings(input: Pick<TriggerInput, 'event' | 'format' | 'version'>): string[] {
+  if (input.format === 'pipeliner') return []
+  const choice = input.format === 'elements' ? chooseElementsEvent(input.event, input.version) : choosePipedriveEvent(input.event, input.version)
+  const out = [...choice.warnings]
+  if (choice.object === 'user' && choice.version === '2.0' && toV2ActionSafe(choice.action) === 'delete') {
+    out.push('Pipedrive documents a deleted user as a change.user that deactivates it (active_flag false): that is what is sent.')
+  }
+
+  return out
+}
+
+function toV2ActionSafe(action: string): string {
+  return isPipedriveAction(action) ? toV2Action(action) : action
 }
 
 export async function sendDelivery(to: URL, d: SampleDelivery, timeoutMs: number): Promise<SendResult> {
@@ -210,15 +200,32 @@ export interface SandboxDelivery {
 }
 
 /**
+ * What `trigger --sandbox` asks a sandbox to do (the body of `POST /sandbox/events`): a Pipedrive change (`object`,
+ * `action`, `set`) the sandbox renders for each webhook in its version, or a Pipeliner event (`event`, `entity`).
+ */
+export function sandboxRequest(input: {event: string; format?: TriggerFormat; sets?: string[]; version?: string}): Record<string, unknown> {
+  if ((input.format ?? inferFormat(input.event)) === 'pipeliner') {
+    const event = parsePipelinerEvent(input.event)
+    if (event.endsWith('*')) throw usageError(`"${event}" has a wildcard: the sandbox needs one Entity.Event.`, 'Example: Opportunity.Update.')
+    return {entity: pipelinerSample(event.split('.')[0], input.sets), event}
+  }
+
+  const choice = choosePipedriveEvent(input.event, input.version)
+  // validates the --set values before anything is sent
+  pipedriveSample(choice.version, {action: choice.action, object: choice.object, sets: input.sets})
+  return {action: choice.action, object: choice.object, ...(input.sets?.length ? {set: input.sets} : {})}
+}
+
+/**
  * Asks a running sandbox (at `base`, its origin) to make a change for real: `POST /sandbox/events`. It delivers to every
  * matching webhook and answers with what happened.
  */
-export async function changeInSandbox(base: string, change: Change, timeoutMs: number): Promise<{body: unknown; deliveries: SandboxDelivery[]}> {
+export async function changeInSandbox(base: string, request: Record<string, unknown>, timeoutMs: number): Promise<{body: unknown; deliveries: SandboxDelivery[]}> {
   const {got} = await import('got')
   let res
   try {
     res = await got.post(`${base}/sandbox/events`, {
-      json: change, responseType: 'json', retry: {limit: 0}, throwHttpErrors: false, timeout: {request: timeoutMs},
+      json: request, responseType: 'json', retry: {limit: 0}, throwHttpErrors: false, timeout: {request: timeoutMs},
     })
   } catch (error: any) {
     throw new PdhooksError(`No sandbox answers at ${base} (${error?.code ?? error?.message}).`, {
@@ -226,10 +233,14 @@ export async function changeInSandbox(base: string, change: Change, timeoutMs: n
     })
   }
 
-  if (res.statusCode !== 200) throw new PdhooksError(`The sandbox at ${base} refused the change (${res.statusCode}).`, {exit: ExitCode.unexpected})
-  const body = res.body as {deliveries?: Array<{error?: string; ms: number; status: number; url: string; webhook_id: number}>}
+  if (res.statusCode !== 200) {
+    const why = (res.body as {error?: unknown})?.error
+    throw new PdhooksError(`The sandbox at ${base} refused the change (${res.statusCode}${typeof why === 'string' ? `: ${why}` : ''}).`, {exit: ExitCode.unexpected})
+  }
+
+  const body = res.body as {deliveries?: Array<{error?: string; event?: string; ms: number; status: number; url: string; webhook_id: number | string}>}
   const deliveries = (body.deliveries ?? []).map((d, i) => ({
-    description: `webhook ${d.webhook_id} → ${d.url}`, ...(d.error ? {error: d.error} : {}), ms: d.ms, n: i + 1, status: d.status || null,
+    description: `${d.event ? `${d.event} ` : ''}webhook ${d.webhook_id} → ${d.url}`, ...(d.error ? {error: d.error} : {}), ms: d.ms, n: i + 1, status: d.status || null,
   }))
   return {body, deliveries}
 }

@@ -36,7 +36,7 @@ describe('trigger', () => {
     listener = await startListener({basicAuth: {password: 'right-password', user: 'hooks'}, port: 0})
     const bad = await run(['trigger', 'added.person', '--to', listener.url, '--basic-auth', 'hooks:wrong'])
     expect(bad.exit).to.equal(1)
-    expect(bad.stdout).to.contain('pipedrive v1.0 added.person → 401')
+    expect(bad.stdout).to.contain('pipedrive v1.0 added.person 8 → 401')
     const dead = await run(['trigger', 'added.person', '--to', 'http://127.0.0.1:9/'])
     expect(dead.exit).to.equal(6)
     expect(dead.stderr).to.contain('pdhooks listen')

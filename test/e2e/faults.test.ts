@@ -3,7 +3,7 @@
 import {expect} from 'chai'
 import {createServer} from 'node:net'
 
-import {explain, useSandbox} from './helpers.js'
+import {explain, PD_PASSWORD, useSandbox} from './helpers.js'
 
 const HOOK = 'https://app.example.com/hook'
 const HTML_502 = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>cloudflare</center></body></html>'
@@ -149,5 +149,91 @@ describe('e2e: fault paths', () => {
     const list = await e2e.run(['webhook', 'list', '--json'])
     expect(list.code, explain(list)).to.equal(0)
     expect(list.json().webhooks.map((w: any) => w.id)).to.deep.equal([doc.webhook.id])
+  })
+
+  describe('creates the service applied, then answered 503 / 429 / 502 ("apply" faults): never a duplicate', () => {
+    const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
+    const login = ['--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD, '--callback-url', 'https://app.example.com/ce']
+
+    it('webhook add: applied then 503, and applied then 429, are found by the lookup (one POST each, exit 0)', async function () {
+      this.timeout(30_000)
+      await e2e.fault({
+        method: 'POST', path: '/v1/webhooks', apply: true, status: 503, body: {success: false, error: 'Service Unavailable'},
+      })
+      const a = await e2e.run(['webhook', 'add', 'change.deal', '--url', HOOK, '--json'])
+      expect(a.code, explain(a)).to.equal(0)
+      expect(a.json()).to.deep.include({created: true, recovered: true})
+      await e2e.fault({
+        method: 'POST', path: '/v1/webhooks', apply: true, status: 429, headers: {'Retry-After': '0'},
+      })
+      const b = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--json'])
+      expect(b.code, explain(b)).to.equal(0)
+      expect(b.json()).to.deep.include({created: true, recovered: true})
+      expect(await count('POST', '/v1/webhooks')).to.equal(2)
+      const hooks = (await e2e.state()).pipedrive.webhooks
+      expect(hooks.map((w: any) => `${w.event_action}.${w.event_object}`)).to.deep.equal(['change.deal', 'change.person'])
+    })
+
+    it('webhook add: applied then 503 with the lookup failing too: exit 6 "unknown", then the same command keeps it (no duplicate)', async function () {
+      this.timeout(30_000)
+      await e2e.fault([
+        {
+          method: 'POST', path: '/v1/webhooks', apply: true, status: 503,
+        },
+        // the first list (before the create) answers; every later one fails
+        {
+          method: 'GET', path: '/v1/webhooks', times: 1, delay: 0,
+        },
+        {
+          method: 'GET', path: '/v1/webhooks', status: 503, times: 4,
+        },
+      ])
+      const r = await e2e.run(['webhook', 'add', 'change.deal', '--url', HOOK, '--json'])
+      expect(r.code, explain(r)).to.equal(6)
+      expect(r.json().error.code).to.equal('outcome_unknown')
+      expect(r.json().error.message).to.include('it is unknown whether the webhook was created')
+      expect(r.json().error.message).to.include('pdhooks webhook list')
+      expect(await count('POST', '/v1/webhooks')).to.equal(1)
+      const again = await e2e.run(['webhook', 'add', 'change.deal', '--url', HOOK, '--json'])
+      expect(again.code, explain(again)).to.equal(0)
+      expect(again.json().created).to.equal(false)
+      expect((await e2e.state()).pipedrive.webhooks).to.have.length(1)
+    })
+
+    it('instance create: applied then 503 is found, recorded in the profile at once; a second run is a name conflict', async function () {
+      this.timeout(30_000)
+      await e2e.fault({
+        method: 'POST', path: '/elements/api-v2/instances', apply: true, status: 503,
+      })
+      const r = await e2e.run(['instance', 'create', '--name', 'crm-events', ...login, '--json'])
+      expect(r.code, explain(r)).to.equal(0)
+      expect(r.json()).to.deep.include({recovered: true})
+      const {id} = r.json().instance
+      expect(await count('POST', '/elements/api-v2/instances')).to.equal(1)
+      const cb = await e2e.run(['instance', 'callback-url', '--json'])
+      expect(cb.code, explain(cb)).to.equal(0)
+      expect(JSON.stringify(cb.json())).to.include(Buffer.from(String(id)).toString('base64'))
+      const again = await e2e.run(['instance', 'create', '--name', 'crm-events', ...login, '--json'])
+      expect(again.code, explain(again)).to.equal(5)
+      expect(again.json().error).to.deep.include({code: 'conflict', ids: [id]})
+      expect((await e2e.state()).elements.instances).to.have.length(1)
+    })
+
+    it('pipeliner webhook add: applied then 502 is found (one POST); not applied 503 is resent once after the lookup', async function () {
+      this.timeout(30_000)
+      await e2e.fault({
+        method: 'POST', path: PL_HOOKS, apply: true, status: 502, body: '<html>Bad Gateway</html>',
+      })
+      const r = await e2e.run(['pipeliner', 'webhook', 'add', '--event', 'Account.Create', '--url', HOOK, '--json'])
+      expect(r.code, explain(r)).to.equal(0)
+      expect(r.json()).to.deep.include({created: true, recovered: true})
+      expect(await count('POST', PL_HOOKS)).to.equal(1)
+      await e2e.fault({method: 'POST', path: PL_HOOKS, status: 503})
+      const s = await e2e.run(['pipeliner', 'webhook', 'add', '--event', 'Account.Update', '--url', HOOK, '--json'])
+      expect(s.code, explain(s)).to.equal(0)
+      expect(s.json().created).to.equal(true)
+      expect(await count('POST', PL_HOOKS)).to.equal(3)
+      expect((await e2e.state()).pipeliner.webhooks).to.have.length(2)
+    })
   })
 })

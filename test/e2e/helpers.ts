@@ -465,3 +465,24 @@ export function shellWords(line: string): string[] {
   if (word !== null) words.push(word)
   return words
 }
+
+/** `pdhooks listen` as a child process: its URL once "Ready:" is printed, and a promise of its exit. */
+export function listen(args: string[]): Promise<{exited: Promise<{code: null | number; stderr: string; stdout: string}>; url: string}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binRun, 'listen', '--port', '0', ...args], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    const exited = new Promise<{code: null | number; stderr: string; stdout: string}>(done => {
+      child.on('exit', code => done({code, stderr, stdout}))
+    })
+    child.stdout.on('data', d => {
+      stdout += d
+    })
+    child.stderr.on('data', d => {
+      stderr += d
+      const m = /Ready: (\S+)/.exec(stderr)
+      if (m) resolve({exited, url: m[1]})
+    })
+    child.on('exit', () => reject(new Error(`listen exited before it was ready: ${stderr}`)))
+  })
+}

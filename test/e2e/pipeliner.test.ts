@@ -24,7 +24,12 @@ describe('e2e: pipeliner webhook', () => {
       url: 'https://app.example.com/pl', events: ['Account.Create', 'Opportunity.*'], insecure_ssl: false, signature: doc.generatedSignature,
     })
 
-    const again = await e2e.run(['pipeliner', 'webhook', 'add', '--event', 'Opportunity.*', '--event', 'Account.Create', '--url', 'https://app.example.com/pl', '--json'])
+    // the same command again is a conflict: a new key can only go to a new webhook
+    const signAgain = await e2e.run(['pipeliner', 'webhook', 'add', '--event', 'Opportunity.*', '--event', 'Account.Create', '--url', 'https://app.example.com/pl', '--sign'])
+    expect(signAgain.code, explain(signAgain)).to.equal(5)
+    expect(signAgain.stderr).to.include('--sign makes a new signature key, but it is signed with its own key').and.include('--replace')
+    // with the key it was given, it is idempotent
+    const again = await e2e.run(['pipeliner', 'webhook', 'add', '--event', 'Opportunity.*', '--event', 'Account.Create', '--url', 'https://app.example.com/pl', '--signature', doc.generatedSignature, '--json'])
     expect(again.code, explain(again)).to.equal(0)
     expect(again.json().created).to.equal(false)
     expect(again.json().webhook.id).to.equal(doc.webhook.id)

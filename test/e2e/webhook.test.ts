@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 
 import {
-  CREDENTIALS, explain, masked, PD_PASSWORD, useSandbox,
+  CREDENTIALS, explain, HOOK_PASSWORD, masked, PD_PASSWORD, useSandbox,
 } from './helpers.js'
 
 const HOOK = 'https://app.example.com/hook'
@@ -61,6 +61,42 @@ describe('e2e: webhook', () => {
     expect(second.json().webhook.id).to.equal(first.json().webhook.id)
     expect(await posts()).to.have.length(1)
     expect((await e2e.state()).pipedrive.webhooks).to.have.length(1)
+  })
+
+  it('webhook add: other basic auth is a conflict (exit 5, no secret printed); --replace makes the new one, then deletes the old', async function () {
+    this.timeout(30_000)
+    const first = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--http-auth-user', 'bob', '--http-auth-password', HOOK_PASSWORD, '--json'])
+    expect(first.code, explain(first)).to.equal(0)
+    const oldId = first.json().webhook.id
+    const conflict = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PD_PASSWORD])
+    expect(conflict.code, explain(conflict)).to.equal(5)
+    expect(conflict.stderr).to.include(`webhook ${oldId}: its basic-auth user is "bob", not "alice"`).and.include('--replace')
+    const samePassword = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--http-auth-user', 'bob', '--http-auth-password', PD_PASSWORD])
+    expect(samePassword.code, explain(samePassword)).to.equal(5)
+    expect(samePassword.stderr).to.include('its basic-auth password is another one')
+    expect(await posts()).to.have.length(1)
+    const replaced = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PD_PASSWORD, '--replace', '--json'])
+    expect(replaced.code, explain(replaced)).to.equal(0)
+    const doc = replaced.json()
+    expect(doc.replaced).to.deep.equal([{id: oldId, status: 'deleted'}])
+    const hooks = (await e2e.state()).pipedrive.webhooks
+    expect(hooks.map((w: any) => [w.id, w.http_auth_user])).to.deep.equal([[doc.webhook.id, 'alice']])
+    const order = (await e2e.requests('/v1/webhooks')).filter(r => r.method !== 'GET').map(r => `${r.method} ${r.path}`)
+    expect(order.slice(-2)).to.deep.equal(['POST /v1/webhooks', `DELETE /v1/webhooks/${oldId}`])
+    const again = await e2e.run(['webhook', 'add', 'change.person', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PD_PASSWORD, '--json'])
+    expect(again.code, explain(again)).to.equal(0)
+    expect(again.json().created).to.equal(false)
+  })
+
+  it('webhook add --instance: an instance the platform does not have is exit 4, nothing sent to Pipedrive', async function () {
+    this.timeout(30_000)
+    const r = await e2e.run(['webhook', 'add', '*.*', '--instance', '99999', '--json'])
+    expect(r.code, explain(r)).to.equal(4)
+    expect(r.json().error.message).to.include('No instance 99999')
+    expect(await posts()).to.have.length(0)
+    const unchecked = await e2e.run(['webhook', 'add', '*.*', '--instance', '99999', '--json'], {env: {PDHOOKS_USER_SECRET: undefined, PDHOOKS_ORG_SECRET: undefined}})
+    expect(unchecked.code, explain(unchecked)).to.equal(0)
+    expect(unchecked.json().warnings).to.deep.equal(['Instance 99999 was not checked: no Cloud Elements credentials (set PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET to check it).'])
   })
 
   it('webhook add: usage errors are exit 2 before any request; 415 and 400 answers are surfaced (exit 2)', async function () {
@@ -133,11 +169,12 @@ describe('e2e: webhook', () => {
     expect(filtered.json().webhooks.map((w: any) => w.event)).to.deep.equal(['updated.deal'])
   })
 
-  it('webhook delete: named ids, an unknown id is exit 4 (the others are still deleted), --yes needed off a terminal', async function () {
+  it('webhook delete: named ids, an unknown id is exit 4 before anything is deleted, --yes needed off a terminal', async function () {
     this.timeout(30_000)
     const [a, b, c] = await e2e.seedPipedrive(3)
     const refused = await e2e.run(['webhook', 'delete', String(a.id)])
     expect(refused.code, explain(refused)).to.equal(2)
+    expect(refused.stderr).to.include(`${a.id}  change.deal (v2.0) → https://seed.example.com/0  "seed 0"`)
     expect((await e2e.state()).pipedrive.webhooks).to.have.length(3)
 
     const ok = await e2e.run(['webhook', 'delete', String(a.id), '--yes', '--json'])
@@ -146,10 +183,12 @@ describe('e2e: webhook', () => {
 
     const mixed = await e2e.run(['webhook', 'delete', String(b.id), '999', '--yes', '--json'])
     expect(mixed.code, explain(mixed)).to.equal(4)
-    const doc = mixed.json()
-    expect(doc.error.code).to.equal('not_found')
-    expect(doc.results.map((x: any) => [String(x.id), x.status])).to.deep.equal([[String(b.id), 'deleted'], ['999', 'not-found']])
-    expect((await e2e.state()).pipedrive.webhooks.map((w: any) => w.id)).to.deep.equal([c.id])
+    expect(mixed.json().error).to.deep.include({code: 'not_found', message: 'No webhook 999: nothing was deleted. See the ids with "pdhooks webhook list".'})
+    expect((await e2e.requests('/v1/webhooks/')).filter(q => q.method === 'DELETE')).to.have.length(1)
+    expect((await e2e.state()).pipedrive.webhooks.map((w: any) => w.id)).to.deep.equal([b.id, c.id])
+    const second = await e2e.run(['webhook', 'delete', String(b.id), '--yes'])
+    expect(second.code, explain(second)).to.equal(0)
+    expect(second.stdout).to.include(`Deleted webhook ${b.id} (change.deal → https://seed.example.com/1)`)
 
     // with --all, a webhook deleted meanwhile (404) counts as done
     const [d] = await e2e.seedPipedrive(1)

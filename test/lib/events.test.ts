@@ -1,23 +1,11 @@
 import {expect} from 'chai'
 
-import {PdhooksError} from '../../src/lib/errors.js'
 import {
   eventMatches, inferVersion, parseEvent, STAGE_WARNING, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
 } from '../../src/lib/events.js'
+import {usage} from '../usage.js'
 
 const CE = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
-
-function usage(fn: () => unknown): PdhooksError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(PdhooksError)
-    expect((error as PdhooksError).exit).to.equal(2)
-    return error as PdhooksError
-  }
-
-  throw new Error('expected a usage error')
-}
 
 describe('event grammar', () => {
   it('accepts every documented v2 action and object on version 2.0', () => {

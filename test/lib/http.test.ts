@@ -131,14 +131,25 @@ describe('http client', () => {
     expect(nock.pendingMocks()).to.deep.equal([])
   })
 
-  it('does not resend a POST answered 504, but does resend one answered 429', async () => {
-    nock('https://api.example.test').post('/v1/webhooks').reply(504, 'Gateway Timeout')
-    const e = await fails(client().post('/webhooks', {json: {}}))
-    expect(e.details?.ambiguous).to.equal(true)
-    nock('https://api.example.test').post('/v1/webhooks').reply(429, {}, {'Retry-After': '0'})
+  it('never resends a POST answered 429/502/503/504: the error is ambiguous, answered, with the wait', async () => {
+    for (const status of [429, 502, 503, 504]) {
+      const scope = nock('https://api.example.test').post('/v1/webhooks').reply(status, {error: 'busy'}, {'Retry-After': '2'})
+      const e = await fails(client().post('/webhooks', {json: {}}))
+      expect(scope.isDone(), String(status)).to.equal(true)
+      expect(e.exit).to.equal(6)
+      expect(e.status).to.equal(status)
+      expect(e.details).to.include({ambiguous: true, answered: true, waitMs: 2000})
+      expect(e.line).not.to.contain('attempts')
+    }
+
+    // an idempotent POST (e.g. a batch delete) is still retried
+    nock('https://api.example.test').post('/v1/batch').reply(503, {})
+    nock('https://api.example.test').post('/v1/batch').reply(200, {data: []})
+    expect((await client().post('/batch', {idempotent: true, json: []})).status).to.equal(200)
+    // and a refused connection (nothing was sent) is retried for any POST
+    nock('https://api.example.test').post('/v1/webhooks').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}))
     nock('https://api.example.test').post('/v1/webhooks').reply(201, {data: {id: 2}})
-    const res = await client().post('/webhooks', {json: {}})
-    expect(res.status).to.equal(201)
+    expect((await client().post('/webhooks', {json: {}})).status).to.equal(201)
     assertNockDone()
   })
 

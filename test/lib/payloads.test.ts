@@ -1,5 +1,6 @@
 import {expect} from 'chai'
 
+import {toV1Action, toV2Action} from '../../src/lib/events.js'
 import {
   elementsDate,
   elementsEventType,
@@ -10,8 +11,6 @@ import {
   pipedriveV2Payload,
   pipelinerChunks,
   pipelinerDelivery,
-  toV1Action,
-  toV2Action,
 } from '../../src/lib/payloads.js'
 
 const T = '2025-01-02T03:04:05.678Z'

@@ -1,24 +1,12 @@
 import {expect} from 'chai'
 
-import {PdhooksError} from '../../src/lib/errors.js'
 import {
   ALL_PIPELINER_EVENTS, covers, didYouMean, entitiesOf, eventsOverlap, normalizeEventLoose, parsePipelinerEvent, parsePipelinerEvents,
   PIPELINER_ENTITIES, PIPELINER_EVENTS, sameEventSet,
 } from '../../src/lib/pipeliner-events.js'
+import {usage} from '../usage.js'
 
 const BASE = ['Create', 'Update', 'Delete', 'DocumentLinked', 'OwnerChanged']
-
-function usage(fn: () => unknown): PdhooksError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).to.be.instanceOf(PdhooksError)
-    expect((error as PdhooksError).exit).to.equal(2)
-    return error as PdhooksError
-  }
-
-  throw new Error('expected a usage error')
-}
 
 describe('pipeliner events', () => {
   it('holds the seed table exactly', () => {

@@ -3,18 +3,26 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {callbackUrl} from '../../lib/callback-url.js'
+import {shellQuote} from '../../lib/cli/shell.js'
 import {elementsBase, pipedriveClient} from '../../lib/clients.js'
 import {usageError} from '../../lib/errors.js'
 import {parseEvent} from '../../lib/events.js'
 import {pipedriveFlags} from '../../lib/flags.js'
+import {checkInstanceTarget} from '../../lib/instances.js'
 import {registerSecret} from '../../lib/mask.js'
 import {checkTargetUrl} from '../../lib/urls.js'
-import {addWebhook, viewWebhook, type WebhookView} from '../../lib/webhooks.js'
+import {
+  addWebhook, type DeleteResult, viewWebhook, type WebhookView,
+} from '../../lib/webhooks.js'
 
 export interface WebhookAddResult {
   created: boolean
   generatedAuth?: {password: string; user: string}
+  /** What to run next (check the deliveries). */
+  next: string
   recovered?: boolean
+  /** With --replace: the old webhooks, deleted after the new one was created. */
+  replaced?: DeleteResult[]
   warnings: string[]
   webhook: WebhookView
 }
@@ -25,21 +33,25 @@ export default class WebhookAdd extends BaseCommand<typeof WebhookAdd> {
   }
   static description = `Register a Pipedrive webhook (idempotent).
 
-The target is --url, or the callback URL of a Cloud Elements / Open Connectors instance (--instance ID, or the profile's current instance). Version 1.0 is used for v1 actions (added, updated, merged, deleted) and for Cloud Elements callback URLs, else 2.0. An identical webhook (same URL, action, object and version) is reported instead of created again.`
+The target is --url, or the callback URL of a Cloud Elements / Open Connectors instance (--instance ID, or the profile's current instance; it is checked to exist when Cloud Elements credentials are available). Version 1.0 is used for v1 actions (added, updated, merged, deleted) and for Cloud Elements callback URLs, else 2.0.
+
+An identical webhook (same URL, action, object and version, same user id and basic auth) is reported instead of created again. One with the same URL, action, object and version but another user id or basic auth is a conflict (exit 5) naming the differences: --replace creates the new webhook first, then deletes the old one (Pipedrive has no update call). A create that fails ambiguously (timeout, 429 or 5xx answer) is looked up before it is ever sent again.`
   static examples = [
     "<%= config.bin %> <%= command.id %> '*.deal' --url https://example.com/hook",
     '<%= config.bin %> <%= command.id %> change.person --url https://example.com/hook --generate-auth',
     "<%= config.bin %> <%= command.id %> '*.*' --instance 20931",
+    '<%= config.bin %> <%= command.id %> change.person --url https://example.com/hook --http-auth-user alice --http-auth-password "$PW" --replace',
     '<%= config.bin %> <%= command.id %> updated.deal --url https://example.com/hook --version 1.0 --json',
   ]
   static flags = {
-    'allow-duplicate': Flags.boolean({description: 'Create even when an identical webhook exists.'}),
+    'allow-duplicate': Flags.boolean({description: 'Create even when an identical webhook exists.', exclusive: ['replace']}),
     'elements-url': Flags.string({description: 'Cloud Elements / Open Connectors base for --instance (PDHOOKS_ELEMENTS_URL).'}),
     'generate-auth': Flags.boolean({description: 'Generate a random basic-auth user and password, register them and print them once.', exclusive: ['http-auth-password', 'http-auth-user']}),
     'http-auth-password': Flags.string({description: 'Basic-auth password Pipedrive sends to the target.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends to the target.'}),
     instance: Flags.string({description: 'Target the callback URL of this Cloud Elements instance id.', exclusive: ['url']}),
     name: Flags.string({description: 'Webhook name (default "pdhooks <event>").'}),
+    replace: Flags.boolean({description: 'Replace a webhook of the same URL, event and version whose user id or basic auth differ (new first, then old).'}),
     ...pipedriveFlags,
     timeout: timeoutFlag,
     url: Flags.string({description: 'Subscription URL that receives the deliveries.'}),
@@ -54,10 +66,14 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
       throw usageError('--http-auth-password needs --http-auth-user.')
     }
 
-    const url = await this.target()
+    const {base, instance, url} = await this.target()
     const event = parseEvent(args.event, {url, version: flags.version})
     for (const w of event.warnings) this.warn(w)
-    const client = await pipedriveClient(this.settings(), {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent})
+    const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
+    // missing Pipedrive credentials are exit 3 before any request
+    const client = await pipedriveClient(this.settings(), opts)
+    const targetWarnings = instance && base ? await checkInstanceTarget(this.settings(), instance, base, opts) : []
+    for (const w of targetWarnings) this.warn(w)
     const res = await addWebhook(client, {
       allowDuplicate: flags['allow-duplicate'],
       event,
@@ -65,9 +81,12 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
       httpAuthPassword: flags['http-auth-password'],
       httpAuthUser: flags['http-auth-user'],
       name: flags.name,
+      replace: flags.replace,
       url,
       userId: flags['user-id'],
     })
+    const warnings = [...event.warnings, ...targetWarnings, ...res.warnings]
+    for (const w of res.warnings) this.warn(w)
     const view = viewWebhook(res.webhook)
     const label = `${view.event} (v${view.version}) → ${view.target}`
     if (res.created) {
@@ -76,32 +95,39 @@ The target is --url, or the callback URL of a Cloud Elements / Open Connectors i
       this.log(`Webhook ${view.id} already exists: ${label}. Nothing to do.`)
     }
 
+    for (const r of res.replaced ?? []) this.log(`Replaced webhook ${r.id}${r.status === 'gone' ? ' (it was already gone)' : ' (deleted)'}`)
     if (res.generatedAuth) {
       this.log(`Basic auth for your receiver (shown once): user ${res.generatedAuth.user}, password ${res.generatedAuth.password}`)
     }
 
+    const next = `pdhooks webhook list --url ${shellQuote(url)}`
+    this.log(`Next: change ${view.event.endsWith('.*') ? 'a record' : `a ${res.webhook.event_object}`} in Pipedrive, then check its LAST STATUS and HEALTH with: ${next}`)
     return {
       created: res.created,
       ...(res.generatedAuth ? {generatedAuth: res.generatedAuth} : {}),
+      next,
       ...(res.recovered ? {recovered: true} : {}),
-      warnings: event.warnings,
+      ...(res.replaced ? {replaced: res.replaced} : {}),
+      warnings,
       webhook: view,
     }
   }
 
-  private async target(): Promise<string> {
+  /** The subscription URL (no network), and the instance it aims at, if any. */
+  private async target(): Promise<{base?: string; instance?: string; url: string}> {
     const {flags} = this
-    if (flags.url) return checkTargetUrl(flags.url)
+    if (flags.url) return {url: checkTargetUrl(flags.url)}
     const settings = this.settings()
     if (flags.instance) {
       if (!/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
-      return callbackUrl(await elementsBase(settings), flags.instance)
+      const base = await elementsBase(settings)
+      return {base, instance: flags.instance, url: callbackUrl(base, flags.instance)}
     }
 
     const current = await settings.currentInstance()
     if (current) {
       const base = flags['elements-url'] || !current.elementsUrl ? await elementsBase(settings) : current.elementsUrl
-      return callbackUrl(base, current.id)
+      return {base, instance: String(current.id), url: callbackUrl(base, current.id)}
     }
 
     throw usageError('No target: give --url, or --instance ID for a Cloud Elements instance.', 'Or create one with "pdhooks instance create" (it becomes the current instance).', 'missing_value')

@@ -3,13 +3,19 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
 import {pipedriveClient} from '../../lib/clients.js'
-import {ExitCode, PdhooksError, usageError} from '../../lib/errors.js'
+import {
+  ExitCode, notFoundError, PdhooksError, usageError,
+} from '../../lib/errors.js'
 import {splitEvent} from '../../lib/events.js'
 import {pipedriveFlags} from '../../lib/flags.js'
 import {style} from '../../lib/output.js'
+import {type Webhook} from '../../lib/pipedrive.js'
 import {
-  type DeleteResult, deleteWebhooks, filterWebhooks, viewWebhook,
+  BulkProgress, type DeleteResult, deleteWebhooks, filterWebhooks, viewWebhook, type WebhookView,
 } from '../../lib/webhooks.js'
+
+/** A webhook as a confirmation names it: id, event, version, target, name. */
+const describe = (v: WebhookView) => `${v.id}  ${v.event} (v${v.version}) → ${v.target}${v.name ? `  "${v.name}"` : ''}`
 
 export interface WebhookDeleteResult {
   deleted: number
@@ -22,7 +28,7 @@ export default class WebhookDelete extends BaseCommand<typeof WebhookDelete> {
   }
   static description = `Delete Pipedrive webhooks by id, or every webhook matching filters with --all.
 
-Asks for confirmation on a terminal; elsewhere --yes is required. Requests are paced from Pipedrive's rate-limit headers. An id that does not exist is exit 4; with --all, a webhook deleted meanwhile is fine.`
+Every id is checked first: one that does not exist is exit 4 and nothing is deleted. Asks for confirmation on a terminal, naming each webhook (event, target, name); elsewhere --yes is required. Requests are paced from Pipedrive's rate-limit headers, and each result is printed as it completes; a webhook deleted meanwhile is fine. Interrupted (Ctrl-C, SIGTERM), it finishes the requests in flight, says what was deleted and what was not, and exits 130 (143).`
   static examples = [
     '<%= config.bin %> <%= command.id %> 123 456 --yes',
     '<%= config.bin %> <%= command.id %> --all --mine --yes',
@@ -47,7 +53,7 @@ Asks for confirmation on a terminal; elsewhere --yes is required. Requests are p
 
   async run(): Promise<WebhookDeleteResult> {
     const {flags} = this
-    const ids = this.positional
+    const ids = [...new Set(this.positional)]
     const stray = ids.find(id => !/^\d+$/.test(id))
     if (stray) throw usageError(`Invalid webhook id "${stray}": ids are numbers.`)
     const filtered = Boolean(flags.url || flags.event || flags.instance || flags.mine || flags.unhealthy)
@@ -58,27 +64,53 @@ Asks for confirmation on a terminal; elsewhere --yes is required. Requests are p
 
     if (flags.event) splitEvent(flags.event)
     const client = await pipedriveClient(this.settings(), {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent})
-    let targets: string[] = ids
+    // every id is checked before anything is asked or deleted
+    const all = await client.listWebhooks()
+    let targets: Webhook[]
     if (flags.all) {
-      const matched = filterWebhooks(await client.listWebhooks(), flags)
-      if (matched.length === 0) {
+      targets = filterWebhooks(all, flags)
+      if (targets.length === 0) {
         this.log('No webhooks match: nothing to delete.')
         return {deleted: 0, results: []}
       }
-
-      targets = matched.map(w => String(w.id))
-      for (const w of matched.map(m => viewWebhook(m))) this.logToStderr(`  ${w.id}  ${w.event}  ${w.target}`)
-      await this.confirmOrRefuse(`Delete ${matched.length} webhook(s)${filtered ? ' matching the filters' : ' (every webhook of the account)'}?`, flags.yes, `delete ${matched.length} webhook(s)`)
     } else {
-      await this.confirmOrRefuse(`Delete webhook(s) ${ids.join(', ')}?`, flags.yes, `delete webhook(s) ${ids.join(', ')}`)
+      const byId = new Map(all.map(w => [String(w.id), w]))
+      const unknown = ids.filter(id => !byId.has(id))
+      if (unknown.length > 0) {
+        throw notFoundError(
+          `No webhook ${unknown.join(', ')}${unknown.length < ids.length ? ': nothing was deleted' : ''}.`,
+          'See the ids with "pdhooks webhook list".',
+        )
+      }
+
+      targets = ids.map(id => byId.get(id)!)
     }
 
-    const results = await deleteWebhooks(client, targets, !flags.all, flags.concurrency)
-    for (const r of results) {
-      if (r.status === 'deleted') this.log(`${style.green('Deleted')} webhook ${r.id}`)
-      else if (r.status === 'gone') this.log(`Webhook ${r.id} was already gone`)
-      else this.logToStderr(`${style.red('Failed')} webhook ${r.id}: ${r.error}`)
-    }
+    const views = targets.map(w => viewWebhook(w))
+    if (!flags.yes) for (const v of views) this.logToStderr(`  ${describe(v)}`)
+    const scope = flags.all ? (filtered ? ' matching the filters' : ' (every webhook of the account)') : ''
+    await this.confirmOrRefuse(
+      views.length === 1 && !flags.all ? `Delete webhook ${describe(views[0]).replaceAll(/ {2}/g, ' ')}?` : `Delete these ${views.length} webhook(s)${scope}?`,
+      flags.yes,
+      `delete ${views.length} webhook(s)${scope}`,
+    )
+
+    const byId = new Map(views.map(v => [v.id, v]))
+    const progress = new BulkProgress(views.map(v => v.id))
+    const stop = this.whenInterrupted(() => progress.summary('webhook(s)', rest => `pdhooks webhook delete ${rest.join(' ')} --yes`))
+    const results = await deleteWebhooks(client, progress.ids, false, flags.concurrency, {
+      onResult: r => {
+        progress.finished(r)
+        const v = byId.get(r.id as number)
+        const label = v ? ` (${v.event} → ${v.target})` : ''
+        if (r.status === 'deleted') this.log(`${style.green('Deleted')} webhook ${r.id}${label}`)
+        else if (r.status === 'gone') this.log(`Webhook ${r.id}${label} was already gone`)
+        else this.logToStderr(`${style.red('Failed')} webhook ${r.id}${label}: ${r.error}`)
+      },
+      onStart: id => progress.started(id as number),
+      signal: stop.signal,
+    })
+    stop.throwIfInterrupted()
 
     const deleted = results.filter(r => r.status === 'deleted' || r.status === 'gone').length
     const failures = results.filter(r => r.exit)

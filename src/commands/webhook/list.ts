@@ -25,7 +25,7 @@ const HEALTH_STYLE: Record<string, (s: string) => string> = {
 export default class WebhookList extends BaseCommand<typeof WebhookList> {
   static description = `List Pipedrive webhooks with their delivery health.
 
-HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-risk (failing and older than 48 h: Pipedrive deletes a webhook after 3 days without a successful delivery). Cloud Elements targets are shown with their decoded instance id.`
+LAST STATUS is the HTTP status of the last delivery, or - when nothing answered (never delivered, or no HTTP answer: a timeout or a refused connection; --json shows 0 then). HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-risk (failing and older than 48 h: Pipedrive deletes a webhook after 3 days without a successful delivery). Cloud Elements targets are shown with their decoded instance id.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --unhealthy',
@@ -57,7 +57,8 @@ HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-ri
         {get: v => v.userId, header: 'USER'},
         {get: v => (v.active ? 'yes' : 'no'), header: 'ACTIVE'},
         {get: v => (v.lastDelivery ? ago(parseDate(v.lastDelivery), now) : '-'), header: 'LAST DELIVERY'},
-        {get: v => v.lastStatus, header: 'LAST STATUS'},
+        // 0 is Pipedrive's "no HTTP answer" (timeout, connection refused): nothing answered
+        {get: v => v.lastStatus || '-', header: 'LAST STATUS'},
         {get: v => (HEALTH_STYLE[v.health] ?? String)(v.health), header: 'HEALTH'},
       ]))
     }

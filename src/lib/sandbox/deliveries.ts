@@ -9,14 +9,15 @@ import type {
   CeEventRecord, CeInstance, ChangeRecord, PdHealth, PdWebhook, SandboxState,
 } from './state.js'
 
+import {type DeliveryContext, eventName, pipedriveBody} from '../deliveries/build.js'
 import {
-  type Change,
+  pipedriveSample, type PipedriveVersion, type SampleEvent, sampleObjects,
+} from '../deliveries/samples.js'
+import {
   elementsDate,
   type ElementsEvent,
   elementsNotification,
   elementsObjectType,
-  pipedriveV1Payload,
-  pipedriveV2Payload,
   pipelinerChunks,
   pipelinerDelivery,
 } from '../payloads.js'
@@ -128,9 +129,40 @@ export interface SandboxChange extends ChangeRecord {
   host?: string
 }
 
+/**
+ * What a change sends in one webhook version: the sample events (the builders `trigger` uses), with the change's own
+ * `data`, `previous` and `--set`s on top. A merge (a `mergedFromId`) is two events. Throws a usage error for an object
+ * the version has no sample of, or a bad `--set`.
+ */
+export function changeEvents(change: Omit<ChangeRecord, 'seq'>, version: PipedriveVersion): SampleEvent[] {
+  return pipedriveSample(version, {
+    action: change.mergedFromId === undefined ? change.action : 'merged',
+    data: change.data,
+    id: change.id,
+    mergedFromId: change.mergedFromId,
+    now: new Date(change.time),
+    object: change.object,
+    previous: change.previous,
+    sets: change.sets,
+  })
+}
+
+/** The object a poller querying the API (v1, the connector's base URL) finds after a change. */
+export function polledObject(change: ChangeRecord): Record<string, unknown> {
+  const version: PipedriveVersion = sampleObjects('1.0').includes(change.object) ? '1.0' : '2.0'
+  try {
+    const events = changeEvents({...change, action: change.action === 'create' ? 'create' : 'change', mergedFromId: undefined}, version)
+    return events.at(-1)?.data ?? {id: change.id}
+  } catch {
+    return change.data ?? {id: change.id}
+  }
+}
+
 /** One line of the /sandbox/events answer. */
 export interface DeliveryReport {
   webhook_id: number | string
+  /** Pipedrive: what was delivered, in the webhook's words (`change.deal`, `merged.person`…). */
+  event?: string
   url: string
   status: null | number
   ms: number
@@ -179,7 +211,7 @@ export function pollBatches(changes: ChangeRecord[], resources: string[], elemen
     const raw: Record<string, unknown[]> = {}
     const events = slice.map(({created, last}) => {
       const type = elementsObjectType(last.object)
-      raw[type] = [...(raw[type] ?? []), last.data ?? {id: last.id}]
+      raw[type] = [...(raw[type] ?? []), polledObject(last)]
       return {
         objectId: String(last.id),
         objectType: type,
@@ -210,46 +242,54 @@ export class DeliveryEngine {
 
   constructor(private readonly ctx: EngineContext) {}
 
-  /** Delivers a Pipedrive change to every matching webhook; resolves when every first attempt is done. */
+  /**
+   * Delivers a Pipedrive change to every matching webhook, in the webhook's version (a merge: both events, one after the
+   * other, to each webhook that matches them); resolves when every first attempt is done.
+   */
   async dispatchPipedrive(change: SandboxChange): Promise<DeliveryReport[]> {
     const now = Date.now()
     const {state} = this.ctx
-    const work: Array<Promise<DeliveryReport>> = []
+    const rendered = new Map<PipedriveVersion, SampleEvent[]>()
+    const eventsOf = (version: PipedriveVersion): SampleEvent[] => {
+      if (!rendered.has(version)) rendered.set(version, sampleObjects(version).includes(change.object) ? changeEvents(change, version) : [])
+      return rendered.get(version)!
+    }
+
+    const work: Array<Promise<DeliveryReport[]>> = []
     for (const w of state.pipedrive.webhooks) {
-      if (!webhookMatches(w, change.object, change.action)) continue
+      const events = eventsOf(w.version).filter(e => webhookMatches(w, e.object, e.action))
+      if (events.length === 0) continue
       const h = this.health(w.id)
       if (w.is_active === 0 || (h.bannedUntil !== null && h.bannedUntil > now)) {
         const until = h.bannedUntil === null ? '' : ` until ${new Date(h.bannedUntil).toISOString()}`
-        work.push(Promise.resolve({
-          webhook_id: w.id, url: w.subscription_url, status: null, ms: 0, attempt: 0, dropped: true, error: `webhook banned${until}: event lost`,
-        }))
+        work.push(Promise.resolve(events.map(e => ({
+          webhook_id: w.id, event: eventName(e), url: w.subscription_url, status: null, ms: 0, attempt: 0, dropped: true, error: `webhook banned${until}: event lost`,
+        }))))
         continue
       }
 
-      const pd: Change = {
-        object: change.object,
-        action: change.action,
-        id: change.id,
-        data: change.data,
-        previous: change.previous,
+      const ctx: DeliveryContext = {
         companyId: w.company_id,
         userId: change.userId ?? w.user_id,
         host: change.host,
-        timestamp: change.time,
         changeSource: change.changeSource,
+        webhookId: w.id,
+        webhookOwnerId: w.owner_id,
       }
-      const eventId = randomUUID()
-      const correlationId = randomUUID()
-      const payloadFor = (attempt: number): unknown =>
-        w.version === '1.0'
-          ? pipedriveV1Payload(pd, {webhookId: w.id, retry: attempt - 1})
-          : pipedriveV2Payload(pd, {
-            webhookId: w.id, webhookOwnerId: w.owner_id, attempt, eventId, correlationId,
-          })
-      work.push(this.attemptPipedrive(w.id, payloadFor, 1, this.generation))
+      const gen = this.generation
+      work.push((async () => {
+        const reports: DeliveryReport[] = []
+        for (const e of events) {
+          const ids = {eventId: randomUUID(), correlationId: randomUUID()}
+          const payloadFor = (attempt: number): unknown => pipedriveBody(w.version, e, ctx, {...ids, attempt})
+          reports.push(await this.attemptPipedrive(w.id, eventName(e), payloadFor, 1, gen))
+        }
+
+        return reports
+      })())
     }
 
-    return Promise.all(work)
+    return (await Promise.all(work)).flat()
   }
 
   /** Delivers a Pipeliner event to every matching webhook (chunked; delayed chunks are scheduled). */
@@ -426,11 +466,11 @@ export class DeliveryEngine {
     this.ctx.persist()
   }
 
-  private async attemptPipedrive(id: number, payloadFor: (attempt: number) => unknown, attempt: number, gen: number): Promise<DeliveryReport> {
+  private async attemptPipedrive(id: number, event: string, payloadFor: (attempt: number) => unknown, attempt: number, gen: number): Promise<DeliveryReport> {
     const w = this.ctx.state.pipedrive.webhooks.find(x => x.id === id)
     if (!w || this.stopped || gen !== this.generation) {
       return {
-        webhook_id: id, url: w?.subscription_url ?? '', status: null, ms: 0, attempt, error: 'webhook no longer exists',
+        webhook_id: id, event, url: w?.subscription_url ?? '', status: null, ms: 0, attempt, error: 'webhook no longer exists',
       }
     }
 
@@ -440,9 +480,9 @@ export class DeliveryEngine {
     if (w.http_auth_user) headers.Authorization = basicAuthHeader(w.http_auth_user, w.http_auth_password ?? '')
     const r = await this.post(url, body, headers)
     const report: DeliveryReport = {
-      webhook_id: id, url, status: r.status, ms: r.ms, attempt, ...(r.error ? {error: r.error} : {}),
+      webhook_id: id, event, url, status: r.status, ms: r.ms, attempt, ...(r.error ? {error: r.error} : {}),
     }
-    this.ctx.log(`deliver pipedrive webhook ${id} → ${url} ${r.status || r.error} ${r.ms}ms attempt ${attempt}`)
+    this.ctx.log(`deliver pipedrive webhook ${id} ${event} → ${url} ${r.status || r.error} ${r.ms}ms attempt ${attempt}`)
     if (this.stopped || gen !== this.generation) return report
     const current = this.ctx.state.pipedrive.webhooks.find(x => x.id === id)
     if (!current) return report
@@ -460,7 +500,7 @@ export class DeliveryEngine {
       this.deletionTimers.delete(id)
     } else this.scheduleDeletion(id)
     if (outcome.retryInMs !== null) {
-      this.ctx.timers.set(() => background(this.attemptPipedrive(id, payloadFor, attempt + 1, gen)), outcome.retryInMs)
+      this.ctx.timers.set(() => background(this.attemptPipedrive(id, event, payloadFor, attempt + 1, gen)), outcome.retryInMs)
     }
 
     this.ctx.persist()

@@ -6,8 +6,9 @@ import {randomBytes, randomUUID} from 'node:crypto'
 
 import type {CeEventRecord, CeInstance, SandboxState} from './state.js'
 
+import {isPipedriveAction} from '../events.js'
 import {
-  elementsDate, type ElementsEvent, elementsEventType, elementsObjectType, isPipedriveAction, parsePipedrivePayload,
+  elementsDate, type ElementsEvent, elementsEventType, elementsObjectType, parsePipedrivePayload,
 } from '../payloads.js'
 import {
   type ApiRequest, header, isHttpUrl, isJsonContentType, isRecord, json, parseJson, type Reply,

@@ -21,6 +21,12 @@ export interface Fault {
   delay: number
   /** Run the real handler first (its state changes happen), then wait and answer (replaced by status/body if given). */
   passThrough: boolean
+  /**
+   * "Apply, then fail": run the real handler (its state changes happen), wait, then answer with this fault's own
+   * status (default 503), headers and body (default none): the real answer is discarded. A create that the service
+   * applied but answered 503 or 429.
+   */
+  apply: boolean
 }
 
 /** Parses a fault definition; returns an error message when invalid. */
@@ -44,6 +50,8 @@ export function parseFault(input: unknown, id: number): {error: string} | {fault
   if (typeof times !== 'number' || !Number.isFinite(times)) return {error: 'times must be a number'}
   const delay = input.delay ?? 0
   if (typeof delay !== 'number' || delay < 0 || !Number.isFinite(delay)) return {error: 'delay must be a number of milliseconds >= 0'}
+  if (input.apply !== undefined && typeof input.apply !== 'boolean') return {error: 'apply must be true or false'}
+  if (input.apply === true && input.passThrough === true) return {error: 'give apply or passThrough, not both'}
   return {
     fault: {
       id,
@@ -55,6 +63,7 @@ export function parseFault(input: unknown, id: number): {error: string} | {fault
       remaining: times <= 0 ? Number.POSITIVE_INFINITY : Math.floor(times),
       delay,
       passThrough: input.passThrough === true,
+      apply: input.apply === true,
     },
   }
 }

@@ -8,34 +8,14 @@ import {createHash} from 'node:crypto'
 
 import type {PdWebhook, SandboxState} from './state.js'
 
-import {isPipedriveAction, toV1Action, toV2Action} from '../payloads.js'
+import {
+  isPipedriveAction, toV1Action, toV2Action, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
+} from '../events.js'
 import {
   type ApiRequest, header, isHttpUrl, isJsonContentType, isRecord, json, parseJson, type Reply,
 } from './http.js'
 
 export const PD_VERSIONS = ['1.0', '2.0'] as const
-export const V1_ACTIONS = ['added', 'updated', 'merged', 'deleted', '*'] as const
-export const V2_ACTIONS = ['create', 'change', 'delete', '*'] as const
-export const V1_OBJECTS = ['activity', 'activityType', 'deal', 'note', 'organization', 'person', 'pipeline', 'product', 'stage', 'user', '*'] as const
-export const V2_OBJECTS = [
-  'activity',
-  'deal',
-  'lead',
-  'note',
-  'organization',
-  'person',
-  'pipeline',
-  'product',
-  'stage',
-  'user',
-  'project',
-  'task',
-  'board',
-  'phase',
-  'deal_product',
-  'deal_installment',
-  '*',
-] as const
 /** Webhooks per user. */
 export const WEBHOOK_LIMIT = 40
 /** Company of every sandbox user. */
@@ -46,11 +26,6 @@ export const BURST_WINDOW_MS = 2000
 export const DAILY_REQUESTS = 10_000
 
 export type PdVersion = (typeof PD_VERSIONS)[number]
-
-/** Every object of either version, without `*`. */
-export function knownPipedriveObjects(): string[] {
-  return [...new Set([...V1_OBJECTS, ...V2_OBJECTS])].filter(o => o !== '*')
-}
 
 const errs = (field: string, message: string): Record<string, string[]> => ({[field]: [message]})
 

@@ -6,6 +6,7 @@ import {createHash, randomUUID} from 'node:crypto'
 
 import type {PlWebhook, PlWebhookRecord, SandboxState} from './state.js'
 
+import {PIPELINER_EVENTS} from '../pipeliner-events.js'
 import {
   type ApiRequest, header, isHttpUrl, isRecord, json, parseJson, type Reply,
 } from './http.js'
@@ -13,20 +14,6 @@ import {
 export const PIPELINER_SPACE = 'sandbox'
 export const PIPELINER_PREFIX = '/api/v100/rest/spaces/'
 
-const BASE_EVENTS = ['Create', 'Update', 'Delete', 'DocumentLinked', 'OwnerChanged']
-/** Entities and their events, from the seed's table. */
-export const PIPELINER_EVENTS: Readonly<Record<string, readonly string[]>> = {
-  Account: BASE_EVENTS,
-  Contact: BASE_EVENTS,
-  Opportunity: [...BASE_EVENTS, 'Move', 'Lost', 'Won', 'Qualify'],
-  Lead: [...BASE_EVENTS, 'Lost', 'BackToLead'],
-  Task: [...BASE_EVENTS, 'Comment'],
-  Email: ['Create', 'Update', 'Delete', 'DocumentLinked'],
-  Appointment: [...BASE_EVENTS, 'Comment'],
-  Product: ['Create', 'Update', 'Delete'],
-  OpptyProductRelation: ['Create', 'Update', 'Delete'],
-  CustomEntity: BASE_EVENTS,
-}
 export const DEFAULT_PAGE_SIZE = 30
 export const MAX_PAGE_SIZE = 100
 
@@ -36,7 +23,7 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value)
 }
 
-/** Is `name` a concrete event (`Entity.Event`) of the table? */
+/** Is `name` a concrete event (`Entity.Event`) of the table (the API's spelling: case-sensitive)? */
 export function isConcreteEvent(name: string): boolean {
   const m = /^(\w+)\.(\w+)$/.exec(name)
   return Boolean(m && PIPELINER_EVENTS[m[1]]?.includes(m[2]))

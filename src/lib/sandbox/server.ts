@@ -9,10 +9,14 @@ import {
   createServer, type IncomingMessage, type Server, type ServerResponse,
 } from 'node:http'
 
-import type {CeEventRecord, CeInstance, SandboxState} from './state.js'
+import type {
+  CeEventRecord, CeInstance, ChangeRecord, SandboxState,
+} from './state.js'
 
-import {isPipedriveAction, toV2Action} from '../payloads.js'
-import {DeliveryEngine, type EngineContext} from './deliveries.js'
+import {pipelinerSample, sampleObjects} from '../deliveries/samples.js'
+import {isPipedriveAction, knownPipedriveObjects, toV2Action} from '../events.js'
+import {PIPELINER_ENTITIES} from '../pipeliner-events.js'
+import {changeEvents, DeliveryEngine, type EngineContext} from './deliveries.js'
 import {
   ELEMENTS_PREFIX, type ElementsContext, handleElements, vendorType,
 } from './elements.js'
@@ -29,14 +33,19 @@ import {
   Timers,
 } from './http.js'
 import {
-  BurstLimiter, handlePipedrive, knownPipedriveObjects, type PipedriveContext, pipedriveSubpath,
+  BurstLimiter, handlePipedrive, type PipedriveContext, pipedriveSubpath,
 } from './pipedrive.js'
 import {
-  handlePipeliner, isConcreteEvent, PIPELINER_EVENTS, PIPELINER_PREFIX, type PipelinerContext,
+  handlePipeliner, isConcreteEvent, PIPELINER_PREFIX, type PipelinerContext,
 } from './pipeliner.js'
 import {
   emptyState, LIMITS, loadState, saveState,
 } from './state.js'
+
+/** The id of the object merged away when a merge does not say: the next id. */
+function mergedAwayId(id: number | string): number | string {
+  return typeof id === 'number' ? id + 1 : randomUUID()
+}
 
 export const DEFAULT_PORT = 4010
 export const DEFAULT_HOST = '127.0.0.1'
@@ -190,6 +199,12 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
       const real = this.route(req)
       await this.timers.sleep(fault.delay)
       return faultReply(fault, real)
+    }
+
+    if (fault.apply) {
+      this.route(req)
+      await this.timers.sleep(fault.delay)
+      return faultReply({...fault, status: fault.status ?? 503})
     }
 
     await this.timers.sleep(fault.delay)
@@ -357,14 +372,14 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     if (previous === false) return json(400, {error: 'previous must be an object'})
     if (typeof b.event === 'string') {
       if (!isConcreteEvent(b.event)) {
-        return json(400, {error: `unknown Pipeliner event "${b.event}": use Entity.Event with an entity of ${Object.keys(PIPELINER_EVENTS).join(', ')}`})
+        return json(400, {error: `unknown Pipeliner event "${b.event}": use Entity.Event with an entity of ${PIPELINER_ENTITIES.join(', ')}`})
       }
 
       let entities: Array<Record<string, unknown>>
       if (b.entities === undefined) {
         const entity = optionalObject('entity')
         if (entity === false) return json(400, {error: 'entity must be an object'})
-        entities = [entity ?? {id: randomUUID()}]
+        entities = [entity ?? pipelinerSample(b.event.split('.')[0])]
       } else {
         if (!Array.isArray(b.entities) || b.entities.length === 0 || !b.entities.every(e => isRecord(e))) {
           return json(400, {error: 'entities must be a non-empty array of objects'})
@@ -408,28 +423,48 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
       return json(400, {error: 'userId must be a positive integer'})
     }
 
+    const sets = b.set ?? b.sets
+    if (sets !== undefined && (!Array.isArray(sets) || !sets.every(x => typeof x === 'string'))) {
+      return json(400, {error: 'set must be an array of "field=value" strings (as trigger --set takes them)'})
+    }
+
+    const merged = b.action === 'merged'
+    const {mergedFromId} = b
+    if (mergedFromId !== undefined && (!merged || ((typeof mergedFromId !== 'number' || !Number.isFinite(mergedFromId)) && (typeof mergedFromId !== 'string' || mergedFromId === '')))) {
+      return json(400, {error: 'mergedFromId goes with action "merged": the id (number or string) of the object merged away'})
+    }
+
     const {changes} = this.state
-    const record = {
-      seq: changes.nextSeq++,
+    const record: ChangeRecord = {
+      seq: changes.nextSeq,
       time: Date.now(),
       object: b.object,
       action: toV2Action(b.action),
       id,
-      data: data ?? (toV2Action(b.action) === 'delete' ? null : {id}),
+      data,
       previous,
+      ...(sets === undefined ? {} : {sets: sets as string[]}),
+      ...(merged ? {mergedFromId: (mergedFromId as number | string | undefined) ?? mergedAwayId(id)} : {}),
     }
+    try {
+      // the same builders as trigger: a bad --set or an object no version has a sample of is refused here, not half-delivered
+      for (const version of ['1.0', '2.0'] as const) if (sampleObjects(version).includes(record.object)) changeEvents(record, version)
+    } catch (error) {
+      return json(400, {error: (error as Error).message})
+    }
+
+    changes.nextSeq++
     changes.items.push(record)
     if (changes.items.length > LIMITS.changes) changes.items.splice(0, changes.items.length - LIMITS.changes)
     this.persist()
     const deliveries = await this.engine.dispatchPipedrive({
       ...record,
-      action: b.action,
       userId: typeof b.userId === 'number' ? b.userId : undefined,
       changeSource: typeof b.changeSource === 'string' ? b.changeSource : undefined,
     })
     return json(200, {
       change: {
-        seq: record.seq, object: record.object, action: b.action, id,
+        seq: record.seq, object: record.object, action: b.action, id, ...(record.mergedFromId === undefined ? {} : {mergedFromId: record.mergedFromId}),
       }, deliveries,
     })
   }

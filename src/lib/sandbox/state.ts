@@ -103,11 +103,17 @@ export interface ChangeRecord {
   seq: number
   time: number
   object: string
-  /** v2 word: create | change | delete */
+  /** v2 word: create | change | delete (a merge is a change of the surviving object) */
   action: string
   id: number | string
+  /** Field values after the change, given with the change (the rest comes from the samples). */
   data: null | Record<string, unknown>
+  /** Field values before the change, given with the change. */
   previous: null | Record<string, unknown>
+  /** `--set` values given with the change. */
+  sets?: string[]
+  /** A merge: the id of the object merged into this one. */
+  mergedFromId?: number | string
 }
 
 export interface SandboxState {

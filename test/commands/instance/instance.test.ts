@@ -3,8 +3,9 @@ import nock from 'nock'
 
 import {ConfigStore} from '../../../src/lib/config.js'
 import {
-  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, webhook,
+  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubConfirm, stubPrompts, webhook,
 } from '../../helpers.js'
+import {catchStraySignals} from '../../signals.js'
 
 const store = () => new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
 const CB = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
@@ -128,10 +129,87 @@ describe('instance', () => {
       nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'})])
       nock(CE_HOST).post('/elements/api-v2/instances').delay(1500).reply(200, instance())
       nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'}), instance({id: 2, name: 'crm-events'})])
-      const r = await run([...CREATE, '--timeout', '1', '--json'], ceEnv)
+      const r = await run([...CREATE, '--timeout', '1', '--allow-duplicate', '--json'], ceEnv)
       expect(r.exit).to.equal(0)
       expect(r.json()).to.deep.include({recovered: true})
       expect(r.json().instance.id).to.equal(2)
+    })
+
+    it('a name that exists is exit 5 naming the ids, before any question or create', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'}), instance({id: 2, name: 'other'}), instance({id: 3, name: 'crm-events'})])
+      const restore = stubPrompts({
+        interactive: () => true,
+        async input() {
+          throw new Error('asked')
+        },
+      })
+      try {
+        const r = await run(['instance:create', '--name', 'crm-events', '--json'], ceEnv)
+        expect(r.exit).to.equal(5)
+        expect(r.json().error).to.deep.equal({
+          code: 'conflict',
+          ids: [1, 3],
+          message: 'An instance named "crm-events" already exists (ids 1, 3). Use it (pdhooks webhook add \'*.*\' --instance 1), choose another --name, or pass --allow-duplicate to create another one.',
+          status: null,
+        })
+      } finally {
+        restore()
+      }
+
+      assertNockDone()
+    })
+
+    it('--allow-duplicate creates a second instance with the same name', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 1, name: 'crm-events'})])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, instance({id: 2}))
+      const r = await run([...CREATE, '--allow-duplicate', '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().instance.id).to.equal(2)
+      assertNockDone()
+    })
+
+    it('applied, then answered 503 or 429: found by the lookup, one POST, the profile records it', async () => {
+      for (const status of [503, 429]) {
+        nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+        nock(CE_HOST).post('/elements/api-v2/instances').reply(status, {message: 'Service Unavailable'})
+        nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 7})])
+        const r = await run([...CREATE, '--json'], ceEnv)
+        expect(r.exit, String(status)).to.equal(0)
+        expect(r.json()).to.deep.include({recovered: true})
+        expect(r.json().instance.id).to.equal(7)
+        expect((await store().getProfile('default'))?.instance?.id).to.equal(7)
+        assertNockDone()
+      }
+    })
+
+    it('not applied (503): looked up, then sent again; a 200 without an instance is looked up, never resent', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(503, {message: 'busy'})
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, instance({id: 8}))
+      let r = await run([...CREATE, '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().instance.id).to.equal(8)
+      assertNockDone()
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      nock(CE_HOST).post('/elements/api-v2/instances').reply(200, {})
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [instance({id: 9})])
+      r = await run([...CREATE, '--json'], ceEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({recovered: true})
+      assertNockDone()
+    })
+
+    it('applied, answered 503, and the lookup fails too: exit 6, "may exist", how to check; never resent', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances').reply(200, [])
+      const post = nock(CE_HOST).post('/elements/api-v2/instances').reply(503, {message: 'busy'})
+      nock(CE_HOST).get('/elements/api-v2/instances').times(4).reply(503, {message: 'busy'})
+      const r = await run(CREATE, ceEnv)
+      expect(r.exit).to.equal(6)
+      expect(r.stderr).to.contain('it is unknown whether the instance was created').and.contain('Check with "pdhooks instance list" before trying again.')
+      expect(r.stderr).not.to.contain('not created')
+      expect(post.isDone()).to.equal(true)
+      assertNockDone()
     })
   })
 
@@ -160,6 +238,7 @@ describe('instance', () => {
   })
 
   describe('delete', () => {
+    catchStraySignals()
     const aimed = [webhook({id: 11, subscription_url: CB}), webhook({id: 12, subscription_url: 'https://api.cloud-elements.co.uk/elements/api-v2/events/pipedrive/MjA5MzE%3D'}), webhook({id: 13})]
 
     it('lists the webhooks that will fail and leaves them without --with-webhooks', async () => {
@@ -196,6 +275,46 @@ describe('instance', () => {
       const r = await run(['instance:delete', '20931'], {...ceEnv, ...pdEnv})
       expect(r.exit).to.equal(2)
       assertNockDone()
+    })
+
+    it('the question names the instance (name, events) and the webhooks (event, URL, name)', async () => {
+      const {questions, restore} = stubConfirm(false)
+      try {
+        nock(CE_HOST).get('/elements/api-v2/instances/20931').reply(200, instance())
+        nock(PD).get('/v1/webhooks').reply(200, {data: aimed})
+        const r = await run(['instance:delete', '20931', '--with-webhooks'], {...ceEnv, ...pdEnv})
+        expect(r.exit).to.equal(2)
+        expect(questions).to.deep.equal(['Delete instance 20931 "crm-events" (events: webhook) and 2 webhook(s)?'])
+        expect(r.stderr).to.contain(`  11  change.deal (v2.0) → ${CB}  "pdhooks change.deal"`)
+        assertNockDone()
+      } finally {
+        restore()
+      }
+    })
+
+    it('interrupted while the instance is deleted: that request finishes, no webhook is touched, exit 130 saying so', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/20931').times(2).reply(200, instance())
+      nock(PD).get('/v1/webhooks').times(2).reply(200, {data: aimed})
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, () => {
+        process.emit('SIGINT')
+        return {}
+      })
+      const hooks = nock(PD).delete(/\/v1\/webhooks\/\d+/).reply(200, {success: true})
+      const r = await run(['instance:delete', '20931', '--with-webhooks', '--yes'], {...ceEnv, ...pdEnv})
+      expect(r.exit).to.equal(130)
+      expect(r.stdout.trim()).to.equal('Deleted instance 20931 "crm-events"')
+      expect(r.stderr).to.contain('Interrupted (SIGINT): deleted instance 20931; deleted 0 of 2 webhook(s) pointing at it.')
+      expect(r.stderr).to.contain('Not deleted: 11, 12.').and.contain('To finish: pdhooks webhook delete 11 12 --yes')
+      expect(hooks.isDone()).to.equal(false)
+      nock(CE_HOST).delete('/elements/api-v2/instances/20931').reply(200, () => {
+        process.emit('SIGTERM')
+        return {}
+      })
+      const j = await run(['instance:delete', '20931', '--yes', '--json'], {...ceEnv, ...pdEnv})
+      expect(j.exit).to.equal(143)
+      expect(j.json().error).to.deep.equal({
+        code: 'interrupted', instance: {id: 20_931, status: 'deleted'}, message: 'Interrupted (SIGTERM): deleted instance 20931.', signal: 'SIGTERM', status: null, webhooks: null,
+      })
     })
 
     it('reports webhooks that could not be deleted (none left unreported)', async () => {

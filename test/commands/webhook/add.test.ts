@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {
-  assertNockDone, cleanNock, PD, pdEnv, run, TOKEN, webhook,
+  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, TOKEN, webhook,
 } from '../../helpers.js'
 
 const CE_URL = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
@@ -135,14 +135,115 @@ describe('webhook add', () => {
     expect(r.json().webhook.id).to.equal(50)
   })
 
-  it('after a POST timeout with nothing created, says so (exit 6) and never resends', async () => {
+  it('after a POST timeout with nothing found, says so (exit 6), never resends and never claims "not created"', async () => {
     nock(PD).get('/v1/webhooks').reply(200, {data: []})
     const post = nock(PD).post('/v1/webhooks').delay(1500).reply(201, {data: webhook({id: 50})})
     nock(PD).get('/v1/webhooks').reply(200, {data: []})
     const r = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/hook', '--timeout', '1', '--json'], pdEnv)
     expect(r.exit).to.equal(6)
-    expect(r.json().error.message).to.contain('the webhook was not created')
+    expect(r.json().error.message).to.contain('no webhook was found afterwards, but the service may still be processing the request')
+    expect(r.json().error.message).to.contain('Check with "pdhooks webhook list"')
     expect(post.isDone()).to.equal(true)
+    assertNockDone()
+  })
+
+  describe('a create the server may have applied (429/502/503/504) is looked up before anything else', () => {
+    const HOOK = 'https://example.com/hook'
+    const made = webhook({
+      event_action: 'change', event_object: 'deal', id: 60, subscription_url: HOOK,
+    })
+
+    it('applied, then answered 503: found by the lookup, reported created (exit 0), one POST only', async () => {
+      const order: string[] = []
+      nock(PD).get('/v1/webhooks').reply(200, () => {
+        order.push('list')
+        return {data: [webhook({id: 3, subscription_url: 'https://other.example.com/'})]}
+      })
+      nock(PD).post('/v1/webhooks').reply(503, () => {
+        order.push('POST')
+        return {error: 'Service Unavailable', success: false}
+      })
+      nock(PD).get('/v1/webhooks').reply(200, () => {
+        order.push('lookup')
+        return {data: [webhook({id: 3, subscription_url: 'https://other.example.com/'}), made]}
+      })
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--json'], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({created: true, recovered: true})
+      expect(r.json().webhook.id).to.equal(60)
+      expect(order).to.deep.equal(['list', 'POST', 'lookup'])
+      assertNockDone()
+    })
+
+    it('applied, then answered 429: found, not sent again; the human line says it was confirmed', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      nock(PD).post('/v1/webhooks').reply(429, {error: 'Request over limit', success: false}, {'retry-after': '0'})
+      nock(PD).get('/v1/webhooks').reply(200, {data: [made]})
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.stdout).to.contain('Created webhook 60: change.deal (v2.0) → https://example.com/hook (confirmed after the create call failed)')
+      assertNockDone()
+    })
+
+    it('not applied (429): looked up, then sent again after Retry-After; exactly two POSTs', async () => {
+      const order: string[] = []
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      nock(PD).post('/v1/webhooks').reply(429, () => {
+        order.push('POST 429')
+        return {error: 'Request over limit'}
+      }, {'retry-after': '0'})
+      nock(PD).get('/v1/webhooks').reply(200, () => {
+        order.push('lookup')
+        return {data: []}
+      })
+      nock(PD).post('/v1/webhooks').reply(201, () => {
+        order.push('POST 201')
+        return {data: made}
+      })
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--json'], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({created: true})
+      expect(r.json().recovered).to.equal(undefined)
+      expect(order).to.deep.equal(['POST 429', 'lookup', 'POST 201'])
+      assertNockDone()
+    })
+
+    it('an identical webhook that existed before is not mistaken for the one this run made', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 5, subscription_url: HOOK})]})
+      nock(PD).post('/v1/webhooks').reply(502, 'Bad Gateway', {'content-type': 'text/plain'})
+      nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 5, subscription_url: HOOK})]})
+      nock(PD).post('/v1/webhooks').reply(201, {data: made})
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--allow-duplicate', '--json'], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().webhook.id).to.equal(60)
+      assertNockDone()
+    })
+
+    it('never applied (503 four times, each looked up): exit 6, "was not created"', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      for (let i = 0; i < 4; i++) {
+        nock(PD).post('/v1/webhooks').reply(503, {error: 'down'})
+        nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      }
+
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--json'], pdEnv)
+      expect(r.exit).to.equal(6)
+      expect(r.json().error.message).to.contain('(4 attempts, each looked up before the next); the webhook was not created.')
+      assertNockDone()
+    })
+
+    it('applied, answered 503, and the lookup fails too: exit 6, "may exist", how to check; never sent again', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      const post = nock(PD).post('/v1/webhooks').reply(503, {error: 'down'})
+      nock(PD).get('/v1/webhooks').times(4).reply(503, {error: 'down'})
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK], pdEnv)
+      expect(r.exit).to.equal(6)
+      expect(r.stderr).to.contain('it is unknown whether the webhook was created (looking it up failed too')
+      expect(r.stderr).to.contain('Check with "pdhooks webhook list" before trying again.')
+      expect(r.stderr).not.to.contain('not created')
+      expect(post.isDone()).to.equal(true)
+      assertNockDone()
+    })
   })
 
   it('shows a 400 errors map in one line (exit 2)', async () => {
@@ -209,6 +310,232 @@ describe('webhook add', () => {
     const r = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/hook'], {...pdEnv, PDHOOKS_PIPEDRIVE_URL: 'acme'})
     expect(r.exit).to.equal(0)
     assertNockDone()
+  })
+})
+
+describe('webhook add: conflicts, --replace, the instance check, the next step', () => {
+  const HOOK = 'https://example.com/hook'
+  const PW = 'hook-password-SECRET-123'
+  const OTHER_PW = 'other-password-SECRET-456'
+
+  afterEach(() => cleanNock())
+
+  it('same URL, event and version but another basic-auth user: exit 5 naming the difference, nothing sent', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: OTHER_PW, http_auth_user: 'bob', id: 9})]})
+    const c = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW, '--json'], pdEnv)
+    expect(c.exit).to.equal(5)
+    const {error} = c.json()
+    expect(error.code).to.equal('conflict')
+    expect(error.message).to.equal('A webhook for change.deal (v2.0) → https://example.com/hook already exists with other settings (webhook 9: its basic-auth user is "bob", not "alice"). Pass --replace to replace it (the new webhook is created first, then the old one deleted).')
+    expect(error.conflicts).to.deep.equal([{differences: ['its basic-auth user is "bob", not "alice"'], id: 9}])
+    expect(c.stdout + c.stderr).not.to.contain(PW).and.not.to.contain(OTHER_PW)
+    assertNockDone()
+  })
+
+  it('the same user with another password (shown by Pipedrive): exit 5, no password printed', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: OTHER_PW, http_auth_user: 'alice', id: 9})]})
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('webhook 9: its basic-auth password is another one').and.contain('--replace')
+    expect(r.stdout + r.stderr).not.to.contain(PW).and.not.to.contain(OTHER_PW)
+  })
+
+  it('auth added or removed, and another --user-id, are conflicts too', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 9})]})
+    let r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('it sends no basic auth (user "alice" was asked)')
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: OTHER_PW, http_auth_user: 'bob', id: 9})]})
+    r = await run(['webhook:add', 'change.deal', '--url', HOOK], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('it sends basic auth as user "bob" (none was asked)')
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 9, user_id: 7})]})
+    r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--user-id', '12'], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('its user id is 7, not 12')
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 9, user_id: 12})]})
+    r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--user-id', '12', '--json'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.json().created).to.equal(false)
+    assertNockDone()
+  })
+
+  it('the same auth is no conflict; a password Pipedrive does not show is reported as not compared', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: PW, http_auth_user: 'alice', id: 9})]})
+    let r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW, '--json'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.json()).to.deep.include({created: false, warnings: []})
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: null, http_auth_user: 'alice', id: 9})]})
+    r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.stdout).to.contain('Webhook 9 already exists')
+    expect(r.stderr).to.contain('Pipedrive does not show the basic-auth password of webhook 9: it was not compared.')
+    assertNockDone()
+  })
+
+  it('--generate-auth against an existing webhook is a conflict (new credentials only go to a new webhook)', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: OTHER_PW, http_auth_user: 'pdhooks', id: 9})]})
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--generate-auth'], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('--generate-auth makes new credentials, but it sends basic auth as user "pdhooks"')
+    assertNockDone()
+  })
+
+  it('--replace creates the new webhook first, then deletes the old one; --json lists what was replaced', async () => {
+    const order: string[] = []
+    let sent: any
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({http_auth_password: OTHER_PW, http_auth_user: 'bob', id: 9})]})
+    nock(PD).post('/v1/webhooks', b => {
+      sent = b
+      order.push('POST')
+      return true
+    }).reply(201, {data: webhook({http_auth_password: PW, http_auth_user: 'alice', id: 10})})
+    nock(PD).delete('/v1/webhooks/9').reply(200, () => {
+      order.push('DELETE 9')
+      return {success: true}
+    })
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'alice', '--http-auth-password', PW, '--replace', '--json'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(order).to.deep.equal(['POST', 'DELETE 9'])
+    expect(sent).to.include({http_auth_password: PW, http_auth_user: 'alice'})
+    const doc = r.json()
+    expect(doc).to.deep.include({created: true, replaced: [{id: 9, status: 'deleted'}]})
+    expect(doc.webhook).to.include({httpAuthUser: 'alice', id: 10})
+    expect(r.stdout).not.to.contain(PW)
+    assertNockDone()
+  })
+
+  it('--replace replaces every conflicting duplicate; human output names each', async () => {
+    const hooks = [webhook({id: 9, user_id: 7}), webhook({id: 11, user_id: 8})]
+    nock(PD).get('/v1/webhooks').reply(200, {data: hooks})
+    const c = await run(['webhook:add', 'change.deal', '--url', HOOK, '--user-id', '12'], pdEnv)
+    expect(c.exit).to.equal(5)
+    expect(c.stderr).to.contain('webhook 9: its user id is 7, not 12 / webhook 11: its user id is 8, not 12').and.contain('replace them')
+    nock(PD).get('/v1/webhooks').reply(200, {data: hooks})
+    nock(PD).post('/v1/webhooks').reply(201, {data: webhook({id: 12, user_id: 12})})
+    nock(PD).delete('/v1/webhooks/9').reply(200, {success: true})
+    nock(PD).delete('/v1/webhooks/11').reply(404, {errors: {id: ['not found']}, success: false})
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--user-id', '12', '--replace'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.stdout).to.contain('Created webhook 12').and.contain('Replaced webhook 9 (deleted)').and.contain('Replaced webhook 11 (it was already gone)')
+    assertNockDone()
+  })
+
+  it('--replace: when the old webhook cannot be deleted, says both exist (exit of the failure)', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 9, user_id: 7})]})
+    nock(PD).post('/v1/webhooks').reply(201, {data: webhook({id: 12, user_id: 12})})
+    nock(PD).delete('/v1/webhooks/9').reply(403, {message: 'Forbidden', success: false})
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--user-id', '12', '--replace', '--json'], pdEnv)
+    expect(r.exit).to.equal(3)
+    const {error} = r.json()
+    expect(error.message).to.contain('Created webhook 12, but the old webhook(s) 9 could not be deleted')
+    expect(error.message).to.contain('pdhooks webhook delete 9')
+    expect(error).to.deep.include({created: 12, notDeleted: [9]})
+    assertNockDone()
+  })
+
+  it('--replace with nothing to replace creates; an identical one is kept; --replace with --allow-duplicate is exit 2', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 9})]})
+    let r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--replace', '--json'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.json()).to.deep.include({created: false})
+    r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--replace', '--allow-duplicate'], pdEnv)
+    expect(r.exit).to.equal(2)
+    assertNockDone()
+  })
+
+  it('--replace at the 40-webhook limit explains it needs one free place', async () => {
+    const hooks = Array.from({length: 40}, (_, i) => webhook({id: i + 1, subscription_url: i === 0 ? HOOK : `https://example.com/${i}`, user_id: 7}))
+    nock(PD).get('/v1/webhooks').reply(200, {data: hooks})
+    nock(PD).get('/v1/users/me').reply(200, {data: {id: 7}})
+    const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--http-auth-user', 'a', '--http-auth-password', PW, '--replace'], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('needs one free place')
+    assertNockDone()
+  })
+
+  it('the quota error suggests listing first, never a bulk delete that would hit brand-new webhooks', async () => {
+    const hooks = Array.from({length: 40}, (_, i) => webhook({id: i + 1, subscription_url: `https://example.com/${i}`, user_id: 7}))
+    nock(PD).get('/v1/webhooks').reply(200, {data: hooks})
+    nock(PD).get('/v1/users/me').reply(200, {data: {id: 7}})
+    const r = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/new'], pdEnv)
+    expect(r.exit).to.equal(5)
+    expect(r.stderr).to.contain('pdhooks webhook list').and.contain('pdhooks webhook delete ID')
+    expect(r.stderr).not.to.contain('--unhealthy').and.not.to.contain('--all')
+    nock(PD).get('/v1/webhooks').reply(200, {data: []})
+    nock(PD).post('/v1/webhooks').reply(422, {error: 'Webhooks limit reached', success: false})
+    const q = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/new'], pdEnv)
+    expect(q.exit).to.equal(5)
+    expect(q.stderr).to.contain('pdhooks webhook list').and.not.to.contain('--unhealthy')
+    assertNockDone()
+  })
+
+  it('prints the next step (human and --json)', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: []})
+    nock(PD).post('/v1/webhooks').reply(201, {data: webhook({id: 77})})
+    const r = await run(['webhook:add', 'change.deal', '--url', 'https://example.com/hook?a=1&b=2'], pdEnv)
+    expect(r.stdout).to.contain("Next: change a deal in Pipedrive, then check its LAST STATUS and HEALTH with: pdhooks webhook list --url 'https://example.com/hook?a=1&b=2'")
+    nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 77})]})
+    const j = await run(['webhook:add', 'change.deal', '--url', HOOK, '--json'], pdEnv)
+    expect(j.json().next).to.equal('pdhooks webhook list --url https://example.com/hook')
+    assertNockDone()
+  })
+
+  describe('--instance ID is checked on the platform when Cloud Elements credentials are available', () => {
+    const CE_URL = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/OTk5OTk='
+
+    it('an unknown instance is exit 4 before anything is sent to Pipedrive', async () => {
+      nock(CE_HOST, {reqheaders: {authorization: CE_AUTH}}).get('/elements/api-v2/instances/99999').reply(404, {message: 'No instance found'})
+      const r = await run(['webhook:add', '*.*', '--instance', '99999', '--json'], {...pdEnv, ...ceEnv})
+      expect(r.exit).to.equal(4)
+      expect(r.json().error.message).to.contain('No instance 99999 on api.cloud-elements.com')
+      assertNockDone()
+    })
+
+    it('without Pipedrive credentials: exit 3 before the platform is asked anything', async () => {
+      const r = await run(['webhook:add', '*.*', '--instance', '99999'], ceEnv)
+      expect(r.exit).to.equal(3)
+      expect(r.stderr).to.contain('No Pipedrive credentials').and.not.to.contain('Instance 99999')
+      assertNockDone()
+    })
+
+    it('an existing instance passes; one with polling events gets a warning', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/99999').reply(200, instance({id: 99_999}))
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      nock(PD).post('/v1/webhooks').reply(201, {data: webhook({subscription_url: CE_URL, version: '1.0'})})
+      let r = await run(['webhook:add', '*.*', '--instance', '99999', '--json'], {...pdEnv, ...ceEnv})
+      expect(r.exit).to.equal(0)
+      expect(r.json().warnings).to.deep.equal([])
+      nock(CE_HOST).get('/elements/api-v2/instances/99999').reply(200, instance({configuration: {'event.notification.enabled': 'true', 'event.vendor.type': 'polling'}, id: 99_999}))
+      nock(PD).get('/v1/webhooks').reply(200, {
+        data: [webhook({
+          event_action: '*', event_object: '*', subscription_url: CE_URL, version: '1.0',
+        })],
+      })
+      r = await run(['webhook:add', '*.*', '--instance', '99999'], {...pdEnv, ...ceEnv})
+      expect(r.exit).to.equal(0)
+      expect(r.stderr).to.contain('Instance 99999 "crm-events" has events by polling')
+      assertNockDone()
+    })
+
+    it('without Cloud Elements credentials, warns that it was not checked (and --json carries it)', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      nock(PD).post('/v1/webhooks').reply(201, {data: webhook({subscription_url: CE_URL, version: '1.0'})})
+      const r = await run(['webhook:add', '*.*', '--instance', '99999', '--json'], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json().warnings).to.deep.equal(['Instance 99999 was not checked: no Cloud Elements credentials (set PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET to check it).'])
+      assertNockDone()
+    })
+
+    it('when the platform cannot answer, warns and goes on', async () => {
+      nock(CE_HOST).get('/elements/api-v2/instances/99999').times(4).reply(503, {message: 'down'})
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      nock(PD).post('/v1/webhooks').reply(201, {data: webhook({subscription_url: CE_URL, version: '1.0'})})
+      const r = await run(['webhook:add', '*.*', '--instance', '99999'], {...pdEnv, ...ceEnv})
+      expect(r.exit).to.equal(0)
+      expect(r.stderr).to.contain('Instance 99999 could not be checked: Cloud Elements is unavailable')
+      assertNockDone()
+    })
   })
 })
 

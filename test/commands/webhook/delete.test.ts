@@ -2,54 +2,151 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {
-  assertNockDone, cleanNock, PD, pdEnv, run, stubPrompts, webhook,
+  assertNockDone, cleanNock, PD, pdEnv, run, stubConfirm, webhook,
 } from '../../helpers.js'
+import {catchStraySignals} from '../../signals.js'
 
 const CE = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
 
 describe('webhook delete', () => {
   afterEach(() => cleanNock())
 
-  it('deletes named ids with --yes and reports each', async () => {
+  const H1 = webhook({id: 1, name: 'pdhooks change.deal'})
+  const H2 = webhook({
+    event_action: 'create', event_object: 'person', id: 2, name: 'crm sync', subscription_url: CE,
+  })
+
+  it('deletes named ids with --yes and reports each, naming it, as it completes', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2, webhook({id: 3})]})
     nock(PD).delete('/v1/webhooks/1').reply(200, {status: 'ok', success: true})
     nock(PD).delete('/v1/webhooks/2').reply(200, {status: 'ok', success: true})
     const r = await run(['webhook:delete', '1', '2', '--yes', '--json'], pdEnv)
     expect(r.exit).to.equal(0)
     expect(r.json()).to.deep.equal({deleted: 2, results: [{id: 1, status: 'deleted'}, {id: 2, status: 'deleted'}]})
     assertNockDone()
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
+    nock(PD).delete('/v1/webhooks/2').reply(200, {status: 'ok', success: true})
+    const h = await run(['webhook:delete', '2', '2', '--yes'], pdEnv)
+    expect(h.stdout.trim()).to.equal('Deleted webhook 2 (create.person → instance 20931 (api.cloud-elements.com))')
+    expect(h.stderr).to.equal('')
+    assertNockDone()
   })
 
-  it('refuses without --yes off a terminal (exit 2), deleting nothing', async () => {
+  it('refuses without --yes off a terminal (exit 2), naming what it would delete, deleting nothing', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1]})
     const r = await run(['webhook:delete', '1'], pdEnv)
     expect(r.exit).to.equal(2)
-    expect(r.stderr).to.contain('--yes')
+    expect(r.stderr).to.contain('--yes').and.contain('1  change.deal (v2.0) → https://example.com/hook  "pdhooks change.deal"')
+    assertNockDone()
   })
 
-  it('asks on a terminal and stops when refused', async () => {
-    let asked = ''
-    const restore = stubPrompts({
-      async confirm(m: string) {
-        asked = m
-        return false
-      }, interactive: () => true,
-    })
+  it('the question names the webhook (event, target, name), and stops when refused', async () => {
+    const {questions, restore} = stubConfirm(false)
     try {
-      const r = await run(['webhook:delete', '1'], pdEnv)
+      nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
+      const r = await run(['webhook:delete', '2'], pdEnv)
       expect(r.exit).to.equal(2)
-      expect(asked).to.contain('Delete webhook(s) 1')
+      nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
+      const two = await run(['webhook:delete', '1', '2'], pdEnv)
+      expect(two.exit).to.equal(2)
+      expect(questions).to.deep.equal(['Delete webhook 2 create.person (v2.0) → instance 20931 (api.cloud-elements.com) "crm sync"?', 'Delete these 2 webhook(s)?'])
+      expect(two.stderr).to.contain('  1  change.deal (v2.0) → https://example.com/hook  "pdhooks change.deal"')
+      expect(two.stderr).to.contain('  2  create.person (v2.0) → instance 20931 (api.cloud-elements.com)  "crm sync"')
+      assertNockDone()
     } finally {
       restore()
     }
   })
 
-  it('an unknown explicit id is exit 4, the others are still deleted', async () => {
+  it('an unknown id among known ones is exit 4 before any question, and nothing is deleted', async () => {
+    const {questions, restore} = stubConfirm(true)
+    try {
+      nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
+      const del = nock(PD).delete(/\/v1\/webhooks\/\d+/).reply(200, {success: true})
+      const r = await run(['webhook:delete', '1', '99', '98', '--json'], pdEnv)
+      expect(r.exit).to.equal(4)
+      expect(r.json().error.message).to.equal('No webhook 99, 98: nothing was deleted. See the ids with "pdhooks webhook list".')
+      expect(questions).to.deep.equal([])
+      expect(del.isDone()).to.equal(false)
+      nock(PD).get('/v1/webhooks').reply(200, {data: [H1]})
+      const one = await run(['webhook:delete', '99', '--yes'], pdEnv)
+      expect(one.exit).to.equal(4)
+      expect(one.stderr).to.contain('No webhook 99.')
+    } finally {
+      restore()
+    }
+  })
+
+  it('an id deleted by someone else between the check and the delete is reported as already gone (exit 0)', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1]})
+    nock(PD).delete('/v1/webhooks/1').reply(404, {errors: {id: ['not found']}, success: false})
+    const r = await run(['webhook:delete', '1', '--yes'], pdEnv)
+    expect(r.exit).to.equal(0)
+    expect(r.stdout).to.contain('Webhook 1 (change.deal → https://example.com/hook) was already gone')
+  })
+
+  it('a failed deletion is reported with the others (exit of the failure)', async () => {
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
     nock(PD).delete('/v1/webhooks/1').reply(200, {success: true})
-    nock(PD).delete('/v1/webhooks/99').reply(404, {errors: {id: ['not found']}, status: 'error', success: false})
-    const r = await run(['webhook:delete', '1', '99', '--yes'], pdEnv)
-    expect(r.exit).to.equal(4)
+    nock(PD).delete('/v1/webhooks/2').reply(403, {message: 'Forbidden', success: false})
+    const r = await run(['webhook:delete', '1', '2', '--yes'], pdEnv)
+    expect(r.exit).to.equal(3)
     expect(r.stdout).to.contain('Deleted webhook 1')
-    expect(r.stderr).to.contain('99')
+    expect(r.stderr).to.contain('Failed webhook 2').and.contain('1 of 2 webhook(s) not deleted')
     assertNockDone()
+  })
+
+  describe('interrupted (SIGINT / SIGTERM) mid-way: finishes what is in flight, says what it did, exits 130 / 143', () => {
+    catchStraySignals()
+    const hooks = [1, 2, 3, 4].map(id => webhook({id, name: `hook ${id}`}))
+    /** The signal arrives while webhook 2 is being deleted (emitted from inside its request). */
+    function deletions(signal: NodeJS.Signals) {
+      nock(PD).get('/v1/webhooks').reply(200, {data: hooks})
+      nock(PD).delete('/v1/webhooks/1').reply(200, {success: true})
+      nock(PD).delete('/v1/webhooks/2').delay(100).reply(200, () => {
+        process.emit(signal as any)
+        return {success: true}
+      })
+      return [nock(PD).delete('/v1/webhooks/3').reply(200, {success: true}), nock(PD).delete('/v1/webhooks/4').reply(200, {success: true})]
+    }
+
+    it('human output: each result as it completes, then what was not deleted and the command to finish', async () => {
+      const rest = deletions('SIGINT')
+      const listeners = process.listenerCount('SIGINT')
+      const r = await run(['webhook:delete', '1', '2', '3', '4', '--yes', '--concurrency', '1'], pdEnv)
+      expect(r.exit).to.equal(130)
+      expect(r.stdout.trim().split('\n')).to.deep.equal([
+        'Deleted webhook 1 (change.deal → https://example.com/hook)',
+        'Deleted webhook 2 (change.deal → https://example.com/hook)',
+      ])
+      expect(r.stderr.trim().split('\n')).to.deep.equal([
+        'Interrupted (SIGINT): deleted 2 of 4 webhook(s).',
+        'Not deleted: 3, 4.',
+        'To finish: pdhooks webhook delete 3 4 --yes',
+      ])
+      expect(rest.map(x => x.isDone())).to.deep.equal([false, false])
+      expect(process.listenerCount('SIGINT'), 'handlers removed after the run').to.equal(listeners)
+    })
+
+    it('--json: one document saying what was done; SIGTERM is exit 143', async () => {
+      deletions('SIGTERM')
+      const listeners = process.listenerCount('SIGTERM')
+      const r = await run(['webhook:delete', '1', '2', '3', '4', '--yes', '--concurrency', '1', '--json'], pdEnv)
+      expect(r.exit).to.equal(143)
+      expect(r.json()).to.deep.equal({
+        error: {
+          code: 'interrupted',
+          deleted: 2,
+          inFlight: [],
+          message: 'Interrupted (SIGTERM): deleted 2 of 4 webhook(s).',
+          notStarted: [3, 4],
+          results: [{id: 1, status: 'deleted'}, {id: 2, status: 'deleted'}],
+          signal: 'SIGTERM',
+          status: null,
+        },
+      })
+      expect(process.listenerCount('SIGTERM'), 'handlers removed after the run').to.equal(listeners)
+    })
   })
 
   it('--all with filters deletes only matches; one deleted meanwhile is fine', async () => {

@@ -42,6 +42,20 @@ describe('webhook list', () => {
     expect(r.stdout).not.to.contain('very-secret-password')
   })
 
+  it('LAST STATUS is - when nothing answered (never delivered, or 0: no HTTP answer), never 0', async () => {
+    const now = new Date().toISOString()
+    nock(PD).get('/v1/webhooks').reply(200, {
+      data: [
+        webhook({id: 1, last_delivery_time: now, last_http_status: 0}),
+        webhook({id: 2}),
+        webhook({id: 3, last_delivery_time: now, last_http_status: 503}),
+      ],
+    })
+    const r = await run(['webhook:list'], pdEnv)
+    const rows = r.stdout.trim().split('\n').slice(1).map(l => l.split(/\s{2,}/))
+    expect(rows.map(c => [c[0], c[7], c[8]])).to.deep.equal([['1', '-', 'failing'], ['2', '-', 'never-delivered'], ['3', '503', 'failing']])
+  })
+
   it('--json lists masked views with the total', async () => {
     nock(PD).get('/v1/webhooks').reply(200, {data: HOOKS})
     const r = await run(['webhook:list', '--json'], pdEnv)

@@ -64,15 +64,23 @@ describe('sandbox: Pipedrive deliveries', () => {
     expect(one.json.meta).to.include({
       v: 1, action: 'updated', object: 'deal', id: 42, company_id: 1, webhook_id: String(v1.id),
     })
-    expect(one.json.current).to.deep.equal({id: 42, title: 'New', value: 5})
-    expect(one.json.previous).to.deep.equal({id: 42, title: 'Old', value: 5})
+    // the given fields on the sample deal of the version (the same builders as trigger)
+    expect(one.json.current).to.include({
+      id: 42, title: 'New', value: 5, status: 'open',
+    })
+    expect(one.json.current.update_time).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/)
+    expect(one.json.previous).to.include({id: 42, title: 'Old', value: 5})
     const two = got.find(g => g.path === '/hook/v2')!
     expect(two.headers.authorization).to.equal(undefined)
     expect(two.json.meta).to.include({
       action: 'change', entity: 'deal', entity_id: '42', version: '2.0', webhook_id: String(v2.id), user_id: '5', attempt: 1, company_id: '1',
     })
-    expect(two.json.data).to.deep.equal({id: 42, title: 'New', value: 5})
-    expect(two.json.previous).to.deep.equal({title: 'Old'})
+    expect(two.json.data).to.include({
+      id: 42, title: 'New', value: 5, status: 'open',
+    })
+    expect(two.json.data.custom_fields).to.deep.equal({})
+    expect(Object.keys(two.json.previous).sort()).to.deep.equal(['title', 'update_time'])
+    expect(two.json.previous.title).to.equal('Old')
     const after = await webhook(sb, v1.id)
     expect(after.last_http_status).to.equal(200)
     expect(after.last_delivery_time).to.be.a('string')
@@ -85,6 +93,71 @@ describe('sandbox: Pipedrive deliveries', () => {
     expect((await hook(sb, '/events', {object: 'deals', action: 'change', id: 1})).status).to.equal(400)
     expect((await hook(sb, '/events', {object: 'deal', action: 'modified', id: 1})).status).to.equal(400)
     expect((await hook(sb, '/events', {object: 'deal', action: '*', id: 1})).status).to.equal(400)
+  })
+
+  it('merges as documented: v1 merged + deleted, v2 delete (merged_to_id) then change (merged_from_id), each webhook in its words', async () => {
+    sb = await sandbox()
+    rx = await receiver()
+    const v1merged = await addWebhook(sb, {
+      subscription_url: rx.url + '/v1m', event_action: 'merged', event_object: 'deal', version: '1.0',
+    })
+    await addWebhook(sb, {
+      subscription_url: rx.url + '/v1d', event_action: 'deleted', event_object: '*', version: '1.0',
+    })
+    const v2all = await addWebhook(sb, {subscription_url: rx.url + '/v2', event_action: '*', event_object: 'deal'})
+    await addWebhook(sb, {subscription_url: rx.url + '/v2c', event_action: 'change', event_object: 'deal'})
+    await addWebhook(sb, {subscription_url: rx.url + '/person', event_action: '*', event_object: 'person'})
+    const r = await hook(sb, '/events', {
+      action: 'merged', id: 5, mergedFromId: 4, object: 'deal', set: ['title=Merged deal'],
+    })
+    expect(r.status, JSON.stringify(r.body)).to.equal(200)
+    expect(r.body.change).to.deep.include({action: 'merged', id: 5, mergedFromId: 4})
+    expect(r.body.deliveries.map((d: any) => `${d.webhook_id} ${d.event} ${d.status}`)).to.have.members([
+      `${v1merged.id} merged.deal 200`,
+      `${v1merged.id + 1} deleted.deal 200`,
+      `${v2all.id} delete.deal 200`,
+      `${v2all.id} change.deal 200`,
+      `${v2all.id + 1} change.deal 200`,
+    ])
+    const got = await rx.waitFor(5)
+    const at = (path: string) => got.filter(g => g.path === `/hook${path}`).map(g => g.json)
+    expect(at('/v1m')[0]).to.deep.include({event: 'merged.deal'})
+    expect(at('/v1m')[0].current).to.include({id: 5, title: 'Merged deal'})
+    expect(at('/v1d')[0].previous.id).to.equal(4)
+    // one webhook gets both, in the documented order
+    expect(at('/v2').map(b => [b.meta.action, b.meta.entity_id, b.meta.merged_to_id ?? b.meta.merged_from_id])).to.deep.equal([
+      ['delete', '4', '5'],
+      ['change', '5', '4'],
+    ])
+    expect(at('/v2c')[0].meta.merged_from_id).to.equal('4')
+  })
+
+  it('a deleted user reaches change.user webhooks, as Pipedrive documents it', async () => {
+    sb = await sandbox()
+    rx = await receiver()
+    await addWebhook(sb, {subscription_url: rx.url + '/delete', event_action: 'delete', event_object: 'user'})
+    await addWebhook(sb, {subscription_url: rx.url + '/change', event_action: 'change', event_object: 'user'})
+    const r = await hook(sb, '/events', {action: 'delete', id: 77, object: 'user'})
+    expect(r.body.deliveries.map((d: any) => d.event)).to.deep.equal(['change.user'])
+    const [got] = await rx.waitFor(1)
+    expect(got.path).to.equal('/hook/change')
+    expect(got.json.data).to.include({active_flag: false, id: '77'})
+  })
+
+  it('answers 400 to a bad set or mergedFromId, and records nothing', async () => {
+    sb = await sandbox()
+    rx = await receiver()
+    await addWebhook(sb, {subscription_url: rx.url, event_action: '*', event_object: '*'})
+    const bad = await hook(sb, '/events', {action: 'change', object: 'deal', set: ['custom_fields.k:double=many']})
+    expect(bad.status).to.equal(400)
+    expect(bad.body.error).to.contain('Invalid double custom field value "many"')
+    expect((await hook(sb, '/events', {action: 'change', object: 'deal', set: 'value=1'})).status).to.equal(400)
+    expect((await hook(sb, '/events', {action: 'change', mergedFromId: 3, object: 'deal'})).status).to.equal(400)
+    expect((await hook(sb, '/events', {action: 'merged', mergedFromId: {}, object: 'deal'})).status).to.equal(400)
+    expect((await hook(sb, '/events', {action: 'create', object: 'pipeline', set: ['custom_fields.k:double=1']})).status).to.equal(400)
+    expect((await hook(sb, '/state')).body.changes.items).to.deep.equal([])
+    await sleep(50)
+    expect(rx.received).to.have.length(0)
   })
 
   it('retries a failed delivery after 3/30/150 s × timeScale, counting one ban point', async () => {
@@ -274,6 +347,8 @@ describe('sandbox: delivery rules (unit)', () => {
     const batches = pollBatches([c(1, 'deal', 'create', 1), c(2, 'deal', 'change', 1), c(3, 'deal', 'change', 2), c(4, 'person', 'create', 3), c(5, 'deal', 'delete', 2)], ['opportunities'])
     expect(batches).to.have.length(1)
     expect(batches[0].events.map(e => [e.objectId, e.eventType])).to.deep.equal([['1', 'CREATED']])
-    expect(batches[0].raw).to.deep.equal({opportunities: [{id: 1, seq: 2}]})
+    // what a poller reads from the API: the v1 deal with the change's own fields
+    expect(batches[0].raw.opportunities).to.have.length(1)
+    expect(batches[0].raw.opportunities[0]).to.include({id: 1, seq: 2, title: 'Sample Org deal'})
   })
 })

@@ -185,6 +185,26 @@ describe('sandbox: server, test hooks and persistence', () => {
       expect((await pd(sb, '/webhooks')).body.data).to.have.length(2)
     })
 
+    it('apply: the create happens, then the answer is only the fault (default 503, no body)', async () => {
+      await hook(sb, '/faults', {method: 'POST', path: '/v1/webhooks', apply: true})
+      const r = await pd(sb, '/webhooks', {method: 'POST', json: webhookBody()})
+      expect(r.status).to.equal(503)
+      expect(r.text).to.equal('')
+      expect((await pd(sb, '/webhooks')).body.data).to.have.length(1)
+      await hook(sb, '/faults', {
+        method: 'POST', path: '/v1/webhooks', apply: true, status: 429, headers: {'retry-after': '0'}, body: {success: false, error: 'Rate limit'},
+      })
+      const limited = await pd(sb, '/webhooks', {method: 'POST', json: webhookBody({name: 'second'})})
+      expect(limited.status).to.equal(429)
+      expect(limited.headers.get('retry-after')).to.equal('0')
+      expect(limited.body).to.deep.equal({success: false, error: 'Rate limit'})
+      expect((await pd(sb, '/webhooks')).body.data).to.have.length(2)
+      // the fault was used once: the next create answers normally
+      expect((await pd(sb, '/webhooks', {method: 'POST', json: webhookBody({name: 'third'})})).status).to.equal(201)
+      expect((await hook(sb, '/faults', {path: '/x', apply: 'yes'})).status).to.equal(400)
+      expect((await hook(sb, '/faults', {path: '/x', apply: true, passThrough: true})).status).to.equal(400)
+    })
+
     it('validates, lists and clears faults', async () => {
       expect((await hook(sb, '/faults', {status: 500})).status).to.equal(400)
       expect((await hook(sb, '/faults', {path: '/x', status: 99})).status).to.equal(400)

@@ -9,12 +9,15 @@ import {
   addPipelinerWebhook, buildOptions, checkSignature, pipelinerFlags, pipelinerOptionFlags, type PipelinerWebhookView, viewPipelinerWebhook,
 } from '../../../lib/pipeliner-webhooks.js'
 import {checkTargetUrl} from '../../../lib/urls.js'
+import {type DeleteResult} from '../../../lib/webhooks.js'
 
 export interface PipelinerWebhookAddResult {
   created: boolean
   /** The signature key made by --sign, shown once (only when the webhook was created). */
   generatedSignature?: string
   recovered?: boolean
+  /** With --replace: the old webhooks, deleted after the new one was created. */
+  replaced?: DeleteResult[]
   warnings: string[]
   webhook: PipelinerWebhookView
 }
@@ -22,7 +25,7 @@ export interface PipelinerWebhookAddResult {
 export default class PipelinerWebhookAdd extends BaseCommand<typeof PipelinerWebhookAdd> {
   static description = `Register a Pipeliner CRM webhook (idempotent).
 
-Sends POST /entities/Webhooks with {url, events, insecure_ssl, signature?, options?}. A webhook with the same URL and the same set of events is reported instead of created again ("created": false), with a warning when its other settings differ.
+Sends POST /entities/Webhooks with {url, events, insecure_ssl, signature?, options?}. A webhook with the same URL, the same set of events and the same settings is reported instead of created again ("created": false). One whose insecure_ssl, signature or options differ is a conflict (exit 5) naming the differences: --replace creates the new webhook first, then deletes the old one. A create that fails ambiguously (timeout, 429 or 5xx answer) is looked up before it is ever sent again.
 
 Events are *, Entity.* or Entity.Event (any case; shown in Pipeliner's spelling):
 ${eventTable()}
@@ -39,6 +42,7 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
   static flags = {
     event: Flags.string({description: 'Event: *, Entity.* or Entity.Event, e.g. Account.Create (repeatable, or comma-separated).', multiple: true, required: true}),
     'insecure-ssl': Flags.boolean({default: false, description: 'Pipeliner does not validate the TLS certificate of --url when delivering (not recommended).'}),
+    replace: Flags.boolean({description: 'Replace a webhook with the same URL and events whose insecure_ssl, signature or options differ (new first, then old).'}),
     sign: Flags.boolean({description: 'Generate a UUID signature key, register it and print it once (deliveries carry WebHook-Signature). Not with --signature.'}),
     signature: Flags.string({description: 'Signature key (a UUID): deliveries carry WebHook-Signature = HMAC-SHA256(key, body).'}),
     url: Flags.string({description: 'URL that receives the deliveries.', required: true}),
@@ -76,23 +80,25 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
       events: parsed.events,
       insecureSsl: flags['insecure-ssl'],
       options: built.options,
+      replace: flags.replace,
       sign: flags.sign,
       signature,
       url,
     })
+    for (const w of res.warnings) {
+      warnings.push(w)
+      this.warn(w)
+    }
+
     const view = viewPipelinerWebhook(res.webhook)
     const label = `${view.events.join(', ')} → ${view.url}`
     if (res.created) {
       this.log(`Created Pipeliner webhook ${view.id}: ${label}${res.recovered ? ' (confirmed after the create call failed)' : ''}`)
     } else {
       this.log(`Pipeliner webhook ${view.id} already exists: ${label}. Nothing to do.`)
-      if (res.differences.length > 0) {
-        const w = `The existing webhook was left as it is, but ${res.differences.join(', ')}. To change it, delete it ("pdhooks pipeliner webhook delete ${view.id}") and add it again.`
-        warnings.push(w)
-        this.warn(w)
-      }
     }
 
+    for (const r of res.replaced ?? []) this.log(`Replaced Pipeliner webhook ${r.id}${r.status === 'gone' ? ' (it was already gone)' : ' (deleted)'}`)
     if (res.generatedSignature) {
       this.log(`Signature key for your receiver (shown once; e.g. pdhooks listen --pipeliner-key KEY): ${res.generatedSignature}`)
     }
@@ -101,6 +107,7 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
       created: res.created,
       ...(res.generatedSignature ? {generatedSignature: res.generatedSignature} : {}),
       ...(res.recovered ? {recovered: true} : {}),
+      ...(res.replaced ? {replaced: res.replaced} : {}),
       warnings,
       webhook: view,
     }

@@ -3,12 +3,18 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
 import {pipelinerClient} from '../../../lib/clients.js'
-import {ExitCode, PdhooksError, usageError} from '../../../lib/errors.js'
+import {
+  ExitCode, notFoundError, PdhooksError, usageError,
+} from '../../../lib/errors.js'
 import {style} from '../../../lib/output.js'
 import {
-  deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, pipelinerFlags, viewPipelinerWebhook,
+  deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
 } from '../../../lib/pipeliner-webhooks.js'
-import {type DeleteResult} from '../../../lib/webhooks.js'
+import {type PipelinerWebhook} from '../../../lib/pipeliner.js'
+import {BulkProgress, type DeleteResult} from '../../../lib/webhooks.js'
+
+/** A webhook as a confirmation names it: id, events, URL. */
+const describe = (v: PipelinerWebhookView) => `${v.id}  ${v.events.join(',')} → ${v.url}`
 
 export interface PipelinerWebhookDeleteResult {
   deleted: number
@@ -22,7 +28,7 @@ export default class PipelinerWebhookDelete extends BaseCommand<typeof Pipeliner
   }
   static description = `Delete Pipeliner CRM webhooks by id, or every webhook (optionally only those whose URL contains --url) with --all.
 
-One id is deleted with DELETE /entities/Webhooks/{id}, several with POST /entities/Webhooks/batch-delete. Asks for confirmation on a terminal; elsewhere --yes is required. An id that does not exist is exit 4 (the others are still deleted); with --all, a webhook deleted meanwhile is fine.`
+Every id is checked first: one that does not exist is exit 4 and nothing is deleted. One id is deleted with DELETE /entities/Webhooks/{id}, several with POST /entities/Webhooks/batch-delete (100 per request). Asks for confirmation on a terminal, naming each webhook (events, URL); elsewhere --yes is required. Each result is printed as it is known; a webhook deleted meanwhile is fine. Interrupted (Ctrl-C, SIGTERM), it finishes the request in flight, says what was deleted and what was not, and exits 130 (143).`
   static examples = [
     '<%= config.bin %> <%= command.id %> 5e1f7f4c-2b8a-4f7e-9a51-0c7c1e6f2d10 --yes',
     '<%= config.bin %> <%= command.id %> 5e1f7f4c-2b8a-4f7e-9a51-0c7c1e6f2d10 0b9d2c55-6a43-4c1e-8f3e-2a7d9b1c4e21 --yes --json',
@@ -49,31 +55,54 @@ One id is deleted with DELETE /entities/Webhooks/{id}, several with POST /entiti
 
     if (flags.url !== undefined && !flags.all) throw usageError('--url needs --all.')
     const client = await pipelinerClient(this.settings(), {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent})
-    let targets = ids
+    // every id is checked before anything is asked or deleted
+    const all = live(await client.listAll())
+    let targets: PipelinerWebhook[]
     if (flags.all) {
-      const matched = filterPipelinerWebhooks(await client.listAll(), {url: flags.url})
-      if (matched.length === 0) {
+      targets = filterPipelinerWebhooks(all, {url: flags.url})
+      if (targets.length === 0) {
         this.log('No Pipeliner webhooks match: nothing to delete.')
         return {deleted: 0, results: []}
       }
-
-      targets = matched.map(w => String(w.id))
-      for (const w of matched.map(m => viewPipelinerWebhook(m))) this.logToStderr(`  ${w.id}  ${w.events.join(',')}  ${w.url}`)
-      await this.confirmOrRefuse(
-        `Delete ${matched.length} Pipeliner webhook(s)${flags.url ? ` whose URL contains "${flags.url}"` : ' (every webhook of the space)'}?`,
-        flags.yes,
-        `delete ${matched.length} Pipeliner webhook(s)`,
-      )
     } else {
-      await this.confirmOrRefuse(`Delete Pipeliner webhook(s) ${ids.join(', ')}?`, flags.yes, `delete Pipeliner webhook(s) ${ids.join(', ')}`)
+      const byId = new Map(all.map(w => [String(w.id).toLowerCase(), w]))
+      const unknown = ids.filter(id => !byId.has(id.toLowerCase()))
+      if (unknown.length > 0) {
+        throw notFoundError(
+          `No Pipeliner webhook ${unknown.join(', ')}${unknown.length < ids.length ? ': nothing was deleted' : ''}.`,
+          'See the ids with "pdhooks pipeliner webhook list".',
+        )
+      }
+
+      targets = ids.map(id => byId.get(id.toLowerCase())!)
     }
 
-    const results = await deletePipelinerWebhooks(client, targets, !flags.all)
-    for (const r of results) {
-      if (r.status === 'deleted') this.log(`${style.green('Deleted')} Pipeliner webhook ${r.id}`)
-      else if (r.status === 'gone') this.log(`Pipeliner webhook ${r.id} was already gone`)
-      else this.logToStderr(`${style.red('Failed')} Pipeliner webhook ${r.id}: ${r.error}`)
-    }
+    const views = targets.map(w => viewPipelinerWebhook(w))
+    if (!flags.yes) for (const v of views) this.logToStderr(`  ${describe(v)}`)
+    const scope = flags.all ? (flags.url ? ` whose URL contains "${flags.url}"` : ' (every webhook of the space)') : ''
+    await this.confirmOrRefuse(
+      views.length === 1 && !flags.all ? `Delete Pipeliner webhook ${describe(views[0]).replaceAll(/ {2}/g, ' ')}?` : `Delete these ${views.length} Pipeliner webhook(s)${scope}?`,
+      flags.yes,
+      `delete ${views.length} Pipeliner webhook(s)${scope}`,
+    )
+
+    const byId = new Map(views.map(v => [v.id, v]))
+    const progress = new BulkProgress(views.map(v => v.id))
+    const stop = this.whenInterrupted(() => progress.summary('Pipeliner webhook(s)', rest => `pdhooks pipeliner webhook delete ${rest.join(' ')} --yes`))
+    const results = await deletePipelinerWebhooks(client, progress.ids, false, 4, {
+      onResult: r => {
+        progress.finished(r)
+        const v = byId.get(String(r.id))
+        const label = v ? ` (${v.events.join(',')} → ${v.url})` : ''
+        if (r.status === 'deleted') this.log(`${style.green('Deleted')} Pipeliner webhook ${r.id}${label}`)
+        else if (r.status === 'gone') this.log(`Pipeliner webhook ${r.id}${label} was already gone`)
+        else this.logToStderr(`${style.red('Failed')} Pipeliner webhook ${r.id}${label}: ${r.error}`)
+      },
+      onStart: id => progress.started(String(id)),
+      onUnstarted: id => progress.unstarted(String(id)),
+      signal: stop.signal,
+    })
+    stop.throwIfInterrupted()
 
     const deleted = results.filter(r => r.status === 'deleted' || r.status === 'gone').length
     const failures = results.filter(r => r.exit)

@@ -328,17 +328,112 @@ describe('pipeliner webhook add', () => {
     expect(post.isDone()).to.equal(false)
   })
 
-  it('reports an existing webhook that differs, without touching it, and makes no key for --sign', async () => {
+  it('an existing webhook whose settings differ is a conflict (exit 5) naming them, never a key; nothing is sent', async () => {
     listPage([plWebhook({
       events: ['Account.Create'], id: uuid(7), insecure_ssl: true, options: {skip_keys: ['x']}, signature: SIG, url: HOOK,
     })])
-    const r = await add(['--event', 'Account.Create', '--url', HOOK, '--sign'])
-    expect(r.exit).to.equal(0)
-    expect(r.stdout).to.contain(`Pipeliner webhook ${uuid(7)} already exists`).and.contain('Nothing to do')
-    expect(r.stdout).not.to.contain('Signature key')
-    expect(r.stderr).to.contain('insecure_ssl is true, it keeps its own signature key (no new key was made), its options differ')
-    expect(r.stderr).to.contain(`pdhooks pipeliner webhook delete ${uuid(7)}`)
+    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: plWebhook(), success: true})
+    const r = await add(['--event', 'Account.Create', '--url', HOOK, '--sign', '--json'])
+    expect(r.exit).to.equal(5)
+    const {error} = r.json()
+    expect(error.code).to.equal('conflict')
+    expect(error.message).to.equal(`A Pipeliner webhook for Account.Create → ${HOOK} already exists with other settings (webhook ${uuid(7)}: insecure_ssl is true, not false; --sign makes a new signature key, but it is signed with its own key; its options differ). Pass --replace to replace it (the new webhook is created first, then the old one deleted).`)
+    expect(error.conflicts).to.deep.equal([{differences: ['insecure_ssl is true, not false', '--sign makes a new signature key, but it is signed with its own key', 'its options differ'], id: uuid(7)}])
     expect(r.stdout + r.stderr).not.to.contain(SIG)
+    expect(post.isDone()).to.equal(false)
+    cleanNock()
+    listPage([plWebhook({events: ['Account.Create'], id: uuid(7), url: HOOK})])
+    const other = await add(['--event', 'Account.Create', '--url', HOOK, '--signature', '11111111-abcd-dcba-ffff-000000000000'])
+    expect(other.exit).to.equal(5)
+    expect(other.stderr).to.contain('it is not signed').and.not.to.contain('11111111-abcd')
+    listPage([plWebhook({
+      events: ['Account.Create'], id: uuid(7), signature: SIG, url: HOOK,
+    })])
+    const differentKey = await add(['--event', 'Account.Create', '--url', HOOK, '--signature', '11111111-abcd-dcba-ffff-000000000000'])
+    expect(differentKey.exit).to.equal(5)
+    expect(differentKey.stderr).to.contain('it has another signature key')
+    expect(differentKey.stdout + differentKey.stderr).not.to.contain(SIG)
+    assertNockDone()
+  })
+
+  it('the same key, or a key Pipeliner shows masked, is no conflict (the masked one is reported as not compared)', async () => {
+    listPage([plWebhook({
+      events: ['Account.Create'], id: uuid(7), signature: SIG, url: HOOK,
+    })])
+    let r = await add(['--event', 'Account.Create', '--url', HOOK, '--signature', SIG, '--json'])
+    expect(r.exit).to.equal(0)
+    expect(r.json()).to.deep.include({created: false, warnings: []})
+    listPage([plWebhook({
+      events: ['Account.Create'], id: uuid(7), signature: '0123…', url: HOOK,
+    })])
+    r = await add(['--event', 'Account.Create', '--url', HOOK, '--signature', SIG])
+    expect(r.exit).to.equal(0)
+    expect(r.stderr).to.contain(`Pipeliner does not show the signature key of webhook ${uuid(7)}: it was not compared.`)
+    assertNockDone()
+  })
+
+  it('--replace creates the new webhook first, then deletes the old one', async () => {
+    const order: string[] = []
+    listPage([plWebhook({
+      events: ['Account.Create'], id: uuid(7), insecure_ssl: true, url: HOOK,
+    })])
+    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, () => {
+      order.push('POST')
+      return {data: plWebhook({events: ['Account.Create'], id: uuid(8), url: HOOK}), success: true}
+    })
+    nock(PL).delete(`${SPACE}/entities/Webhooks/${uuid(7)}`).reply(200, () => {
+      order.push('DELETE')
+      return {data: uuid(7), success: true}
+    })
+    const r = await add(['--event', 'Account.Create', '--url', HOOK, '--replace', '--json'])
+    expect(r.exit).to.equal(0)
+    expect(order).to.deep.equal(['POST', 'DELETE'])
+    expect(r.json()).to.deep.include({created: true, replaced: [{id: uuid(7), status: 'deleted'}]})
+    expect(r.json().webhook.id).to.equal(uuid(8))
+    assertNockDone()
+  })
+
+  it('--replace: an old webhook that cannot be deleted is reported with the new one (exit of the failure)', async () => {
+    listPage([plWebhook({
+      events: ['Account.Create'], id: uuid(7), insecure_ssl: true, url: HOOK,
+    })])
+    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: plWebhook({events: ['Account.Create'], id: uuid(8), url: HOOK}), success: true})
+    nock(PL).delete(`${SPACE}/entities/Webhooks/${uuid(7)}`).reply(401, plError(401, 10, 'ERROR_UNAUTHORIZED', 'no'))
+    const r = await add(['--event', 'Account.Create', '--url', HOOK, '--replace'])
+    expect(r.exit).to.equal(3)
+    expect(r.stderr).to.contain(`Created Pipeliner webhook ${uuid(8)}, but the old webhook(s) ${uuid(7)} could not be deleted`)
+    expect(r.stderr).to.contain(`pdhooks pipeliner webhook delete ${uuid(7)}`)
+    assertNockDone()
+  })
+
+  it('applied, then answered 503 or 429: found by the lookup, one POST', async () => {
+    for (const status of [503, 429]) {
+      listPage([])
+      nock(PL).post(`${SPACE}/entities/Webhooks`).reply(status, plError(status, 1, 'ERROR', 'busy'), {'retry-after': '0'})
+      listPage([plWebhook({events: ['Account.Create'], id: uuid(50), url: HOOK})])
+      const r = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
+      expect(r.exit, String(status)).to.equal(0)
+      expect(r.json()).to.deep.include({created: true, recovered: true})
+      assertNockDone()
+    }
+  })
+
+  it('not applied (502): looked up, then sent again; the lookup failing too is "unknown", never resent', async () => {
+    listPage([])
+    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(502, 'Bad Gateway', {'content-type': 'text/plain'})
+    listPage([])
+    expectCreate()
+    const r = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
+    expect(r.exit).to.equal(0)
+    expect(r.json()).to.deep.include({created: true})
+    assertNockDone()
+    listPage([])
+    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(503, plError(503, 1, 'ERROR', 'busy'))
+    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).times(4).reply(503, plError(503, 1, 'ERROR', 'busy'))
+    const u = await add(['--event', 'Account.Create', '--url', HOOK])
+    expect(u.exit).to.equal(6)
+    expect(u.stderr).to.contain('it is unknown whether the Pipeliner webhook was created').and.contain('pdhooks pipeliner webhook list')
+    expect(post.isDone()).to.equal(true)
     assertNockDone()
   })
 
@@ -372,7 +467,7 @@ describe('pipeliner webhook add', () => {
     listPage([])
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--timeout', '1', '--json'])
     expect(r.exit).to.equal(6)
-    expect(r.json().error.message).to.contain('the webhook was not created')
+    expect(r.json().error.message).to.contain('no Pipeliner webhook was found afterwards, but the service may still be processing the request')
   })
 
   it('shows a Pipeliner error body in one line (400 → exit 2)', async () => {

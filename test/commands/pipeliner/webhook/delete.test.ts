@@ -2,8 +2,9 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {
-  assertNockDone, cleanNock, run, stubPrompts,
+  assertNockDone, cleanNock, run, stubConfirm, stubPrompts,
 } from '../../../helpers.js'
+import {catchStraySignals} from '../../../signals.js'
 import {
   BASIC, listPage, PL, PL_PASSWORD, plEnv, plError, plWebhook, SPACE, uuid,
 } from '../helpers.js'
@@ -26,9 +27,12 @@ function batch(reply: (ids: string[]) => [number, unknown], times = 1) {
 }
 
 describe('pipeliner webhook delete', () => {
+  catchStraySignals()
+
   afterEach(() => cleanNock())
 
   it('deletes one id with DELETE /entities/Webhooks/{id}', async () => {
+    listPage([plWebhook({id: A})])
     nock(PL, {reqheaders: {authorization: BASIC}}).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(0)
@@ -37,47 +41,57 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('deletes several ids with one batch-delete whose body is the JSON array of ids', async () => {
+    listPage([plWebhook({id: A}), plWebhook({id: B}), plWebhook({id: C})])
     const sent = batch(ids => [200, {data: ids, success: true}])
     const r = await del([A, B, C, '--yes'])
     expect(r.exit, r.stderr).to.equal(0)
     expect(sent.bodies).to.deep.equal([[A, B, C]])
-    expect(r.stdout.trim().split('\n')).to.deep.equal([`Deleted Pipeliner webhook ${A}`, `Deleted Pipeliner webhook ${B}`, `Deleted Pipeliner webhook ${C}`])
+    const label = 'Account.Create → https://example.com/pl'
+    expect(r.stdout.trim().split('\n')).to.deep.equal([`Deleted Pipeliner webhook ${A} (${label})`, `Deleted Pipeliner webhook ${B} (${label})`, `Deleted Pipeliner webhook ${C} (${label})`])
     assertNockDone()
   })
 
-  it('an explicit id missing from the batch answer is exit 4; the others are deleted', async () => {
+  it('an unknown id among known ones is exit 4 before any question, and nothing is deleted', async () => {
+    const {questions, restore} = stubConfirm(true)
+    try {
+      listPage([plWebhook({id: A}), plWebhook({id: C, is_deleted: true})])
+      const sent = batch(() => [200, {success: true}])
+      const r = await del([A, B, C, '--json'])
+      expect(r.exit).to.equal(4)
+      expect(r.json().error.message).to.equal(`No Pipeliner webhook ${B}, ${C}: nothing was deleted. See the ids with "pdhooks pipeliner webhook list".`)
+      expect(questions).to.deep.equal([])
+      expect(sent.bodies).to.deep.equal([])
+    } finally {
+      restore()
+    }
+  })
+
+  it('an id listed but missing from the batch answer was deleted meanwhile ("gone", exit 0)', async () => {
+    listPage([plWebhook({id: A}), plWebhook({id: B})])
     batch(() => [200, {data: [A], success: true}])
     const r = await del([A, B, '--yes', '--json'])
-    expect(r.exit).to.equal(4)
-    expect(r.json()).to.deep.equal({
-      deleted: 1,
-      error: {code: 'not_found', message: `1 of 2 Pipeliner webhook(s) not deleted: ${B} (not found).`, status: 404},
-      results: [{id: A, status: 'deleted'}, {
-        error: `No Pipeliner webhook ${B}.`, exit: 4, id: B, status: 'not-found',
-      }],
-    })
+    expect(r.exit).to.equal(0)
+    expect(r.json()).to.deep.equal({deleted: 2, results: [{id: A, status: 'deleted'}, {id: B, status: 'gone'}]})
   })
 
   it('when batch-delete is refused (404), deletes each id on its own so every result is exact', async () => {
+    listPage([plWebhook({id: A}), plWebhook({id: B})])
     batch(() => [404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${B}' not found`)])
     nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
     nock(PL).delete(`${SPACE}/entities/Webhooks/${B}`).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${B}' not found`))
     const r = await del([A, B, '--yes'])
-    expect(r.exit).to.equal(4)
+    expect(r.exit).to.equal(0)
     expect(r.stdout).to.contain(`Deleted Pipeliner webhook ${A}`)
-    expect(r.stderr).to.contain(`Failed Pipeliner webhook ${B}: No Pipeliner webhook ${B}.`)
-    expect(r.stderr).to.contain(`Error: 1 of 2 Pipeliner webhook(s) not deleted: ${B} (not found).`)
+    expect(r.stdout).to.contain(`Pipeliner webhook ${B} (Account.Create → https://example.com/pl) was already gone`)
     assertNockDone()
   })
 
-  it('an unknown single id is exit 4', async () => {
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${A}' not found`))
+  it('an unknown single id is exit 4 without a delete', async () => {
+    listPage([])
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(4)
-    expect(r.json().results).to.deep.equal([{
-      error: `No Pipeliner webhook ${A}.`, exit: 4, id: A, status: 'not-found',
-    }])
-    expect(r.json().error.code).to.equal('not_found')
+    expect(r.json().error).to.deep.equal({code: 'not_found', message: `No Pipeliner webhook ${A}. See the ids with "pdhooks pipeliner webhook list".`, status: 404})
+    assertNockDone()
   })
 
   it('--all --url lists every page and batch-deletes only the matches; one gone meanwhile is fine', async () => {
@@ -103,6 +117,35 @@ describe('pipeliner webhook delete', () => {
     expect(r.json().deleted).to.equal(105)
   })
 
+  it('interrupted during the first batch: that batch finishes, the next is never sent, exit 130 with what was not deleted', async () => {
+    const hooks = Array.from({length: 103}, (_, i) => plWebhook({id: uuid(i + 1)}))
+    listPage(hooks.slice(0, 100), {next: 'p2'})
+    listPage(hooks.slice(100), {after: 'p2'})
+    const sent = batch(ids => {
+      process.emit('SIGINT')
+      return [200, {data: ids, success: true}]
+    }, 2)
+    const r = await del(['--all', '--yes', '--json'])
+    expect(r.exit).to.equal(130)
+    expect(sent.bodies.map(b => b.length)).to.deep.equal([100])
+    const {error} = r.json()
+    expect(error).to.include({
+      code: 'interrupted', deleted: 100, message: 'Interrupted (SIGINT): deleted 100 of 103 Pipeliner webhook(s).', signal: 'SIGINT',
+    })
+    expect(error.notStarted).to.deep.equal([uuid(101), uuid(102), uuid(103)])
+    expect(error.results).to.have.length(100)
+    cleanNock()
+    listPage(hooks.slice(0, 2))
+    batch(ids => {
+      process.emit('SIGTERM')
+      return [200, {data: ids, success: true}]
+    })
+    const h = await del([uuid(1), uuid(2), '--yes'])
+    expect(h.exit).to.equal(143)
+    expect(h.stdout.trim().split('\n')).to.have.length(2)
+    expect(h.stderr.trim()).to.equal('Interrupted (SIGTERM): deleted 2 of 2 Pipeliner webhook(s).')
+  })
+
   it('--all with nothing matching deletes nothing (exit 0)', async () => {
     listPage([plWebhook({url: 'https://other.net/b'})])
     const r = await del(['--all', '--url', 'example.com', '--yes'])
@@ -111,9 +154,10 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('refuses without --yes off a terminal (exit 2), deleting nothing', async () => {
+    listPage([plWebhook({id: A})])
     const r = await del([A])
     expect(r.exit).to.equal(2)
-    expect(r.stderr).to.contain('--yes')
+    expect(r.stderr).to.contain('--yes').and.contain(`${A}  Account.Create → https://example.com/pl`)
     listPage([plWebhook({id: A})])
     const all = await del(['--all', '--json'])
     expect(all.exit).to.equal(2)
@@ -121,20 +165,15 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('asks on a terminal, and stops when refused', async () => {
-    let asked = ''
-    const restore = stubPrompts({
-      async confirm(m: string) {
-        asked = m
-        return false
-      },
-      interactive: () => true,
-    })
+    const {questions, restore} = stubConfirm(false)
     try {
       listPage([plWebhook({id: A, url: 'https://example.com/a'})])
       const r = await del(['--all'])
       expect(r.exit).to.equal(2)
-      expect(asked).to.equal('Delete 1 Pipeliner webhook(s) (every webhook of the space)?')
-      expect(r.stderr).to.contain(`${A}  Account.Create  https://example.com/a`)
+      expect(r.stderr).to.contain(`${A}  Account.Create → https://example.com/a`)
+      listPage([plWebhook({events: ['Opportunity.*', 'Lead.Lost'], id: A, url: 'https://example.com/a'})])
+      await del([A])
+      expect(questions).to.deep.equal(['Delete these 1 Pipeliner webhook(s) (every webhook of the space)?', `Delete Pipeliner webhook ${A} Opportunity.*,Lead.Lost → https://example.com/a?`])
     } finally {
       restore()
     }
@@ -143,6 +182,7 @@ describe('pipeliner webhook delete', () => {
   it('deletes after a yes on a terminal', async () => {
     const restore = stubPrompts({confirm: async () => true, interactive: () => true})
     try {
+      listPage([plWebhook({id: A})])
       nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
       const r = await del([A])
       expect(r.exit).to.equal(0)
@@ -162,6 +202,7 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('401 is exit 3 and the password is never shown; missing credentials exit 3', async () => {
+    listPage([plWebhook({id: A})])
     nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(3)
@@ -173,6 +214,7 @@ describe('pipeliner webhook delete', () => {
   })
 
   it('a batch-delete auth failure marks every id failed (exit 3)', async () => {
+    listPage([plWebhook({id: A}), plWebhook({id: B})])
     batch(() => [403, plError(403, 403, 'ERROR_FORBIDDEN', 'Not allowed')])
     const r = await del([A, B, '--yes', '--json'])
     expect(r.exit).to.equal(3)

@@ -1,0 +1,29 @@
+import {expect} from 'chai'
+
+import {PdhooksError} from '../src/lib/errors.js'
+
+/** Runs `fn`, expects it to throw a usage error (PdhooksError, exit 2), and returns it. */
+export function usage(fn: () => unknown): PdhooksError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).to.be.instanceOf(PdhooksError)
+    expect((error as PdhooksError).exit).to.equal(2)
+    return error as PdhooksError
+  }
+
+  throw new Error('expected a usage error')
+}
+
+/** Awaits `p`, expects it to reject with a usage error (PdhooksError, exit 2), and returns it. */
+export async function usageAsync(p: Promise<unknown>): Promise<PdhooksError> {
+  try {
+    await p
+  } catch (error) {
+    expect(error).to.be.instanceOf(PdhooksError)
+    expect((error as PdhooksError).exit).to.equal(2)
+    return error as PdhooksError
+  }
+
+  throw new Error('expected a usage error')
+}
