@@ -96,9 +96,15 @@ export function waitFromHeaders(headers: HttpResponse['headers'], now = Date.now
 
 /**
  * Paces requests from the `x-ratelimit-*` headers so that bulk work waits for the window instead of collecting 429s.
+ * Pipedrive's burst window is rolling: when it resets, only the oldest requests have left it, so after a wait a single
+ * request goes first and the others wait for the headers of its answer; until then the count of what is left only goes
+ * down, whatever order the answers arrive in.
  */
 export class RateGate {
   private inflight = 0
+  /** Settles when the request sent after a reset has its answer. */
+  private probe: Promise<void> | undefined
+  private probeDone: (() => void) | undefined
   private remaining: number | undefined
   private resetAt = 0
 
@@ -110,7 +116,19 @@ export class RateGate {
         continue
       }
 
-      if (this.remaining !== undefined && this.remaining <= 0) this.remaining = undefined
+      if (this.probe) {
+        await this.probe
+        continue
+      }
+
+      if (this.remaining !== undefined && this.remaining <= 0) {
+        // the window has reset: this request finds out how much of it is free
+        this.remaining = undefined
+        this.probe = new Promise(resolve => {
+          this.probeDone = resolve
+        })
+      }
+
       break
     }
 
@@ -120,13 +138,21 @@ export class RateGate {
 
   release(headers?: HttpResponse['headers']): void {
     this.inflight = Math.max(0, this.inflight - 1)
-    if (!headers) return
-    const rem = Number(header(headers, 'x-ratelimit-remaining'))
-    const wait = waitFromHeaders({'x-ratelimit-reset': header(headers, 'x-ratelimit-reset')})
-    if (Number.isFinite(rem) && header(headers, 'x-ratelimit-remaining') !== undefined) {
-      this.remaining = rem - this.inflight
-      if (wait !== undefined) this.resetAt = Date.now() + wait
+    if (headers) {
+      const rem = Number(header(headers, 'x-ratelimit-remaining'))
+      const wait = waitFromHeaders({'x-ratelimit-reset': header(headers, 'x-ratelimit-reset')})
+      if (Number.isFinite(rem) && header(headers, 'x-ratelimit-remaining') !== undefined) {
+        // answers can arrive out of order: within a window the count only goes down (a late answer's higher figure is stale)
+        const left = rem - this.inflight
+        this.remaining = this.remaining === undefined ? left : Math.min(this.remaining, left)
+        if (wait !== undefined) this.resetAt = Math.max(this.resetAt, Date.now() + wait)
+      }
     }
+
+    const done = this.probeDone
+    this.probe = undefined
+    this.probeDone = undefined
+    done?.()
   }
 
   /** After a 429: nobody sends before `ms` from now (the latest instruction wins over an older reset). */

@@ -198,4 +198,40 @@ describe('http client', () => {
     await gate.acquire()
     expect(Date.now() - t).to.be.greaterThanOrEqual(250)
   })
+
+  it('after a reset lets one request go first and the others wait for its headers (a rolling window frees slots one by one)', async () => {
+    const gate = new RateGate()
+    await gate.acquire()
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05'})
+    const order: string[] = []
+    const first = gate.acquire().then(() => order.push('first'))
+    const others = [gate.acquire().then(() => order.push('second')), gate.acquire().then(() => order.push('third'))]
+    await first
+    await new Promise(resolve => {
+      setTimeout(resolve, 80)
+    })
+    // the probe's answer has not come: nobody else was let through
+    expect(order).to.deep.equal(['first'])
+    gate.release({'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '1'})
+    await new Promise(resolve => {
+      setTimeout(resolve, 20)
+    })
+    // one slot was free: one more request goes, the third waits for the window
+    expect(order).to.deep.equal(['first', 'second'])
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.05'})
+    await Promise.all(others)
+    expect(order).to.deep.equal(['first', 'second', 'third'])
+  })
+
+  it('does not trust a late answer that reports more room than a newer one', async () => {
+    const gate = new RateGate()
+    await gate.acquire()
+    await gate.acquire()
+    // the second request was counted later by the service but answered first
+    gate.release({'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0.3'})
+    gate.release({'x-ratelimit-remaining': '1', 'x-ratelimit-reset': '0.3'})
+    const t = Date.now()
+    await gate.acquire()
+    expect(Date.now() - t).to.be.greaterThanOrEqual(250)
+  })
 })
