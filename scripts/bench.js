@@ -236,5 +236,5 @@ try {
   for (const [what, value, target, ok] of results) console.log(`  ${what.padEnd(38)} ${value.padStart(12)}   target ${target.padEnd(16)} ${ok}`)
 } finally {
   for (const c of children) c.kill('SIGTERM')
-  rmSync(configDir, {force: true, recursive: true})
+  rmSync(configDir, {force: true, maxRetries: 5, recursive: true}) // a child may still be writing its compile cache
 }
