@@ -1,69 +1,67 @@
+// npm run build (and npm's prepack and prepare): bundle the CLI with esbuild into ES modules under dist/ (dist/index.js:
+// every command for oclif's explicit command discovery, with @oclif/core; got, conf, @inquirer/prompts, yaml, the
+// sandbox and the listener are split into chunks that only the commands using them load), then generate
+// oclif.manifest.json from it. Third-party sources are bundled as they are: nothing is rewritten. No code cache is made
+// here: bin/run.js enables Node's own compile cache in the user's cache folder (Node >= 22.8).
+//   node scripts/build.js              always builds
+//   node scripts/build.js --if-stale   builds only when dist/ or the manifest is missing or older than the sources
 import * as esbuild from 'esbuild'
-// npm run build: bundle the CLI with esbuild into one CommonJS file (dist/index.js: every command for oclif's explicit
-// command discovery, with @oclif/core; heavy modules such as got, conf, @inquirer/prompts and yaml stay inside it but
-// are only evaluated when a command imports them), then generate oclif.manifest.json from it. bin/run.js loads the
-// bundle with a V8 code cache (dist/index.js.cache), which halves its load time.
-import {execFileSync, spawn} from 'node:child_process'
-import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
-import http from 'node:http'
+import {execFileSync} from 'node:child_process'
+import {rmSync} from 'node:fs'
+import {isBuiltin} from 'node:module'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {buildIsStale} from './manifest-guard.js'
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+if (process.argv.includes('--if-stale') && !buildIsStale(root)) process.exit(0)
+
 rmSync(join(root, 'dist'), {force: true, recursive: true})
 rmSync(join(root, 'oclif.manifest.json'), {force: true})
-mkdirSync(join(root, 'dist'))
-// the bundle is CommonJS (V8 code caches need vm.Script); the package itself stays ESM
-writeFileSync(join(root, 'dist', 'package.json'), '{"type": "commonjs"}\n')
 
-// import() of files outside the bundle (oclif's ESM plugins) goes through globalThis.__pdhooksImport, which bin/run.js
-// defines: code compiled from a V8 code cache in a vm.Script cannot call import() itself
-const dynamicImport = {
-  name: 'dynamic-import',
+// The bundled CommonJS packages (@oclif/core, got's dependencies…) call require() for Node's modules and read
+// __dirname: an ES module has neither, so each output file defines them (as oclif's esbuild example and other ESM
+// bundles do).
+const banner = [
+  "import {createRequire as __pdhooksCreateRequire} from 'node:module';",
+  "import {fileURLToPath as __pdhooksFileURLToPath} from 'node:url';",
+  'const require = __pdhooksCreateRequire(import.meta.url);',
+  'const __filename = __pdhooksFileURLToPath(import.meta.url);',
+  "const __dirname = __pdhooksFileURLToPath(new URL('.', import.meta.url));",
+].join('')
+
+// Node's modules are taken with require() even where an ES module imports them: Node's ESM facade of a built-in reads
+// every export, and on Node 24 that of node:http (imported by got) loads undici for its lazy WebSocket export, which
+// costs more than the rest of `webhook list`. The module object is the same; only the way to it changes.
+const builtinsThroughRequire = {
+  name: 'builtins-through-require',
   setup(build) {
-    build.onLoad({filter: /node_modules[/\\](@oclif[/\\]core|lilconfig)[/\\].*\.js$/}, async ({path}) => {
-      const source = await readFile(path, 'utf8')
-      return {contents: source.replaceAll(/(?<![\w.$])import\(/g, '(globalThis.__pdhooksImport ?? (s => import(s)))('), loader: 'js'}
+    build.onResolve({filter: /^(node:)?[\w/]+$/}, args => {
+      if ((args.kind !== 'import-statement' && args.kind !== 'dynamic-import') || !isBuiltin(args.path)) return
+      return {namespace: 'node-builtin', path: args.path.replace(/^node:/, '')}
     })
+    build.onLoad({filter: /.*/, namespace: 'node-builtin'}, args => ({contents: `module.exports = require('node:${args.path}')`, loader: 'js'}))
   },
 }
 
 await esbuild.build({
   absWorkingDir: root,
-  banner: {js: "var __pdhooksImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+  banner: {js: banner},
   bundle: true,
-  define: {'import.meta.url': '__pdhooksImportMetaUrl'},
+  chunkNames: 'chunks/[name]-[hash]',
   entryPoints: ['src/index.ts'],
   external: ['typescript', 'ts-node', 'tsx'],
-  format: 'cjs',
+  format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',
   minify: true,
-  outfile: 'dist/index.js',
+  outdir: 'dist',
   platform: 'node',
-  plugins: [dynamicImport],
+  plugins: [builtinsThroughRequire],
+  splitting: true,
   target: 'node20',
 })
 
 const env = {...process.env, NODE_ENV: 'production', OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}
-execFileSync(join(root, 'node_modules', '.bin', 'oclif'), ['manifest'], {cwd: root, env, stdio: 'inherit'})
-// warm the code cache (bin/run.js writes it when missing) with the most common path: a list request, answered here
-const server = http.createServer((req, res) => {
-  res.setHeader('content-type', 'application/json')
-  res.end('{"success":true,"data":[]}')
-})
-await new Promise(resolve => {
-  server.listen(0, '127.0.0.1', resolve)
-})
-const warm = spawn(process.execPath, [join(root, 'bin', 'run.js'), 'webhook', 'list', '--json'], {
-  cwd: root,
-  env: {
-    ...env, PDHOOKS_CONFIG_DIR: join(root, 'dist'), PDHOOKS_PIPEDRIVE_TOKEN: 'warm-up', PDHOOKS_PIPEDRIVE_URL: `http://127.0.0.1:${server.address().port}/v1`,
-  },
-  stdio: 'ignore',
-})
-await new Promise(resolve => {
-  warm.on('exit', resolve)
-})
-server.close()
+execFileSync(process.execPath, [join(root, 'node_modules', 'oclif', 'bin', 'run.js'), 'manifest'], {cwd: root, env, stdio: ['ignore', 'ignore', 'inherit']})

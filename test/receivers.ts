@@ -1,8 +1,8 @@
-// Small HTTP peers shared by the delivery tests (listener, journal, replay, trigger): a POST helper, and a server that
-// records what it receives.
+// Small HTTP peers shared by the delivery tests (listener, journal, replay, trigger): a POST helper, a server that
+// records what it receives, and one that never answers.
 import {once} from 'node:events'
 import http from 'node:http'
-import {type AddressInfo} from 'node:net'
+import net, {type AddressInfo} from 'node:net'
 
 /** POSTs a body (JSON content-type unless headers say otherwise) and resolves with the status. */
 export function post(url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<number> {
@@ -58,5 +58,31 @@ export async function captureServer(opts: {delayMs?: number; path?: string; stat
     },
     got,
     url: `http://127.0.0.1:${port}${opts.path ?? '/'}`,
+  }
+}
+
+export interface BlackHole {
+  close(): Promise<void>
+  url: string
+}
+
+/** A TCP server on a free loopback port that accepts connections, reads them, and never answers. */
+export async function blackHole(): Promise<BlackHole> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer(socket => {
+    sockets.add(socket)
+    socket.on('error', () => {})
+    socket.resume()
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      await new Promise(r => {
+        server.close(r)
+      })
+    },
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
   }
 }

@@ -1,5 +1,6 @@
-// Mocha setup: tests run the bundle the user runs (built first when stale), never reach the network (loopback only),
-// and never read the developer's real config.
+// Mocha setup: command and lib tests run the TypeScript sources (through tsx, like bin/dev.js), never the bundle; they
+// never reach the network (loopback only) and never read the developer's real config. The e2e suite builds and runs
+// the bundle itself (test/e2e/helpers.ts).
 import nock from 'nock'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -7,12 +8,12 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 // @ts-expect-error plain JS helper
-import {buildIfStale} from '../scripts/manifest-guard.js'
+import {dropStaleManifest} from '../scripts/manifest-guard.js'
 
-buildIfStale(join(fileURLToPath(import.meta.url), '..', '..'))
-// in-process command tests load dist/index.js (the bundle), not src/ through a transpiler
-const holder = globalThis as {oclif?: Record<string, unknown>}
-holder.oclif = {...holder.oclif, enableAutoTranspile: false}
+// oclif reads oclif.manifest.json for the command list and flags: one older than src/ would hide new commands and flags
+dropStaleManifest(join(fileURLToPath(import.meta.url), '..', '..'))
+// NODE_ENV=test: oclif maps the bundle (package.json oclif.commands.target ./dist/index.js) to src/index.ts (tsconfig
+// outDir/rootDir), so runCommand loads the same modules the tests import
 process.env.NODE_ENV = 'test'
 process.env.PDHOOKS_CONFIG_DIR = mkdtempSync(join(tmpdir(), 'pdhooks-test-'))
 for (const k of Object.keys(process.env)) {

@@ -2,26 +2,33 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../lib/base-command.js'
 import {secret} from '../lib/cli/flags.js'
-import {ExitCode, PdhooksError} from '../lib/errors.js'
-import {registerSecret} from '../lib/mask.js'
+import {registerSecret, scrub} from '../lib/mask.js'
+import {checkPipelinerKey} from '../lib/signatures.js'
 import {parseBasicAuth} from '../lib/trigger.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static description = `Receive webhook deliveries on this machine: recognise, verify, print, journal and relay them.
 
-Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipeliner arrays. Each source is checked by its own method, in constant time: basic auth for Pipedrive (--basic-auth), Elements-Webhook-Signature for Cloud Elements (--elements-key), WebHook-Signature (hex or base64) for Pipeliner (--pipeliner-key); a failed check is answered 401. With no check configured everything is accepted; once any is configured, a delivery from a source without one is refused. Prints one line per event (or one JSON object per line with --json), appends each accepted delivery to --journal (NDJSON, auth redacted, replayable), relays it to --forward-to and shows that endpoint's status and time. Bodies over the limit get 413, malformed JSON 400, other methods 405. Ends with Ctrl-C, or after --max-events accepted deliveries.`
+Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipeliner arrays. Each source is checked by its own method, in constant time: basic auth for Pipedrive (--basic-auth), Elements-Webhook-Signature for Cloud Elements (--elements-key), WebHook-Signature (hex or base64) for Pipeliner (--pipeliner-key); a failed check is answered 401. With no check configured everything is accepted; once any is configured, a delivery from a source without one is refused. Prints one line per event (or one JSON object per line with --json; anything a sender put in them is escaped), appends each accepted delivery to --journal (NDJSON, credentials, --redact-header headers and secret query parameters redacted, replayable), relays it to --forward-to and shows that endpoint's status and time.
+
+Nothing is acknowledged that is not kept: with --journal a delivery is answered 200 only once its line is written (--journal-sync: also flushed to the disk), and 503 (the sender retries) when it cannot be; with --forward-to, 503 when --forward-queue deliveries already wait for the target. Bodies over the limit get 413, malformed JSON 400, other methods 405, clients slower than --headers-timeout / --request-timeout 408. Ends with Ctrl-C (relays in progress get 5 s; a second Ctrl-C stops at once; what was not relayed is reported), or after --max-events accepted deliveries.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --port 4000 --basic-auth hooks:s3cret --journal deliveries.ndjson',
-    '<%= config.bin %> <%= command.id %> --elements-key "$CE_SIGNATURE_KEY" --forward-to http://localhost:3000/events',
+    '<%= config.bin %> <%= command.id %> --elements-key "$CE_SIGNATURE_KEY" --forward-to http://localhost:3000/events --journal deliveries.ndjson',
+    '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --journal-sync --redact-header X-Hub-Signature',
     '<%= config.bin %> <%= command.id %> --pipeliner-key 01234567-abcd-dcba-ffff-000000000000 --max-events 1 --json',
   ]
   static flags = {
     'basic-auth': secret('basic-auth', {description: 'user:password that Pipedrive deliveries must carry.'}),
     'elements-key': secret('elements-key', {description: 'Cloud Elements signature key (Elements-Webhook-Signature).'}),
+    'forward-queue': Flags.integer({default: 1000, description: 'Deliveries that may wait for the --forward-to target; beyond, new ones get 503.', min: 1}),
+    'forward-timeout': Flags.integer({default: 10, description: 'Seconds the --forward-to target has to answer one delivery.', min: 1}),
     'forward-to': Flags.string({description: 'Relay each accepted delivery to this URL.'}),
+    'headers-timeout': Flags.integer({default: 10, description: 'Seconds a client has to send its request headers (408 after).', min: 1}),
     host: Flags.string({default: '127.0.0.1', description: 'Address to listen on.'}),
-    journal: Flags.string({description: 'Append each accepted delivery to this NDJSON file.'}),
+    journal: Flags.string({description: 'Append each accepted delivery to this NDJSON file; 200 only once its line is written.'}),
+    'journal-sync': Flags.boolean({description: 'Also flush each batch of journal lines to the disk (fdatasync) before answering 200: survives a power cut, at a cost in throughput.'}),
     'max-body': Flags.integer({default: 1_048_576, description: 'Largest accepted body in bytes (413 above).', min: 1}),
     'max-events': Flags.integer({description: 'Exit 0 after this many accepted deliveries.', min: 1}),
     path: Flags.string({default: '/', description: 'Path that receives deliveries.'}),
@@ -29,6 +36,8 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     port: Flags.integer({
       default: 4000, description: 'Port (0 = any free port).', max: 65_535, min: 0,
     }),
+    'redact-header': Flags.string({description: 'Also redact this header in the journal (repeatable).', multiple: true}),
+    'request-timeout': Flags.integer({default: 30, description: 'Seconds a client has to send its whole request, body included (408 after).', min: 1}),
   }
 
   async run(): Promise<void> {
@@ -37,25 +46,27 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
     registerSecret(basicAuth?.password)
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
-    const {formatEvent, startListener} = await import('../lib/listener.js')
-    let listener
-    try {
-      listener = await startListener({
-        basicAuth,
-        elementsKey: flags['elements-key'],
-        forwardTo: flags['forward-to'],
-        host: flags.host,
-        journal: flags.journal,
-        maxBodyBytes: flags['max-body'],
-        maxEvents: flags['max-events'],
-        path: flags.path,
-        pipelinerKey: flags['pipeliner-key'],
-        port: flags.port,
-      })
-    } catch (error: any) {
-      if (error?.code === 'EADDRINUSE') throw new PdhooksError(`Port ${flags.port} is already in use.`, {code: 'port_in_use', exit: ExitCode.usage, hint: 'Pass --port with another port, or --port 0.'})
-      throw error
-    }
+    const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
+    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/listener.js')
+    const {safeJson} = await import('../lib/deliveries/printable.js')
+    const listener = await startListener({
+      basicAuth,
+      elementsKey: flags['elements-key'],
+      forwardQueue: flags['forward-queue'],
+      forwardTimeoutMs: flags['forward-timeout'] * 1000,
+      forwardTo: flags['forward-to'],
+      headersTimeoutMs: flags['headers-timeout'] * 1000,
+      host: flags.host,
+      journal: flags.journal,
+      journalSync: flags['journal-sync'],
+      maxBodyBytes: flags['max-body'],
+      maxEvents: flags['max-events'],
+      path: flags.path,
+      pipelinerKey,
+      port: flags.port,
+      redactHeaders: flags['redact-header'],
+      requestTimeoutMs: flags['request-timeout'] * 1000,
+    })
 
     const json = this.jsonEnabled()
     // stdout lines are batched: one write per tick keeps the receiver fast under load
@@ -71,22 +82,70 @@ Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipe
       buffer.push(line + '\n')
     }
 
-    listener.on('event', e => out(json ? JSON.stringify(e) : formatEvent(e)))
-    listener.on('rejected', r => {
-      if (json) out(JSON.stringify({rejected: r}))
-      else process.stderr.write(`${r.time}  rejected ${r.method} ${r.path}: ${r.status} ${r.reason}\n`)
+    const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
+    // 503s of one cause come in floods (a full disk, a dead relay target): the first of a run is printed, the rest counted
+    const quiet = new Set(['forward_queue_full', 'journal_behind', 'journal_unwritable', 'stopping'])
+    const quietSeen = new Map<string, number>()
+    const quietCounts = new Map<string, number>()
+    // the deliveries whose relay was abandoned at Ctrl-C (what to replay)
+    const unrelayed = new Set<string>()
+    listener.on('event', e => {
+      if (e.forward?.error === NOT_FORWARDED) unrelayed.add(e.id)
+      out(json ? safeJson(e) : formatEvent(e))
     })
-    listener.on('error', error => process.stderr.write(`Warning: ${error.message}\n`))
-    if (listener.acceptsAll) process.stderr.write('No check configured: every delivery is accepted (use --basic-auth, --elements-key or --pipeliner-key).\n')
-    if (flags.journal) process.stderr.write(`Journal: ${flags.journal}\n`)
-    if (listener.forwardTarget) process.stderr.write(`Relaying to ${listener.forwardTarget}\n`)
-    process.stderr.write(`Ready: ${listener.url}\n`)
+    listener.on('rejected', r => {
+      if (json) {
+        out(safeJson({rejected: r}))
+        return
+      }
+
+      if (quiet.has(r.code)) {
+        quietCounts.set(r.code, (quietCounts.get(r.code) ?? 0) + 1)
+        // a journal that cannot be written is said once, by the warning
+        if (r.code === 'journal_unwritable' || quietSeen.get(r.code) === listener.admitted) return
+        quietSeen.set(r.code, listener.admitted)
+        stderr(`${formatRejection(r)} (repeats are counted, not shown, until a delivery is accepted)`)
+        return
+      }
+
+      stderr(formatRejection(r))
+    })
+    listener.on('error', error => stderr(`Warning: ${error.message}`))
+    listener.on('notice', message => stderr(message))
+    if (listener.acceptsAll) stderr('No check configured: every delivery is accepted (use --basic-auth, --elements-key or --pipeliner-key).')
+    if (flags.journal) stderr(`Journal: ${flags.journal}${flags['journal-sync'] ? ' (synced to the disk before each answer)' : ''}`)
+    if (listener.forwardTarget) stderr(`Relaying to ${listener.forwardTarget}`)
+    stderr(`Ready: ${listener.url}`)
 
     await this.untilStopped(new Promise<void>(resolve => {
       listener.once('done', () => resolve())
     }))
-    await listener.close()
+    // a second Ctrl-C ends the grace given to relays in progress
+    const now = () => listener.interrupt()
+    process.on('SIGINT', now)
+    process.on('SIGTERM', now)
+    if (listener.unrelayed > 0) {
+      const n = listener.unrelayed
+      stderr(`Stopping: waiting up to 5 s for ${n} ${n === 1 ? 'relay' : 'relays'} in progress (Ctrl-C again to stop now).`)
+    }
+
+    const {unforwarded} = await listener.close()
+    process.off('SIGINT', now)
+    process.off('SIGTERM', now)
     flush()
-    if (!json) process.stderr.write(`Stopped: ${listener.stats.accepted} accepted, ${listener.stats.rejected} rejected.\n`)
+    const {accepted, rejected} = listener.stats
+    if (!json) {
+      const floods = [...quietCounts].map(([code, n]) => `${n} ${code.replaceAll('_', ' ')}`)
+      stderr(`Stopped: ${accepted} accepted, ${rejected} rejected${floods.length > 0 ? ` (503: ${floods.join(', ')})` : ''}.`)
+    }
+
+    if (unforwarded > 0) {
+      const ids = [...unrelayed]
+      const which = ids.length <= 10 ? ` (${ids.join(', ')})` : ` (their ids: the events marked "${NOT_FORWARDED}" in --json output)`
+      const kept = flags.journal
+        ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID${which}`
+        : 'They were answered 200 and are not kept anywhere: use --journal to keep deliveries for replay.'
+      stderr(`Warning: ${unforwarded} accepted ${unforwarded === 1 ? 'delivery was' : 'deliveries were'} not forwarded to ${listener.forwardTarget} (stopped before the target answered). ${kept}`)
+    }
   }
 }

@@ -2,12 +2,16 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
 import {secret} from '../lib/cli/flags.js'
+import {printable} from '../lib/deliveries/printable.js'
 import {ExitCode, PdhooksError} from '../lib/errors.js'
 import {registerSecret} from '../lib/mask.js'
+import {checkPipelinerKey} from '../lib/signatures.js'
 import {parseBasicAuth} from '../lib/trigger.js'
 
 export interface ReplayCommandResult {
   deliveries: Array<{error?: string; id: string; ms: number; source: string; status: null | number}>
+  /** What to do about refused deliveries (a 401 / 403 names the flag that gives their source's auth). */
+  hint?: string
   ok: boolean
   skipped: Array<{line: number; message: string}>
 }
@@ -15,7 +19,7 @@ export interface ReplayCommandResult {
 export default class Replay extends BaseCommand<typeof Replay> {
   static description = `Re-send deliveries journaled by "pdhooks listen --journal", byte for byte, with fresh auth.
 
-The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx; an --id that is not in the journal is exit 4.`
+The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx (a 401 or 403 names the flag that authenticates those deliveries); an --id that is not in the journal is exit 4, a journal with no valid line exit 2.`
   static examples = [
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks',
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks --id 3 --basic-auth hooks:s3cret',
@@ -36,7 +40,8 @@ The body and its headers are sent as received; auth that was redacted in the jou
     registerSecret(basicAuth?.password)
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
-    const {replayJournal} = await import('../lib/replay.js')
+    const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
+    const {authHint, replayJournal} = await import('../lib/replay.js')
     const skipped: ReplayCommandResult['skipped'] = []
     const results = await replayJournal({
       basicAuth,
@@ -47,17 +52,21 @@ The body and its headers are sent as received; auth that was redacted in the jou
         skipped.push(p)
         this.warn(`${flags.journal}:${p.line}: skipped (${p.message})`)
       },
-      onResult: r => this.log(`${r.id}  ${r.source}  → ${r.status ?? `no answer (${r.error})`} in ${r.ms} ms`),
-      pipelinerKey: flags['pipeliner-key'],
+      onResult: r => this.log(`${printable(r.id, 80)}  ${r.source}  → ${r.status ?? `no answer (${printable(r.error)})`} in ${r.ms} ms`),
+      pipelinerKey,
       timeoutMs: flags.timeout * 1000,
       to: flags.to,
     })
-    if (results.length === 0) this.log('The journal has no deliveries to replay.')
     const deliveries = results.map(r => ({
       ...(r.error ? {error: r.error} : {}), id: r.id, ms: r.ms, source: r.source, status: r.status,
     }))
     const bad = deliveries.filter(d => d.status === null || d.status < 200 || d.status >= 300)
-    const result = {deliveries, ok: bad.length === 0, skipped}
+    const hint = authHint(bad.filter(d => d.status === 401 || d.status === 403), {
+      '--basic-auth': Boolean(basicAuth), '--elements-key': Boolean(flags['elements-key']), '--pipeliner-key': Boolean(pipelinerKey),
+    })
+    const result: ReplayCommandResult = {
+      deliveries, ok: bad.length === 0, skipped, ...(hint ? {hint} : {}),
+    }
     if (bad.length > 0) {
       const unreachable = bad.every(d => d.status === null)
       const exit = unreachable ? ExitCode.unavailable : ExitCode.unexpected
@@ -66,7 +75,8 @@ The body and its headers are sent as received; auth that was redacted in the jou
         return result
       }
 
-      throw new PdhooksError(`${bad.length} of ${deliveries.length} replayed deliveries were not accepted.`, {code: unreachable ? 'unreachable' : 'rejected', exit})
+      const statuses = [...new Set(bad.map(d => d.status ?? 'no answer'))].join(', ')
+      throw new PdhooksError(`${bad.length} of ${deliveries.length} replayed deliveries were not accepted (${statuses}).`, {code: unreachable ? 'unreachable' : 'rejected', exit, hint})
     }
 
     return result

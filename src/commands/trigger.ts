@@ -11,6 +11,7 @@ import {parseTargetUrl} from '../lib/listener-send.js'
 import {registerSecret} from '../lib/mask.js'
 import {table} from '../lib/output.js'
 import {ELEMENTS_FORMS, type ElementsForm} from '../lib/payloads.js'
+import {checkPipelinerKey} from '../lib/signatures.js'
 import {
   authenticateRaw, buildDeliveries, changeInSandbox, eventWarnings, inferFormat, parseBasicAuth, type SampleDelivery, sandboxRequest, sendDelivery, type TriggerFormat,
 } from '../lib/trigger.js'
@@ -86,6 +87,7 @@ ${customFieldHelp()}
     registerSecret(basicAuth?.password)
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
+    const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     if (flags.from !== undefined && args.event !== undefined) throw usageError('Give an EVENT or --from FILE, not both.', 'trigger change.deal --to URL, or trigger --from payload.json --to URL.')
     if (flags.from === undefined && args.event === undefined) {
       throw usageError('Missing EVENT.', 'Example: pdhooks trigger change.deal --to http://127.0.0.1:4000/ (pdhooks trigger --list shows every sample).', 'missing_value')
@@ -98,7 +100,7 @@ ${customFieldHelp()}
     }
 
     if (!flags.to && !flags.print) throw usageError('Missing --to URL.', 'Example: --to http://127.0.0.1:4000/ (start a receiver with "pdhooks listen"), or --print to see the bodies.', 'missing_value')
-    const keys = {basicAuth, elementsKey: flags['elements-key'], pipelinerKey: flags['pipeliner-key']}
+    const keys = {basicAuth, elementsKey: flags['elements-key'], pipelinerKey}
     let batch: (n: number) => SampleDelivery[]
     if (flags.from === undefined) {
       const input = {

@@ -53,8 +53,11 @@ export interface SendOptions {
   method: string
   headers: OutgoingHttpHeaders
   body: Buffer
+  /** Time allowed from sending to the end of the answer (a hard deadline, not an idle timeout), in ms. */
   timeoutMs: number
   agent?: http.Agent | https.Agent
+  /** Aborts the request (it then resolves with `{status: null, error: 'aborted'}` unless it was answered). */
+  signal?: AbortSignal
 }
 
 /** Parses an http(s) URL given by the user; a usage error (exit 2) otherwise. */
@@ -85,8 +88,10 @@ export function displayUrl(url: URL): string {
 const round = (ms: number): number => Math.round(ms * 10) / 10
 
 /**
- * Sends one request and resolves with the status (the response body is discarded). Never rejects: failures
- * (connection refused, timeout) come back as `{status: null, error}`.
+ * Sends one request and resolves with the status once the answer's status line arrives (the response body is read
+ * and discarded). Never rejects: failures (connection refused, timeout, abort) come back as `{status: null, error}`.
+ * The request, answer included, is cut at `timeoutMs` whatever the target does (a target that trickles its answer
+ * holds a socket no longer than one that never answers).
  */
 export function sendRaw(url: URL, opts: SendOptions): Promise<SendResult> {
   const start = performance.now()
@@ -102,23 +107,29 @@ export function sendRaw(url: URL, opts: SendOptions): Promise<SendResult> {
 
     const headers: OutgoingHttpHeaders = {...opts.headers, 'content-length': String(opts.body.length)}
     const mod = url.protocol === 'https:' ? https : http
-    let req: http.ClientRequest
+    let req: http.ClientRequest | undefined
+    const timer = setTimeout(() => {
+      req?.destroy(new Error(`no answer within ${opts.timeoutMs} ms`))
+    }, opts.timeoutMs)
     try {
-      req = mod.request(url, {method: opts.method, headers, agent: opts.agent}, res => {
+      req = mod.request(url, {
+        agent: opts.agent, headers, method: opts.method, signal: opts.signal,
+      }, res => {
         finish(res.statusCode ?? null)
         res.on('error', () => {})
+        res.on('end', () => clearTimeout(timer))
+        res.on('close', () => clearTimeout(timer))
         res.resume()
       })
     } catch (error) {
+      clearTimeout(timer)
       finish(null, (error as Error).message)
       return
     }
 
-    req.setTimeout(opts.timeoutMs, () => {
-      req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`))
-    })
     req.on('error', (error: NodeJS.ErrnoException) => {
-      finish(null, error.message || error.code || 'request failed')
+      clearTimeout(timer)
+      finish(null, error.name === 'AbortError' ? 'aborted' : (error.message || error.code || 'request failed'))
     })
     req.end(opts.body)
   })

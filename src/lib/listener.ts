@@ -7,35 +7,40 @@
  * - No check configured: everything is accepted (`verified: null`). Any check configured: a delivery whose source has
  *   no configured check (or an unrecognised body) is refused with 401.
  * - Answers: 200 `{"ok":true}` accepted; 400 empty or malformed JSON; 401 failed / missing / unconfigured check;
- *   404 other path; 405 not POST (with `Allow: POST`); 413 body over the limit (stops buffering, closes the connection);
- *   503 after `maxEvents` accepted deliveries.
- * - The sender gets its 200 as soon as the delivery is checked and queued for the journal, **before** the
- *   `forwardTo` relay completes: a slow or dead forward target never slows the sender down or makes it retry (Pipedrive
- *   allows 10 s, and bans failing webhooks). The 'event' events of a forwarded delivery are emitted once the relay has
- *   answered (or failed), carrying its status and time.
- * - Journal lines go through one append stream; when it falls behind, answers wait for it to drain (backpressure
- *   on the senders rather than unbounded memory).
+ *   404 other path; 405 not POST (with `Allow: POST`); 408 headers or body too slow; 413 body over the limit (stops
+ *   buffering, closes the connection); 503 (with `Retry-After`) when the delivery cannot be kept: the journal cannot be
+ *   written, the relay queue is full, the listener is stopping, or `maxEvents` were accepted.
+ * - **Nothing is acknowledged that is not kept.** With a journal, the 200 is sent only once the delivery's line is
+ *   written (group commit: one write and one fdatasync per batch of deliveries, see JournalWriter); a write error
+ *   answers 503, so the service sends it again. With `forwardTo`, the delivery must also find a place in the bounded
+ *   relay queue (see Forwarder), else 503.
+ * - The 200 does not wait for the relay: a slow or dead forward target never slows the sender down or makes it retry
+ *   (Pipedrive allows 10 s, and bans failing webhooks). The 'event' events of a forwarded delivery are emitted once the
+ *   relay has answered (or failed), carrying its status and time.
+ * - Slow clients: the headers must arrive within `headersTimeoutMs`, the whole request within `requestTimeoutMs` (408
+ *   and the connection is closed).
  */
-import type {AddressInfo} from 'node:net'
+import type {AddressInfo, Socket} from 'node:net'
 
 import {randomUUID} from 'node:crypto'
 import {EventEmitter} from 'node:events'
-import http, {type IncomingHttpHeaders, type IncomingMessage, type ServerResponse} from 'node:http'
-import https from 'node:https'
+import http, {
+  type IncomingHttpHeaders, type IncomingMessage, type ServerResponse, STATUS_CODES,
+} from 'node:http'
 
 import type {DeliverySource, DetectedEvent} from './listener-detect.js'
 
-import {PdhooksError, usageError} from './errors.js'
-import {journalLine, JournalWriter} from './journal.js'
+import {Forwarder, NOT_FORWARDED} from './deliveries/forwarder.js'
+import {PRINT_LIMIT, printable} from './deliveries/printable.js'
+import {ExitCode, PdhooksError, usageError} from './errors.js'
+import {journalLine, JournalWriter, redactQuery} from './journal.js'
 import {detectDelivery} from './listener-detect.js'
-import {
-  displayUrl, endToEndHeaders, parseTargetUrl, sendRaw,
-} from './listener-send.js'
-import {redactUrl} from './mask.js'
+import {displayUrl, endToEndHeaders, parseTargetUrl} from './listener-send.js'
 import {
   basicAuthHeader, safeEqual, verifyElements, verifyPipeliner,
 } from './signatures.js'
 
+export {NOT_FORWARDED} from './deliveries/forwarder.js'
 export type {DeliverySource, DetectedDelivery, DetectedEvent} from './listener-detect.js'
 export {detectDelivery} from './listener-detect.js'
 
@@ -54,10 +59,22 @@ export interface ListenerOptions {
   pipelinerKey?: string
   /** Relays each accepted delivery here (same method, body bytes and end-to-end headers). */
   forwardTo?: string
-  /** Time allowed to the forward target, in ms. Default 10,000. */
+  /** Time allowed to the forward target for one delivery, answer included, in ms. Default 10,000. */
   forwardTimeoutMs?: number
+  /** Deliveries waiting for (or in) the relay at most; beyond, new deliveries are answered 503. Default 1000. */
+  forwardQueue?: number
   /** NDJSON file to append each accepted delivery to. */
   journal?: string
+  /** Also fdatasync each journal batch before answering its deliveries (default false: answered once written to the OS). */
+  journalSync?: boolean
+  /** More header names to redact in the journal (besides authorization, cookies and x-api-token). */
+  redactHeaders?: string[]
+  /** Time a client has to send the request headers, in ms. Default 10,000. */
+  headersTimeoutMs?: number
+  /** Time a client has to send the whole request, body included, in ms. Default 30,000. */
+  requestTimeoutMs?: number
+  /** On close(), time given to relays in progress before they are abandoned, in ms. Default 5,000. */
+  closeGraceMs?: number
   /** Largest accepted body, in bytes. Default 1 MiB. */
   maxBodyBytes?: number
   /** After this many accepted deliveries, emit 'done' (and answer 503 to any later one). */
@@ -106,6 +123,12 @@ export interface ListenerRejection {
   /** The recognised source, when the body got that far. */
   source: DeliverySource | null
   status: number
+  /**
+   * Why, as a stable word: not_found, method_not_allowed, timeout, too_large, bad_request, empty_body, malformed_json,
+   * unauthorized, max_events, stopping, forward_queue_full, journal_unwritable, journal_behind, internal.
+   */
+  code: string
+  /** Why, for people (sender-supplied parts escaped and cut). */
   reason: string
   remoteAddress: null | string
 }
@@ -114,12 +137,16 @@ export interface ListenerStats {
   accepted: number
   rejected: number
   events: number
+  /** Accepted deliveries whose relay was abandoned when the listener stopped. */
+  unforwarded: number
 }
 
 export type ListenerEventMap = {
   done: []
   error: [Error]
   event: [ListenerEvent]
+  /** Something worth saying that is not an error (the journal can be written again). */
+  notice: [string]
   rejected: [ListenerRejection]
 }
 
@@ -179,6 +206,7 @@ interface Accepted {
 
 interface RejectInfo {
   status: number
+  code: string
   reason: string
   source?: DeliverySource | null
   headers?: Record<string, string>
@@ -192,9 +220,18 @@ interface Verdict {
   challenge?: boolean
 }
 
+/** What close() reports. */
+export interface CloseSummary {
+  /** Accepted deliveries whose relay was abandoned (they are in the journal, when there is one). */
+  unforwarded: number
+}
+
+const RETRY_AFTER = '5'
+
 /**
  * A running receiver: an EventEmitter of 'event' (one per reported event), 'rejected' (one per error answer),
- * 'error' (journal failure; standard EventEmitter semantics: attach a handler) and 'done' (maxEvents reached).
+ * 'error' (journal failure, once per failing period; standard EventEmitter semantics: attach a handler), 'notice'
+ * (the journal can be written again) and 'done' (maxEvents reached).
  */
 export class Listener extends EventEmitter<ListenerEventMap> {
   readonly checks: ListenerChecks
@@ -202,17 +239,26 @@ export class Listener extends EventEmitter<ListenerEventMap> {
   readonly path: string
   readonly port: number
   readonly server: http.Server
-  readonly stats: ListenerStats = {accepted: 0, events: 0, rejected: 0}
+  readonly stats: ListenerStats = {
+    accepted: 0, events: 0, rejected: 0, unforwarded: 0,
+  }
   readonly url: string
-  private closing: null | Promise<void> = null
-  private expectedAuth: string | undefined
+  /** Deliveries whose journal line is being written (they count towards maxEvents). */
+  private accepting = 0
+  /** Requests whose body is still being received (to tell a header timeout from a body timeout). */
+  private readonly bodyPending = new WeakSet<Socket>()
+  private closing: null | Promise<CloseSummary> = null
   private completed = 0
-  private readonly forwardAgent: http.Agent | null
+  private expectedAuth: string | undefined
+  private readonly forwarder: Forwarder | null
   private readonly forwardUrl: null | URL
   private idleWaiters: Array<() => void> = []
   private inflight = 0
   private readonly journal: JournalWriter | null
   private readonly opts: ListenerOptions
+  private readonly redact: ReadonlySet<string> | undefined
+  private stopNow: (() => void) | null = null
+  private stopping = false
 
   /** Made by startListener(). */
   constructor(server: http.Server, opts: ListenerOptions, journal: JournalWriter | null, forwardUrl: null | URL) {
@@ -221,9 +267,10 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     this.opts = opts
     this.journal = journal
     this.forwardUrl = forwardUrl
-    this.forwardAgent = forwardUrl
-      ? new (forwardUrl.protocol === 'https:' ? https.Agent : http.Agent)({keepAlive: true, maxSockets: 64})
+    this.forwarder = forwardUrl
+      ? new Forwarder(forwardUrl, {capacity: opts.forwardQueue ?? 1000, timeoutMs: opts.forwardTimeoutMs ?? 10_000})
       : null
+    this.redact = opts.redactHeaders?.length ? new Set(opts.redactHeaders.map(h => h.trim().toLowerCase())) : undefined
     this.path = normalizePath(opts.path ?? '/')
     this.checks = {
       elements: Boolean(opts.elementsKey),
@@ -247,25 +294,95 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     return this.forwardUrl ? displayUrl(this.forwardUrl) : null
   }
 
+  /** Deliveries accepted or being journaled (they passed every check and found a place). */
+  get admitted(): number {
+    return this.stats.accepted + this.accepting
+  }
+
+  /** Deliveries waiting for (or in) the relay. */
+  get unrelayed(): number {
+    return this.forwarder?.pending ?? 0
+  }
+
+  /** Answers a request the HTTP parser gave up on: 408 for a slow client, 400 / 431 for a malformed request. */
+  clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+    const pending = (socket as Socket & {_httpMessage?: ServerResponse})._httpMessage
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !socket.writable || pending?.headersSent) {
+      socket.destroy()
+      return
+    }
+
+    let status = 400
+    let code = 'bad_request'
+    let reason = `malformed HTTP request (${printable(error.code ?? error.message, 60)})`
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      status = 408
+      code = 'timeout'
+      reason = this.bodyPending.has(socket)
+        ? `body not received within ${(this.server.requestTimeout / 1000).toFixed(0)} s of the request's start`
+        : `headers not received within ${(this.server.headersTimeout / 1000).toFixed(0)} s`
+    } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+      status = 431
+      code = 'headers_too_large'
+      reason = 'request headers too large'
+    }
+
+    const body = errorBody(status, reason)
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.toString()}`)
+    socket.destroySoon()
+    this.stats.rejected++
+    this.emit('rejected', {
+      code,
+      id: randomUUID(),
+      method: '',
+      path: '',
+      reason,
+      remoteAddress: socket.remoteAddress ?? null,
+      source: null,
+      status,
+      time: new Date().toISOString(),
+    })
+  }
+
   /**
-   * Stops accepting, lets deliveries in progress finish (their events are emitted, their relays answer or time out),
-   * closes every connection and flushes the journal. Safe to call more than once.
+   * Stops accepting (new requests get 503 and their connections are closed), lets the deliveries being received and
+   * journaled finish, gives relays in progress `closeGraceMs` (or until interrupt()), abandons the rest, closes every
+   * connection and the journal. Resolves with how many accepted deliveries were not relayed. Safe to call more than once.
    */
-  close(): Promise<void> {
+  close(): Promise<CloseSummary> {
     this.closing ??= (async () => {
+      this.stopping = true
       const closed = new Promise<void>(resolve => {
         this.server.close(() => resolve())
       })
       this.server.closeIdleConnections()
+      const grace = this.opts.closeGraceMs ?? 5000
+      const start = Date.now()
+      let timer: NodeJS.Timeout | undefined
+      const cutShort = new Promise<void>(resolve => {
+        this.stopNow = resolve
+        timer = setTimeout(resolve, grace)
+      })
+      // requests being received or journaled finish (answered 503 if not yet accepted), within the grace
       if (this.inflight > 0) {
-        await new Promise<void>(resolve => {
-          this.idleWaiters.push(resolve)
-        })
+        await Promise.race([
+          new Promise<void>(resolve => {
+            this.idleWaiters.push(resolve)
+          }),
+          cutShort,
+        ])
+      }
+
+      clearTimeout(timer)
+      if (this.forwarder) {
+        const stop = this.forwarder.stop(Math.max(0, grace - (Date.now() - start)))
+        this.stopNow = stop.now
+        cutShort.then(stop.now, () => {})
+        await stop.done
       }
 
       this.server.closeAllConnections()
       await closed
-      this.forwardAgent?.destroy()
       if (this.journal) {
         try {
           await this.journal.close()
@@ -273,6 +390,8 @@ export class Listener extends EventEmitter<ListenerEventMap> {
           // already reported through 'error'
         }
       }
+
+      return {unforwarded: this.stats.unforwarded}
     })()
     return this.closing
   }
@@ -281,12 +400,21 @@ export class Listener extends EventEmitter<ListenerEventMap> {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/'
     if (url !== this.path && !this.pathMatches(url)) {
-      this.reject(req, res, {reason: `nothing here: deliveries are accepted on ${this.path}`, status: 404})
+      this.reject(req, res, {code: 'not_found', reason: `nothing here: deliveries are accepted on ${this.path}`, status: 404})
       return
     }
 
     if (req.method !== 'POST') {
-      this.reject(req, res, {headers: {allow: 'POST'}, reason: `method ${req.method} not allowed: deliveries are POSTed`, status: 405})
+      this.reject(req, res, {
+        code: 'method_not_allowed', headers: {allow: 'POST'}, reason: `method ${printable(req.method, 20)} not allowed: deliveries are POSTed`, status: 405,
+      })
+      return
+    }
+
+    if (this.stopping) {
+      this.reject(req, res, {
+        code: 'stopping', headers: {connection: 'close', 'retry-after': RETRY_AFTER}, reason: 'the listener is stopping', status: 503,
+      })
       return
     }
 
@@ -298,8 +426,21 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     }
 
     if (this.limitReached()) {
-      this.reject(req, res, {headers: {connection: 'close'}, reason: 'max events reached: the listener is stopping', status: 503})
+      this.reject(req, res, {
+        code: 'max_events', headers: {connection: 'close'}, reason: 'max events reached: the listener is stopping', status: 503,
+      })
       return
+    }
+
+    const {socket} = req
+    this.bodyPending.add(socket)
+    // in progress from now until answered (close() waits for it)
+    this.inflight++
+    let counted = true
+    const settled = (): void => {
+      if (!counted) return
+      counted = false
+      this.settle()
     }
 
     const chunks: Buffer[] = []
@@ -311,44 +452,76 @@ export class Listener extends EventEmitter<ListenerEventMap> {
       if (size > max) {
         over = true
         chunks.length = 0
+        this.bodyPending.delete(socket)
         this.tooLarge(req, res, max)
+        settled()
         return
       }
 
       chunks.push(chunk)
     })
     req.on('end', () => {
+      this.bodyPending.delete(socket)
       if (over) return
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)
-      this.run(req, res, body)
+      this.run(req, res, body, settled)
     })
     req.on('error', () => {
       // aborted by the client: nothing to answer
+      settled()
+    })
+    req.on('close', () => {
+      if (!req.complete) settled()
     })
   }
 
-  /** Answers the sender, relays, then reports the delivery's events. Async only when relaying. */
-  private deliver(d: Accepted): Promise<void> | void {
+  /** Ends the grace close() gives to relays in progress (a second Ctrl-C). */
+  interrupt(): void {
+    this.stopNow?.()
+  }
+
+  /** Reports a journal write failure (called by the journal, once per failing period). */
+  journalFailed(error: Error): void {
+    const wrapped = new PdhooksError(
+      `Cannot write journal ${this.journal?.file}: ${error.message}. Deliveries are answered 503 (the sender will retry) until it can be written again.`,
+      {cause: error},
+    )
+    this.emit('error', wrapped)
+  }
+
+  /** Reports that the journal can be written again (called by the journal). */
+  journalRecovered(): void {
+    this.emit('notice', `Journal ${this.journal?.file} is written again: deliveries are accepted.`)
+  }
+
+  /** Answers the sender 200 (the delivery is kept), relays, then reports the delivery's events. */
+  private deliver(d: Accepted): void {
     d.res.writeHead(200, OK_HEADERS)
     d.res.end(OK_BODY)
-    if (!this.forwardUrl) {
+    if (!this.forwarder) {
       this.finish(d)
       return
     }
 
-    return sendRaw(this.forwardUrl, {
-      agent: this.forwardAgent ?? undefined,
+    this.forwarder.push({
       body: d.body,
+      done: ({dropped, ...forward}) => {
+        if (dropped) this.stats.unforwarded++
+        try {
+          this.finish(d, forward)
+        } catch (error) {
+          this.emit('error', error as Error)
+        }
+      },
       headers: {...endToEndHeaders(d.req.headers), 'x-pdhooks-delivery-id': d.id},
       method: d.req.method ?? 'POST',
-      timeoutMs: this.opts.forwardTimeoutMs ?? 10_000,
-    }).then(forward => this.finish(d, forward))
+    })
   }
 
   /** A bug, or an 'event' handler that threw: answered 500 if still possible, else reported through 'error'. */
   private failed(req: IncomingMessage, res: ServerResponse, error: Error): void {
     if (res.headersSent) this.emit('error', error)
-    else this.reject(req, res, {reason: `internal error: ${error.message}`, status: 500})
+    else this.reject(req, res, {code: 'internal', reason: `internal error: ${printable(error.message)}`, status: 500})
   }
 
   private finish(d: Accepted, forward?: ForwardResult): void {
@@ -379,23 +552,76 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     if (this.completed === this.opts.maxEvents) this.emit('done')
   }
 
+  /** Keeps an accepted delivery: journals it (answering once its line is written), then delivers it. */
+  private keep(d: Accepted, text: string): Promise<void> | void {
+    const {forwarder, journal} = this
+    if (forwarder && !forwarder.reserve(d.body.length)) {
+      this.reject(d.req, d.res, {
+        code: 'forward_queue_full',
+        headers: {'retry-after': RETRY_AFTER},
+        id: d.id,
+        reason: `the relay queue is full (${forwarder.capacity} deliveries wait for ${this.forwardTarget})`,
+        source: d.source,
+        status: 503,
+        time: d.time,
+      })
+      return
+    }
+
+    if (!journal) {
+      this.stats.accepted++
+      this.deliver(d)
+      return
+    }
+
+    const line = journalLine({
+      body: d.body, headers: d.req.headers, id: d.id, method: d.req.method ?? 'POST', path: d.req.url ?? '/', redact: this.redact, source: d.source, text, time: d.time,
+    })
+    return new Promise<void>(resolve => {
+      this.accepting++
+      const queued = journal.append(line, error => {
+        this.accepting--
+        if (error) this.notKept(d, 'journal_unwritable', `the journal cannot be written (${printable((error as NodeJS.ErrnoException).code ?? error.message, 60)})`)
+        else {
+          this.stats.accepted++
+          this.deliver(d)
+        }
+
+        resolve()
+      })
+      if (!queued) {
+        this.accepting--
+        this.notKept(d, 'journal_behind', 'the journal is behind: too many deliveries wait to be written')
+        resolve()
+      }
+    })
+  }
+
+  private limitReached(): boolean {
+    const max = this.opts.maxEvents
+    return max !== undefined && max > 0 && this.stats.accepted + this.accepting >= max
+  }
+
+  /** Answers 503 to a delivery that could not be kept, and gives back its place in the relay queue. */
+  private notKept(d: Accepted, code: string, reason: string): void {
+    this.forwarder?.release(d.body.length)
+    this.reject(d.req, d.res, {
+      code, headers: {'retry-after': RETRY_AFTER}, id: d.id, reason, source: d.source, status: 503, time: d.time,
+    })
+  }
+
   private pathMatches(url: string): boolean {
     const q = url.indexOf('?')
     return normalizePath(q === -1 ? url : url.slice(0, q)) === this.path
   }
 
-  private limitReached(): boolean {
-    const max = this.opts.maxEvents
-    return max !== undefined && max > 0 && this.stats.accepted >= max
-  }
-
-  /** Checks and journals one complete delivery. Returns a promise only when something asynchronous remains. */
+  /** Checks one complete delivery and keeps it. Returns a promise only when something asynchronous remains. */
   private process(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> | void {
     const time = isoNow()
     const id = randomUUID()
     if (body.length === 0) {
       this.reject(req, res, {
-        id, reason: 'empty body: a JSON delivery was expected', status: 400, time,
+        code: 'empty_body', id, reason: 'empty body: a JSON delivery was expected', status: 400, time,
       })
       return
     }
@@ -405,9 +631,10 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     try {
       parsed = JSON.parse(text)
     } catch (error) {
-      const detail = (error as Error).message.slice(0, 120)
+      // V8's message quotes the body: escaped and cut
+      const detail = printable((error as Error).message, 120)
       this.reject(req, res, {
-        id, reason: `malformed JSON (${detail})`, status: 400, time,
+        code: 'malformed_json', id, reason: `malformed JSON (${detail})`, status: 400, time,
       })
       return
     }
@@ -417,7 +644,14 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     if (verdict.ok === false) {
       const headers = verdict.challenge ? {'www-authenticate': 'Basic realm="pdhooks", charset="UTF-8"'} : undefined
       this.reject(req, res, {
-        headers, id, reason: verdict.reason ?? 'check failed', source, status: 401, time,
+        code: 'unauthorized', headers, id, reason: verdict.reason ?? 'check failed', source, status: 401, time,
+      })
+      return
+    }
+
+    if (this.stopping) {
+      this.reject(req, res, {
+        code: 'stopping', headers: {connection: 'close', 'retry-after': RETRY_AFTER}, id, reason: 'the listener is stopping', source, status: 503, time,
       })
       return
     }
@@ -425,46 +659,18 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     if (this.limitReached()) {
       const reason = 'max events reached: the listener is stopping'
       this.reject(req, res, {
-        headers: {connection: 'close'}, id, reason, source, status: 503, time,
+        code: 'max_events', headers: {connection: 'close'}, id, reason, source, status: 503, time,
       })
       return
     }
 
-    if (this.journal?.error) {
-      this.reject(req, res, {
-        id, reason: 'the journal cannot be written', source, status: 500, time,
-      })
-      return
-    }
-
-    this.stats.accepted++
-    const accepted: Accepted = {
+    return this.keep({
       body, events, id, req, res, source, time, verified: verdict.ok,
-    }
-    if (this.journal) {
-      const line = journalLine({
-        body, headers: req.headers, id, method: req.method ?? 'POST', path: req.url ?? '/', source, text, time,
-      })
-      if (!this.journal.writeLine(line)) {
-        // the disk is behind: answer once the journal has room (a failure is reported by the journal's onError)
-        return this.journal.drain().then(
-          () => this.deliver(accepted),
-          () => this.deliver(accepted),
-        )
-      }
-    }
-
-    return this.deliver(accepted)
-  }
-
-  /** Reports a journal write failure (called by the journal). */
-  journalFailed(error: Error): void {
-    const wrapped = new PdhooksError(`Cannot write journal ${this.journal?.file}: ${error.message}`, {cause: error})
-    this.emit('error', wrapped)
+    }, text)
   }
 
   private reject(req: IncomingMessage, res: ServerResponse, r: RejectInfo): void {
-    const {reason, status} = r
+    const {code, reason, status} = r
     const id = r.id ?? randomUUID()
     const time = r.time ?? new Date().toISOString()
     if (!res.headersSent) {
@@ -479,9 +685,10 @@ export class Listener extends EventEmitter<ListenerEventMap> {
 
     this.stats.rejected++
     this.emit('rejected', {
+      code,
       id,
-      method: req.method ?? '',
-      path: redactUrl(req.url ?? '/'),
+      method: printable(req.method ?? '', 20),
+      path: printable(redactQuery(req.url ?? '/'), PRINT_LIMIT),
       reason,
       remoteAddress: req.socket.remoteAddress ?? null,
       source: r.source ?? null,
@@ -490,22 +697,21 @@ export class Listener extends EventEmitter<ListenerEventMap> {
     })
   }
 
-  /** Processes a complete body, keeping count of deliveries in progress (for close()). */
-  private run(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    this.inflight++
+  /** Processes a complete body; `settled` ends its count of deliveries in progress (for close()). */
+  private run(req: IncomingMessage, res: ServerResponse, body: Buffer, settled: () => void): void {
     let pending: Promise<void> | void
     try {
       pending = this.process(req, res, body)
     } catch (error) {
       this.failed(req, res, error as Error)
-      this.settle()
+      settled()
       return
     }
 
     if (pending) {
-      pending.catch((error: Error) => this.failed(req, res, error)).finally(() => this.settle())
+      pending.catch((error: Error) => this.failed(req, res, error)).finally(settled)
     } else {
-      this.settle()
+      settled()
     }
   }
 
@@ -520,7 +726,9 @@ export class Listener extends EventEmitter<ListenerEventMap> {
 
   /** 413 at once; the rest of the body is read and dropped (not buffered), up to a bound, then the connection is cut. */
   private tooLarge(req: IncomingMessage, res: ServerResponse, max: number): void {
-    this.reject(req, res, {headers: {connection: 'close'}, reason: `body larger than ${max} bytes`, status: 413})
+    this.reject(req, res, {
+      code: 'too_large', headers: {connection: 'close'}, reason: `body larger than ${max} bytes`, status: 413,
+    })
     let discarded = 0
     req.on('data', (chunk: Buffer) => {
       discarded += chunk.length
@@ -590,8 +798,8 @@ export class Listener extends EventEmitter<ListenerEventMap> {
 }
 
 /**
- * Starts a receiver and resolves once it is listening. Configuration problems are PdhooksErrors: a bad forward URL or
- * journal path (exit 2), a port in use (exit 1).
+ * Starts a receiver and resolves once it is listening. Configuration problems are usage errors (exit 2): a bad forward
+ * URL or journal path, bad timeouts, a port in use or not allowed.
  */
 export async function startListener(opts: ListenerOptions = {}): Promise<Listener> {
   const forwardUrl = opts.forwardTo ? parseTargetUrl(opts.forwardTo, '--forward-to') : null
@@ -600,12 +808,34 @@ export async function startListener(opts: ListenerOptions = {}): Promise<Listene
     throw usageError('--basic-auth must be user:password.')
   }
 
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000
+  if (!(headersTimeout > 0) || !(requestTimeout > 0)) throw usageError('Timeouts must be positive.')
+  if (headersTimeout > requestTimeout) {
+    throw usageError('--headers-timeout cannot be longer than --request-timeout (the whole request, headers included).')
+  }
+
+  for (const name of opts.redactHeaders ?? []) {
+    if (!/^[!#$%&'*+.^`|~\w-]+$/.test(name.trim())) throw usageError(`--redact-header ${printable(name, 60)} is not a header name.`, 'Give a name like X-Signature.')
+  }
+
   let listener: Listener | null = null
-  // a failing journal is reported once through 'error'; later deliveries are answered 500
+  // a failing journal is reported once per failing period through 'error'; its deliveries are answered 503
   const journal = opts.journal
-    ? await JournalWriter.open(opts.journal, {onError: error => listener?.journalFailed(error)})
+    ? await JournalWriter.open(opts.journal, {
+      onError: error => listener?.journalFailed(error),
+      onRecover: () => listener?.journalRecovered(),
+      sync: opts.journalSync ?? false,
+    })
     : null
-  const server = http.createServer({keepAlive: true, keepAliveInitialDelay: 1000}, (req, res) => {
+  const server = http.createServer({
+    // how often the header and request timeouts are checked (Node's default, 30 s, would let a slow client stay 30 s longer)
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    headersTimeout,
+    keepAlive: true,
+    keepAliveInitialDelay: 1000,
+    requestTimeout,
+  }, (req, res) => {
     if (listener) listener.handle(req, res)
     else {
       res.writeHead(503)
@@ -613,7 +843,10 @@ export async function startListener(opts: ListenerOptions = {}): Promise<Listene
     }
   })
   server.keepAliveTimeout = 30_000
-  server.headersTimeout = 35_000
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (listener) listener.clientError(error, socket)
+    else socket.destroy()
+  })
   const host = opts.host ?? '127.0.0.1'
   const port = opts.port ?? 4000
   try {
@@ -633,7 +866,12 @@ export async function startListener(opts: ListenerOptions = {}): Promise<Listene
         : (e.code === 'EACCES'
           ? `Not allowed to listen on ${host}:${port}.`
           : `Cannot listen on ${host}:${port}: ${e.message}.`)
-    throw new PdhooksError(what, {cause: e, hint: 'Choose another port with --port (0 picks a free one).'})
+    throw new PdhooksError(what, {
+      cause: e,
+      code: e.code === 'EADDRINUSE' ? 'port_in_use' : 'usage',
+      exit: ExitCode.usage,
+      hint: 'Choose another port with --port (0 picks a free one).',
+    })
   }
 
   listener = new Listener(server, opts, journal, forwardUrl)
@@ -641,14 +879,27 @@ export async function startListener(opts: ListenerOptions = {}): Promise<Listene
   return listener
 }
 
+/** Sender-supplied parts of a line, escaped and cut. */
+const field = (v: null | string, max = 80): string => (v === null ? '-' : printable(v, max))
+
 /** One human line per event: time, source, action.object, object id, attempt, verification and relay status. */
 export function formatEvent(e: ListenerEvent): string {
-  const parts = [e.time, e.source.padEnd(12), `${e.action}.${e.object}`, e.objectId ?? '-']
+  const parts = [e.time, e.source.padEnd(12), `${field(e.action, 40)}.${field(e.object, 40)}`, field(e.objectId)]
   if (e.attempt !== null) parts.push(`attempt ${e.attempt}`)
   parts.push(e.verified === null ? 'unverified' : (e.verified ? 'verified' : 'NOT verified'))
   if (e.forward) {
-    parts.push(e.forward.status === null ? `→ failed (${e.forward.error ?? 'no answer'})` : `→ ${e.forward.status} ${e.forward.ms}ms`)
+    if (e.forward.status === null) {
+      parts.push(e.forward.error === NOT_FORWARDED ? `→ ${NOT_FORWARDED}` : `→ failed (${field(e.forward.error ?? 'no answer', 120)})`)
+    } else {
+      parts.push(`→ ${e.forward.status} ${e.forward.ms}ms`)
+    }
   }
 
   return parts.join('  ')
+}
+
+/** One human line per rejected request. */
+export function formatRejection(r: ListenerRejection): string {
+  const what = r.method ? `${r.method} ${r.path}` : `request from ${r.remoteAddress ?? 'unknown'}`
+  return `${r.time}  rejected ${what}: ${r.status} ${r.reason}`
 }

@@ -10,10 +10,7 @@ export function mask(secret?: null | string): null | string {
   return s.length < 12 ? '****' : `${s.slice(0, 4)}…`
 }
 
-// one registry per process, even across module instances (see prompts.ts)
-const holder = globalThis as typeof globalThis & {__pdhooksSecrets?: Set<string>}
-holder.__pdhooksSecrets ??= new Set<string>()
-const known = holder.__pdhooksSecrets
+const known = new Set<string>()
 
 /** Remembers a secret so that `scrub` removes it from any text about to be printed. */
 export function registerSecret(secret: null | string | undefined): void {

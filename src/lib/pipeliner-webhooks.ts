@@ -11,6 +11,7 @@ import {
 import {
   type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook,
 } from './pipeliner.js'
+import {checkPipelinerKey} from './signatures.js'
 import {sameUrl} from './urls.js'
 import {type DeleteHooks, type DeleteResult, pool} from './webhooks.js'
 import {createChecked} from './workflows/checked-create.js'
@@ -329,17 +330,11 @@ export function buildOptions(f: OptionInputs, events: string[]): BuiltOptions {
   return {options: Object.keys(options).length > 0 ? options : undefined, warnings}
 }
 
-const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
-
-export const isUuid = (v: string): boolean => UUID.test(v.trim())
+export {isUuid} from './signatures.js'
 
 /** `--signature` must be a UUID (Pipeliner's rule); exit 2 otherwise. */
 export function checkSignature(value: string): string {
-  if (!isUuid(value)) {
-    throw usageError('Invalid --signature: Pipeliner signature keys are UUIDs (8-4-4-4-12 hex digits).', 'Pass a UUID, or --sign to generate one.', 'bad_signature')
-  }
-
-  return value.trim()
+  return checkPipelinerKey(value, '--signature', 'Pass a UUID, or --sign to generate one.')
 }
 
 export interface PipelinerWebhookView {

@@ -50,10 +50,5 @@ const defaults = {
 
 export type Prompts = typeof defaults
 
-/**
- * One shared instance per process (kept on globalThis), so that a test replacing a member reaches the commands even
- * when they were loaded through another module instance (oclif's transpiler, or the bundle).
- */
-const holder = globalThis as typeof globalThis & {__pdhooksPrompts?: Prompts}
-holder.__pdhooksPrompts ??= {...defaults}
-export const prompts: Prompts = holder.__pdhooksPrompts
+/** The one instance: tests replace its members (test/helpers.ts stubPrompts). */
+export const prompts: Prompts = {...defaults}

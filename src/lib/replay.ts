@@ -14,9 +14,9 @@ import https from 'node:https'
 
 import type {DeliverySource} from './listener-detect.js'
 
-import {notFoundError} from './errors.js'
+import {notFoundError, usageError} from './errors.js'
 import {
-  entryBody, iterateJournal, type JournalEntry, type JournalProblem, REDACTED_HEADERS,
+  entryBody, isRedactedValue, iterateJournal, type JournalEntry, type JournalProblem, REDACTED_HEADERS,
 } from './journal.js'
 import {endToEndHeaders, parseTargetUrl, sendRaw} from './listener-send.js'
 import {basicAuthHeader, signElements, signPipeliner} from './signatures.js'
@@ -48,7 +48,10 @@ export interface ReplayResult {
   error?: string
 }
 
-/** The headers a journaled delivery is re-sent with: its own minus hop-by-hop and redacted ones, plus fresh auth. */
+/**
+ * The headers a journaled delivery is re-sent with: its own minus hop-by-hop and redacted ones (credentials, and the
+ * headers `listen --redact-header` replaced by `****`), plus fresh auth.
+ */
 export function replayHeaders(
   entry: JournalEntry,
   opts: Pick<ReplayOptions, 'basicAuth' | 'elementsKey' | 'pipelinerKey'> = {},
@@ -56,6 +59,10 @@ export function replayHeaders(
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = endToEndHeaders(entry.headers ?? {})
   for (const name of REDACTED_HEADERS) delete headers[name]
+  for (const name of Object.keys(headers)) {
+    if (isRedactedValue(headers[name] as string | string[])) delete headers[name]
+  }
+
   if (opts.basicAuth) headers.authorization = basicAuthHeader(opts.basicAuth.user, opts.basicAuth.password)
   if (opts.elementsKey && entry.source === 'elements') {
     headers['elements-webhook-signature'] = signElements(opts.elementsKey, body)
@@ -73,20 +80,25 @@ export function replayHeaders(
 /**
  * Re-sends the journal's deliveries (or the one with `opts.id`) to `opts.to`, sequentially, and returns one result
  * per delivery. Failures to reach the target are results with `status: null` and `error`, not exceptions.
- * Throws PdhooksError: bad `to` URL or unreadable journal (exit 2), unknown `id` (exit 4).
+ * Throws PdhooksError: bad `to` URL, unreadable journal or a journal with no valid line (exit 2), unknown `id`
+ * (exit 4).
  */
 export async function replayJournal(opts: ReplayOptions): Promise<ReplayResult[]> {
   const target = parseTargetUrl(opts.to, '--to')
   const agent = new (target.protocol === 'https:' ? https.Agent : http.Agent)({keepAlive: true, maxSockets: 1})
   const timeoutMs = opts.timeoutMs ?? 30_000
   const results: ReplayResult[] = []
+  let valid = 0
+  let malformed = 0
   try {
     for await (const item of iterateJournal(opts.journal)) {
       if ('error' in item) {
+        malformed++
         opts.onMalformed?.({line: item.line, message: item.error})
         continue
       }
 
+      valid++
       const {entry} = item
       if (opts.id !== undefined && entry.id !== opts.id) continue
       const body = entryBody(entry)
@@ -106,6 +118,14 @@ export async function replayJournal(opts: ReplayOptions): Promise<ReplayResult[]
     agent.destroy()
   }
 
+  if (valid === 0) {
+    throw usageError(
+      `Journal ${opts.journal} has no valid delivery line (${malformed === 0 ? 'it is empty' : `${malformed} malformed ${malformed === 1 ? 'line' : 'lines'} skipped`}).`,
+      'Give a journal written by "pdhooks listen --journal FILE".',
+      'empty_journal',
+    )
+  }
+
   if (opts.id !== undefined && results.length === 0) {
     throw notFoundError(
       `No delivery with id ${opts.id} in journal ${opts.journal}.`,
@@ -114,4 +134,22 @@ export async function replayJournal(opts: ReplayOptions): Promise<ReplayResult[]
   }
 
   return results
+}
+
+/** The flag that authenticates each source's deliveries on replay (the journal holds no credential). */
+const AUTH_FLAG: Record<string, string> = {
+  elements: '--elements-key KEY',
+  'pipedrive-v1': '--basic-auth user:password',
+  'pipedrive-v2': '--basic-auth user:password',
+  pipeliner: '--pipeliner-key UUID',
+}
+
+/** The hint for deliveries the target refused with 401 / 403: which flag to give (or check), per source. */
+export function authHint(refused: Array<{source: string}>, given: Record<string, boolean>): string | undefined {
+  if (refused.length === 0) return undefined
+  const flags = [...new Set(refused.flatMap(d => (AUTH_FLAG[d.source] ? [AUTH_FLAG[d.source]] : Object.values(AUTH_FLAG))))]
+  const missing = flags.filter(f => !given[f.split(' ')[0]])
+  return missing.length > 0
+    ? `The receiver refused their authentication, and the journal keeps none: pass ${missing.join(' or ')}.`
+    : `The receiver refused their authentication: check ${flags.map(f => f.split(' ')[0]).join(' and ')}.`
 }

@@ -1,5 +1,20 @@
 import {createHmac, timingSafeEqual} from 'node:crypto'
 
+import {usageError} from './errors.js'
+
+const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
+
+export const isUuid = (v: string): boolean => UUID.test(v.trim())
+
+/** A Pipeliner signature key given with `flag` must be a UUID (Pipeliner's rule); exit 2 otherwise. */
+export function checkPipelinerKey(value: string, flag: string, hint = 'Give the webhook\'s signature UUID (pdhooks pipeliner webhook list shows which webhooks sign).'): string {
+  if (!isUuid(value)) {
+    throw usageError(`Invalid ${flag}: Pipeliner signature keys are UUIDs (8-4-4-4-12 hex digits).`, hint, 'bad_signature')
+  }
+
+  return value.trim()
+}
+
 /** Cloud Elements / Open Connectors: `Elements-Webhook-Signature: sha256=<base64(HMAC-SHA256(key, raw body))>`. */
 export function signElements(key: string, body: Buffer | string): string {
   return 'sha256=' + createHmac('sha256', key).update(body).digest('base64')

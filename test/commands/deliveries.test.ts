@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -100,6 +100,13 @@ describe('trigger', () => {
 })
 
 describe('replay', () => {
+  let listener: Listener | undefined
+
+  afterEach(async () => {
+    await listener?.close()
+    listener = undefined
+  })
+
   it('re-sends journaled deliveries byte for byte with fresh auth; an unknown id is exit 4', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdhooks-replay-'))
     const journal = join(dir, 'j.ndjson')
@@ -125,6 +132,48 @@ describe('replay', () => {
     } finally {
       await rec.close()
     }
+  })
+
+  it('a journal with no valid line is exit 2; a 401 hints the flag that authenticates the source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pdhooks-replay-'))
+    const empty = join(dir, 'empty.ndjson')
+    writeFileSync(empty, 'not json\n')
+    const r = await run(['replay', '--journal', empty, '--to', 'http://127.0.0.1:9/'])
+    expect(r.exit).to.equal(2)
+    expect(r.stderr).to.contain(`Journal ${empty} has no valid delivery line (1 malformed line skipped).`)
+
+    const journal = join(dir, 'j.ndjson')
+    const recorder = await startListener({journal, port: 0})
+    await run(['trigger', 'change.deal', '--to', recorder.url])
+    await recorder.close()
+    listener = await startListener({basicAuth: {password: 'replay-pass-1', user: 'hooks'}, port: 0})
+    const refused = await run(['replay', '--journal', journal, '--to', listener.url])
+    expect(refused.exit).to.equal(1)
+    expect(refused.stderr).to.contain('1 of 1 replayed deliveries were not accepted (401). The receiver refused their authentication, and the journal keeps none: pass --basic-auth user:password.')
+    const json = await run(['replay', '--journal', journal, '--to', listener.url, '--json'])
+    expect(json.exit).to.equal(1)
+    expect(json.json().hint).to.contain('--basic-auth')
+    expect((await run(['replay', '--journal', journal, '--to', listener.url, '--basic-auth', 'hooks:replay-pass-1'])).exit).to.equal(0)
+  })
+
+  it('--pipeliner-key must be a UUID in listen, trigger and replay (exit 2)', async () => {
+    for (const args of [
+      ['listen', '--port', '0', '--pipeliner-key', 'not-a-uuid'],
+      ['trigger', 'Opportunity.Won', '--to', 'http://127.0.0.1:9/', '--pipeliner-key', 'not-a-uuid'],
+      ['replay', '--journal', 'x.ndjson', '--to', 'http://127.0.0.1:9/', '--pipeliner-key', 'not-a-uuid'],
+    ]) {
+      const r = await run(args)
+      expect(r.exit, args[0]).to.equal(2)
+      expect(r.stderr, args[0]).to.contain('Invalid --pipeliner-key: Pipeliner signature keys are UUIDs (8-4-4-4-12 hex digits).')
+      expect(r.stderr, args[0]).not.to.contain('not-a-uuid')
+    }
+  })
+
+  it('listen on a port in use is exit 2', async () => {
+    listener = await startListener({port: 0})
+    const r = await run(['listen', '--port', String(listener.port)])
+    expect(r.exit).to.equal(2)
+    expect(r.stderr).to.contain(`Port ${listener.port} is already in use on 127.0.0.1. Choose another port with --port (0 picks a free one).`)
   })
 })
 

@@ -3,10 +3,13 @@
 /* eslint-disable mocha/no-exports, mocha/no-top-level-hooks, mocha/no-sibling-hooks -- a helper module: useSandbox() and
    ensureBuilt() register the hooks of the describe() that calls them */
 import {spawn} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {
+  mkdtempSync, readdirSync, rmSync, statSync,
+} from 'node:fs'
 import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
+import Module from 'node:module'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 // @ts-expect-error plain JS helper
@@ -86,16 +89,41 @@ export interface CliOptions {
   spawn?: {gid: number; uid: number}
 }
 
-/** The inherited environment without anything that could change pdhooks' behaviour (PDHOOKS_*, DEBUG). */
+/** Does this Node have module.enableCompileCache() (Node >= 22.8), which bin/run.js uses when present? */
+// eslint-disable-next-line n/no-unsupported-features/node-builtins -- feature-tested
+export const hasCompileCache = typeof (Module as {enableCompileCache?: unknown}).enableCompileCache === 'function'
+
+/** Every file under `dir` with its size and modification time (to show that a run wrote nothing there). */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const e of readdirSync(dir, {recursive: true, withFileTypes: true})) {
+    if (e.isFile()) {
+      const s = statSync(join(e.parentPath, e.name))
+      out[relative(dir, join(e.parentPath, e.name))] = `${s.size} ${s.mtimeMs}`
+    }
+  }
+
+  return out
+}
+
+/** Node's compile cache of the CLI runs (Node >= 22.8), one folder per test process: never the developer's own. */
+export const cacheDir = mkdtempSync(join(tmpdir(), 'pdhooks-e2e-cache-'))
+process.once('exit', () => rmSync(cacheDir, {force: true, recursive: true}))
+
+/**
+ * The inherited environment without anything that could change pdhooks' behaviour (PDHOOKS_*, DEBUG), nor c8's
+ * coverage variable (the CLI runs the bundle: its coverage would only be noise).
+ */
 export function cleanEnv(): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('PDHOOKS_') || k === 'DEBUG' || k === 'NODE_OPTIONS' || k === 'NODE_ENV') continue
+    if (v === undefined || k.startsWith('PDHOOKS_') || k === 'DEBUG' || k === 'NODE_OPTIONS' || k === 'NODE_ENV' || k === 'NODE_V8_COVERAGE') continue
     out[k] = v
   }
 
   out.CI = 'true'
   out.NO_COLOR = '1'
+  out.PDHOOKS_CACHE_DIR = cacheDir
   return out
 }
 

@@ -1,12 +1,14 @@
 import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
 import {
   mkdtempSync, readFileSync, statSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 import {
-  entryBody, iterateJournal, journalLine, JournalWriter, readJournal, toJournalEntry,
+  entryBody, isRedactedValue, iterateJournal, journalLine, JournalWriter, readJournal, redactQuery, toJournalEntry,
 } from '../../src/lib/journal.js'
 import {type ListenerEvent, startListener} from '../../src/lib/listener.js'
 import {basicAuthHeader, signElements} from '../../src/lib/signatures.js'
@@ -187,6 +189,10 @@ describe('journal: reading', () => {
   })
 })
 
+const entry = (id: string) => toJournalEntry({
+  body: Buffer.from('{}'), headers: {}, id, method: 'POST', path: '/', source: 'unknown', time: 't',
+})
+
 describe('journal: entries and writer', () => {
   it('redacts every credential header, including repeated ones', () => {
     const entry = toJournalEntry({
@@ -237,18 +243,131 @@ describe('journal: entries and writer', () => {
     expect(JSON.parse(journalLine(cases[1])).path).to.equal('/?password=****')
   })
 
-  it('signals backpressure and drains', async () => {
+  it('acknowledges each line only once it is in the file, gathering lines that arrive together into one write', async () => {
     const file = tmpFile()
-    const writer = await JournalWriter.open(file, {highWaterMark: 1024})
-    const entry = toJournalEntry({
-      body: Buffer.alloc(2048, 'a'), headers: {}, id: 'big', method: 'POST', path: '/', source: 'unknown', time: 't',
-    })
-    expect(writer.write(entry)).to.equal(false)
-    await writer.drain()
-    expect(writer.pending).to.equal(0)
-    expect(writer.write({...entry, body: 'x', id: 'small'})).to.equal(true)
+    const writer = await JournalWriter.open(file)
+    const seen: boolean[] = []
+    const acks = Array.from({length: 50}, (_, i) => writer.write(entry(`line-${i}`)).then(() => {
+      seen[i] = readFileSync(file, 'utf8').includes(`"line-${i}"`)
+    }))
+    await Promise.all(acks)
+    expect(seen.every(Boolean)).to.equal(true)
     await writer.close()
     const {entries} = await readJournal(file)
-    expect(entries.map(e => e.id)).to.deep.equal(['big', 'small'])
+    expect(entries.map(e => e.id)).to.deep.equal(Array.from({length: 50}, (_, i) => `line-${i}`))
+  })
+
+  it('with sync, acknowledges after fdatasync, in order', async () => {
+    const file = tmpFile()
+    const writer = await JournalWriter.open(file, {sync: true})
+    const order: number[] = []
+    await Promise.all(Array.from({length: 20}, (_, i) => writer.appendLine(`{"id":"${i}","body":""}\n`).then(() => order.push(i))))
+    expect(order).to.deep.equal(Array.from({length: 20}, (_, i) => i))
+    await writer.close()
+    expect(readFileSync(file, 'utf8').trim().split('\n')).to.have.length(20)
+  })
+
+  it('fails every line it cannot write (a full disk), says so once, and keeps trying', async () => {
+    const errors: Error[] = []
+    const writer = await JournalWriter.open('/dev/full', {onError: error => errors.push(error)})
+    const results = await Promise.allSettled(['a', 'b', 'c'].map(id => writer.appendLine(`{"id":"${id}","body":""}\n`)))
+    expect(results.map(r => r.status)).to.deep.equal(['rejected', 'rejected', 'rejected'])
+    expect((results[0] as PromiseRejectedResult).reason.code).to.equal('ENOSPC')
+    const later = await Promise.allSettled([writer.appendLine('{"id":"d","body":""}\n')])
+    expect(later[0].status).to.equal('rejected')
+    expect(errors).to.have.length(1)
+    expect(writer.error).to.be.an('error')
+    await writer.close()
+    expect(writer.append('x\n', () => {})).to.equal(false)
+  })
+
+  it('refuses lines beyond its backlog limit instead of holding them in memory', async () => {
+    const writer = await JournalWriter.open(tmpFile(), {maxPendingBytes: 100})
+    const done: Array<Error | null> = []
+    // the first line goes to the disk at once; the next ones wait in the batch, up to the limit
+    expect(writer.append(`${'a'.repeat(80)}\n`, e => done.push(e))).to.equal(true)
+    expect(writer.append(`${'b'.repeat(80)}\n`, e => done.push(e))).to.equal(true)
+    expect(writer.append(`${'c'.repeat(80)}\n`, e => done.push(e))).to.equal(true)
+    expect(writer.append(`${'d'.repeat(80)}\n`, e => done.push(e))).to.equal(false)
+    await writer.close()
+    expect(done).to.deep.equal([null, null, null])
+  })
+
+  it('cuts a batch a file size limit stopped half-way off the file, and never cuts what another process appended', function () {
+    this.timeout(30_000)
+    const writer = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'lib', 'journal.ts')
+    const script = join(dir, 'limited-writer.mts')
+    writeFileSync(script, `
+      import {appendFileSync} from 'node:fs'
+      import {JournalWriter} from ${JSON.stringify(pathToFileURL(writer).href)}
+      const [file, other] = process.argv.slice(2)
+      const w = await JournalWriter.open(file)
+      const results = []
+      const line = async (id, size = 0) => w.appendLine(JSON.stringify({id, body: 'x'.repeat(size)}) + '\\n').then(() => results.push(id), e => results.push(e.code))
+      await line('mine-1')
+      if (other) appendFileSync(file, '{"id":"other","body":""}\\n')
+      await line('big', 5000)
+      await line('mine-2')
+      await w.close()
+      process.stdout.write(JSON.stringify(results))
+    `)
+    const run = (file: string, other: string) => {
+      // bash counts ulimit -f in 1024-byte blocks: 4 KiB, and the big line does not fit
+      const r = spawnSync('bash', ['-c', 'ulimit -f 4 && exec "$0" "$@"', process.execPath, '--import', 'tsx', script, file, other], {encoding: 'utf8'})
+      expect(r.status, r.stderr).to.equal(0)
+      return JSON.parse(r.stdout)
+    }
+
+    const alone = tmpFile()
+    expect(run(alone, '')).to.deep.equal(['mine-1', 'EFBIG', 'mine-2'])
+    expect(readFileSync(alone, 'utf8')).to.equal('{"id":"mine-1","body":""}\n{"id":"mine-2","body":""}\n')
+    const shared = tmpFile()
+    expect(run(shared, 'other')).to.deep.equal(['mine-1', 'EFBIG', 'EFBIG'])
+    const lines = readFileSync(shared, 'utf8').split('\n')
+    expect(lines.slice(0, 2)).to.deep.equal(['{"id":"mine-1","body":""}', '{"id":"other","body":""}'])
+    expect(statSync(shared).size).to.equal(4096)
+  })
+
+  it('starts on a line of its own after a line torn by a crash', async () => {
+    const file = tmpFile()
+    writeFileSync(file, '{"id":"whole","body":""}\n{"id":"to')
+    const writer = await JournalWriter.open(file)
+    await writer.appendLine('{"id":"next","body":""}\n')
+    await writer.close()
+    const {entries, malformed} = await readJournal(file)
+    expect(entries.map(e => e.id)).to.deep.equal(['whole', 'next'])
+    expect(malformed).to.deep.equal([{line: 2, message: 'not valid JSON'}])
+  })
+})
+
+describe('journal: redaction', () => {
+  it('redacts secret-looking query parameters, keeping the rest byte for byte', () => {
+    expect(redactQuery('/hooks')).to.equal('/hooks')
+    expect(redactQuery('/hooks?page=2&x=%20y')).to.equal('/hooks?page=2&x=%20y')
+    expect(redactQuery('/h?api_key=k1&sig=s&page=2&access_token=t&X-Auth=a&client_secret=c&apiKey=z&pass=p#frag'))
+    .to.equal('/h?api_key=****&sig=****&page=2&access_token=****&X-Auth=****&client_secret=****&apiKey=****&pass=****#frag')
+    expect(redactQuery('/h?%74oken=t&flag')).to.equal('/h?%74oken=****&flag')
+  })
+
+  it('redacts the headers named with --redact-header, and replay knows them as redacted', () => {
+    const d = {
+      body: Buffer.from('{}'),
+      headers: {
+        authorization: 'Basic abc=', 'x-hub-secret': 'hs', 'x-other': 'plain', 'x-signature': ['s1', 's2'],
+      },
+      id: 'r',
+      method: 'POST',
+      path: '/?signature=abc',
+      redact: new Set(['x-hub-secret', 'x-signature']),
+      source: 'unknown' as const,
+      time: 't',
+    }
+    const line = JSON.parse(journalLine(d))
+    expect(line.headers).to.deep.equal({
+      authorization: 'Basic ****', 'x-hub-secret': '****', 'x-other': 'plain', 'x-signature': ['****', '****'],
+    })
+    expect(line.path).to.equal('/?signature=****')
+    expect(JSON.stringify(line)).not.to.match(/hs"|s1|abc/)
+    for (const v of Object.values(line.headers) as Array<string | string[]>) expect(isRedactedValue(v)).to.equal(v !== 'plain')
   })
 })

@@ -1,8 +1,12 @@
 import {expect} from 'chai'
 import {once} from 'node:events'
+import {mkdtempSync, readFileSync} from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
+import {NOT_FORWARDED} from '../../src/lib/deliveries/forwarder.js'
 import {
   detectDelivery,
   formatEvent,
@@ -12,8 +16,9 @@ import {
   type ListenerRejection,
   startListener,
 } from '../../src/lib/listener.js'
+import {formatRejection} from '../../src/lib/listener.js'
 import {basicAuthHeader, signElements, signPipeliner} from '../../src/lib/signatures.js'
-import {captureServer} from '../receivers.js'
+import {blackHole, captureServer} from '../receivers.js'
 
 // ---------------------------------------------------------------- samples (shapes of reference/api-notes.md)
 
@@ -253,7 +258,9 @@ describe('listener without checks', () => {
     expect(h.events[0].id).to.not.equal(h.events[1].id)
     expect(Date.parse(h.events[0].time)).to.be.closeTo(Date.now(), 10_000)
     expect(h.rejected).to.deep.equal([])
-    expect(h.listener.stats).to.deep.equal({accepted: 5, events: 7, rejected: 0})
+    expect(h.listener.stats).to.deep.equal({
+      accepted: 5, events: 7, rejected: 0, unforwarded: 0,
+    })
   })
 
   it('answers 405 with Allow: POST to other methods', async () => {
@@ -581,6 +588,8 @@ describe('listener lifecycle', () => {
     }
 
     expect(error?.message).to.equal(`Port ${h.listener.port} is already in use on 127.0.0.1.`)
+    expect(error?.exit).to.equal(2)
+    expect(error?.code).to.equal('port_in_use')
   })
 
   it('closes promptly with idle keep-alive connections open', async () => {
@@ -619,5 +628,194 @@ describe('listener lifecycle', () => {
       webhookId: null,
     })
     expect(line).to.equal('2025-01-01T00:00:00.000Z  pipedrive-v2  change.deal  5  attempt 2  verified')
+  })
+})
+
+// ---------------------------------------------------------------- nothing acknowledged that is not kept
+
+/** Opens a raw connection, writes `text`, and resolves with everything the server sent until it closed. */
+async function rawExchange(port: number, text: string): Promise<{ms: number; reply: string}> {
+  const socket = net.connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  const t0 = Date.now()
+  let reply = ''
+  socket.on('data', d => {
+    reply += d
+  })
+  socket.write(text)
+  await once(socket, 'close')
+  return {ms: Date.now() - t0, reply}
+}
+
+describe('listener: nothing acknowledged that is not kept', () => {
+  closeListenersAfterEach()
+  const dir = mkdtempSync(join(tmpdir(), 'pdhooks-listener-journal-'))
+
+  it('answers 200 only once the delivery is in the journal', async () => {
+    const file = join(dir, 'answered.ndjson')
+    const h = await listen({journal: file})
+    for (let i = 1; i <= 5; i++) {
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+      // the moment the sender has its 200, the line is in the file
+      expect(readFileSync(file, 'utf8').trim().split('\n')).to.have.length(i)
+    }
+  })
+
+  it('answers 503 with Retry-After when the journal cannot be written, says so once, and keeps going', async () => {
+    const h = await listen({journal: '/dev/full'})
+    const errors: Error[] = []
+    h.listener.on('error', e => errors.push(e))
+    const replies = await Promise.all([1, 2, 3].map(() => send(h.url, {body: json(V2)})))
+    expect(replies.map(r => r.status)).to.deep.equal([503, 503, 503])
+    expect(replies[0].headers['retry-after']).to.equal('5')
+    expect(JSON.parse(replies[0].body).error.message).to.equal('the journal cannot be written (ENOSPC)')
+    expect((await send(h.url, {body: json(V1)})).status).to.equal(503)
+    expect(errors).to.have.length(1)
+    expect(errors[0].message).to.match(/^Cannot write journal \/dev\/full: ENOSPC.*answered 503/)
+    expect(h.events).to.deep.equal([])
+    expect(h.rejected.map(r => r.code)).to.deep.equal(Array.from({length: 4}, () => 'journal_unwritable'))
+    expect(h.listener.stats).to.include({accepted: 0, rejected: 4})
+  })
+
+  it('answers 503 once the relay queue is full, and close() reports what was not forwarded', async () => {
+    const hole = await blackHole()
+    try {
+      const h = await listen({closeGraceMs: 200, forwardQueue: 3, forwardTo: hole.url})
+      const statuses = []
+      for (let i = 0; i < 5; i++) statuses.push((await send(h.url, {body: json(V2)})).status)
+      expect(statuses).to.deep.equal([200, 200, 200, 503, 503])
+      expect(h.rejected[0]).to.include({code: 'forward_queue_full', status: 503})
+      expect(h.rejected[0].reason).to.equal(`the relay queue is full (3 deliveries wait for ${hole.url})`)
+      expect(h.listener.unrelayed).to.equal(3)
+      const t0 = Date.now()
+      const summary = await h.listener.close()
+      expect(Date.now() - t0).to.be.below(2000)
+      expect(summary).to.deep.equal({unforwarded: 3})
+      expect(h.events.map(e => e.forward?.error)).to.deep.equal([NOT_FORWARDED, NOT_FORWARDED, NOT_FORWARDED])
+      expect(formatEvent(h.events[0])).to.include(`→ ${NOT_FORWARDED}`)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('relays with a hard deadline per delivery, and frees the queue for new deliveries', async () => {
+    const hole = await blackHole()
+    try {
+      const h = await listen({forwardQueue: 1, forwardTimeoutMs: 150, forwardTo: hole.url})
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(503)
+      await waitFor(() => h.events.length === 1)
+      expect(h.events[0].forward).to.include({status: null})
+      expect(h.events[0].forward?.error).to.equal('no answer within 150 ms')
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('interrupt() ends the grace given to relays at once', async () => {
+    const hole = await blackHole()
+    try {
+      const h = await listen({closeGraceMs: 60_000, forwardTo: hole.url})
+      expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
+      const closing = h.listener.close()
+      setTimeout(() => h.listener.interrupt(), 100)
+      const t0 = Date.now()
+      expect(await closing).to.deep.equal({unforwarded: 1})
+      expect(Date.now() - t0).to.be.below(2000)
+    } finally {
+      await hole.close()
+    }
+  })
+
+  it('answers 503 to a delivery still arriving when it stops (the sender retries), and accepts nothing more', async () => {
+    const h = await listen()
+    const body = json(V2)
+    const socket = net.connect(h.listener.port, '127.0.0.1')
+    await once(socket, 'connect')
+    let reply = ''
+    socket.on('data', d => {
+      reply += d
+    })
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`)
+    await waitFor(() => h.listener.server.listening)
+    await new Promise(r => {
+      setTimeout(r, 50)
+    })
+    const closing = h.listener.close()
+    socket.write(body.slice(10))
+    await once(socket, 'close')
+    await closing
+    expect(reply).to.match(/^HTTP\/1\.1 503 /)
+    expect(reply.toLowerCase()).to.contain('retry-after: 5')
+    expect(h.rejected.map(r => r.code)).to.deep.equal(['stopping'])
+    expect(h.listener.stats.accepted).to.equal(0)
+  })
+})
+
+describe('listener: slow and hostile clients', () => {
+  closeListenersAfterEach()
+
+  it('answers 408 and closes the connection when the headers do not arrive in time', async () => {
+    const h = await listen({headersTimeoutMs: 500, requestTimeoutMs: 1000})
+    const {ms, reply} = await rawExchange(h.listener.port, 'POST / HTTP/1.1\r\nHost: x\r\nX-Slow: ')
+    expect(reply).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/)
+    expect(reply).to.contain('headers not received within 1 s')
+    expect(ms).to.be.below(4000)
+    expect(h.rejected).to.have.length(1)
+    expect(h.rejected[0]).to.include({code: 'timeout', method: '', status: 408})
+    expect(formatRejection(h.rejected[0])).to.match(/rejected request from 127\.0\.0\.1: 408 headers not received/)
+  })
+
+  it('answers 408 when the body does not arrive in time', async () => {
+    const h = await listen({headersTimeoutMs: 500, requestTimeoutMs: 1000})
+    const {ms, reply} = await rawExchange(h.listener.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"v":1,')
+    expect(reply).to.match(/^HTTP\/1\.1 408 /)
+    expect(reply).to.contain('body not received within 1 s')
+    expect(ms).to.be.below(4000)
+    expect(h.events).to.deep.equal([])
+  })
+
+  it('refuses timeouts that cannot work', async () => {
+    let error: any
+    try {
+      await startListener({headersTimeoutMs: 5000, port: 0, requestTimeoutMs: 1000})
+    } catch (error_) {
+      error = error_
+    }
+
+    expect(error?.exit).to.equal(2)
+    expect(error?.message).to.contain('--headers-timeout cannot be longer than --request-timeout')
+  })
+
+  it('escapes terminal control sequences from the sender and cuts long values in what it prints', async () => {
+    const h = await listen()
+    const evil = '\u001B]0;pwned\u0007\u001B[2J\u009B31m\u202Edeal'
+    const body = json({...V1, meta: {...V1.meta, action: evil, id: 'x'.repeat(5000)}})
+    expect((await send(h.url, {body})).status).to.equal(200)
+    const line = formatEvent(h.events[0])
+    // eslint-disable-next-line no-control-regex
+    expect(line).not.to.match(/[\u0000-\u001F\u007F-\u009F\u202E]/)
+    expect(line).to.contain(String.raw`\x1b]0;pwned\x07\x1b[2J\x9b31m\u202edeal`)
+    expect(line.length).to.be.below(400)
+    // a parse error quotes the body: escaped and cut too
+    expect((await send(h.url, {body: `{"a":"\u001B[31m${'y'.repeat(3000)}`})).status).to.equal(400)
+    const rejection = formatRejection(h.rejected[0])
+    // eslint-disable-next-line no-control-regex
+    expect(rejection).not.to.match(/[\u0000-\u001F]/)
+    expect(rejection.length).to.be.below(300)
+    expect((await send(h.url + '?token=abc&' + 'q'.repeat(1000), {body: ''})).status).to.equal(400)
+    expect(h.rejected[1].path).to.match(/^\/\?token=\*\*\*\*&q+…$/)
+    expect(h.rejected[1].path.length).to.be.below(210)
+  })
+
+  it('redacts secret query parameters and --redact-header headers in the journal', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pdhooks-listener-redact-')), 'redact.ndjson')
+    const h = await listen({journal: file, redactHeaders: ['X-Hub-Secret']})
+    expect((await send(`${h.url}?api_key=k-123&page=2`, {body: json(V2), headers: {'x-hub-secret': 'hub-123'}})).status).to.equal(200)
+    const line = JSON.parse(readFileSync(file, 'utf8'))
+    expect(line.path).to.equal('/?api_key=****&page=2')
+    expect(line.headers['x-hub-secret']).to.equal('****')
+    expect(readFileSync(file, 'utf8')).not.to.match(/k-123|hub-123/)
   })
 })

@@ -5,7 +5,9 @@ import {join} from 'node:path'
 
 import {readJournal} from '../../src/lib/journal.js'
 import {type ListenerEvent, startListener} from '../../src/lib/listener.js'
-import {replayHeaders, replayJournal, type ReplayResult} from '../../src/lib/replay.js'
+import {
+  authHint, replayHeaders, replayJournal, type ReplayResult,
+} from '../../src/lib/replay.js'
 import {
   basicAuthHeader, signElements, signPipeliner, verifyElements, verifyPipeliner,
 } from '../../src/lib/signatures.js'
@@ -218,6 +220,39 @@ describe('replayJournal', () => {
 
       expect(error?.exit, opts.to).to.equal(2)
     }
+  })
+
+  it('refuses a journal with no valid line (exit 2), empty or all malformed', async () => {
+    const empty = tmpFile()
+    writeFileSync(empty, '\n')
+    const garbage = tmpFile()
+    writeFileSync(garbage, '{"broken\n[1,2]\n')
+    for (const [journal, why] of [[empty, 'it is empty'], [garbage, '2 malformed lines skipped']]) {
+      let error: any
+      try {
+        await replayJournal({journal, to: 'http://127.0.0.1:9/'})
+      } catch (error_) {
+        error = error_
+      }
+
+      expect(error?.exit).to.equal(2)
+      expect(error?.code).to.equal('empty_journal')
+      expect(error?.message).to.equal(`Journal ${journal} has no valid delivery line (${why}).`)
+    }
+  })
+
+  it('names the flag that authenticates the refused deliveries', () => {
+    expect(authHint([], {})).to.equal(undefined)
+    expect(authHint([{source: 'pipedrive-v2'}], {})).to.equal('The receiver refused their authentication, and the journal keeps none: pass --basic-auth user:password.')
+    expect(authHint([{source: 'elements'}, {source: 'pipeliner'}], {})).to.contain('pass --elements-key KEY or --pipeliner-key UUID')
+    expect(authHint([{source: 'pipedrive-v1'}], {'--basic-auth': true})).to.equal('The receiver refused their authentication: check --basic-auth.')
+  })
+
+  it('does not re-send headers the journal holds redacted (--redact-header)', () => {
+    const headers = replayHeaders({
+      body: '{}', headers: {'x-hub-secret': '****', 'x-keep': 'me', 'x-sig': ['****']}, id: 'r', method: 'POST', path: '/', source: 'unknown', time: 't',
+    })
+    expect(headers).to.deep.equal({'content-type': 'application/json', 'x-keep': 'me', 'x-pdhooks-replay-of': 'r'})
   })
 
   it('builds replay headers from a journal entry', () => {

@@ -67,7 +67,9 @@ export async function loadDesiredState(file: string, env: NodeJS.ProcessEnv = pr
     throw usageError(`Cannot read ${file} (${error?.code ?? error}).`, 'Pass the file with -f pdhooks.yaml.')
   }
 
-  return parseDesiredState(text, file, env, await import('yaml'))
+  // yaml is a CommonJS package: its exports are the default export of import() (the one export a bundle chunk of a
+  // CommonJS module has, where Node would also synthesize named ones)
+  return parseDesiredState(text, file, env, (await import('yaml')).default)
 }
 
 export function parseDesiredState(text: string, file: string, env: NodeJS.ProcessEnv, Y: YamlModule): DesiredState {
