@@ -297,7 +297,9 @@ export class ConfigStore {
       throw unwritable(this.path, error)
     }
 
-    const lockfile = await import('proper-lockfile')
+    // a CommonJS module: its functions are on the default export once bundled, on the namespace too from source
+    const mod = await import('proper-lockfile')
+    const lockfile = (mod as unknown as {default?: typeof mod}).default ?? mod
     const deadline = Date.now() + lockTimeoutMs()
     for (;;) {
       try {

@@ -100,10 +100,13 @@ describe(`package: npm pack, npm install --global, run on Node ${process.version
     expect(JSON.parse(r.stdout)).to.include({encodedId: 'MjA5MzE=', instanceId: '20931', url: 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='})
   })
 
-  it('an unknown command is a usage error (exit 2) from the installed oclif plugins', async () => {
-    const r = await pdhooks(['no-such-command'])
+  it('an unknown command is a usage error (exit 2) that says what was meant, from the installed package', async () => {
+    let r = await pdhooks(['no-such-command'])
     expect(r.code).to.equal(2)
-    expect(r.stderr).to.include('no-such-command is not a pdhooks command')
+    expect(r.stderr).to.equal('Error: Unknown command "pdhooks no-such-command". Run "pdhooks help" for every command.\n')
+    r = await pdhooks(['webhok', 'list'])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.include('Did you mean "pdhooks webhook list"?')
   })
 
   it('pdhooks webhook list --json against the sandbox', async () => {
