@@ -73,11 +73,14 @@ describe('e2e: config file integrity', () => {
     const home = join(dir, 'home')
     mkdirSync(home, {mode: 0o777})
     chmodSync(home, 0o777)
-    const r = await pdhooks(['auth', 'login', '--no-verify', '--pipedrive-token', 'tok-0123456789abcdef'], {env: {HOME: home, PDHOOKS_CONFIG_DIR: ro}, spawn: asUser})
+    // the other user could not write coverage data where c8 collects it; Node gives NODE_V8_COVERAGE back to every child
+    // process unless it is set to the empty string
+    const env = {HOME: home, NODE_V8_COVERAGE: '', PDHOOKS_CONFIG_DIR: ro}
+    const r = await pdhooks(['auth', 'login', '--no-verify', '--pipedrive-token', 'tok-0123456789abcdef'], {env, spawn: asUser})
     if (r.code === 0 && !asUser) this.skip()
     expect(r.code, explain(r)).to.equal(1)
-    expect(r.stderr).to.match(/^Error: Cannot write the config file .*ro\/config\.json \(permission denied, EACCES\)\. Make .* writable, or set PDHOOKS_CONFIG_DIR to a writable folder\.\n$/)
-    const json = await pdhooks(['auth', 'login', '--no-verify', '--pipedrive-token', 'tok-0123456789abcdef', '--json'], {env: {HOME: home, PDHOOKS_CONFIG_DIR: ro}, spawn: asUser})
+    expect(r.stderr, JSON.stringify(r.stderr)).to.match(/^Error: Cannot write the config file .*ro\/config\.json \(permission denied, EACCES\)\. Make .* writable, or set PDHOOKS_CONFIG_DIR to a writable folder\.\n$/)
+    const json = await pdhooks(['auth', 'login', '--no-verify', '--pipedrive-token', 'tok-0123456789abcdef', '--json'], {env, spawn: asUser})
     expect(json.code, explain(json)).to.equal(1)
     expect(json.json().error).to.include({code: 'config_unwritable'})
   })
