@@ -9,6 +9,7 @@ import {fileURLToPath} from 'node:url'
 
 // @ts-expect-error plain JS helper
 import {dropStaleManifest} from '../scripts/manifest-guard.js'
+import {killStrays} from './children.js'
 
 // oclif reads oclif.manifest.json for the command list and flags: one older than src/ would hide new commands and flags
 dropStaleManifest(join(fileURLToPath(import.meta.url), '..', '..'))
@@ -26,3 +27,11 @@ delete process.env.NO_COLOR
 process.env.CI = 'true'
 nock.disableNetConnect()
 nock.enableNetConnect(/^(127\.0\.0\.1|localhost)(:\d+)?$/)
+
+/** Root hooks: a child a failed test left running is killed, so the run never hangs waiting for it. */
+export const mochaHooks = {
+  afterEach(this: {currentTest?: {state?: string}}) {
+    const n = killStrays()
+    if (n > 0 && this.currentTest?.state === 'passed') throw new Error(`the test left ${n} child process(es) running`)
+  },
+}

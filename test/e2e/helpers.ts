@@ -15,6 +15,7 @@ import {fileURLToPath} from 'node:url'
 // @ts-expect-error plain JS helper
 import {buildIfStale as buildIfStaleShared} from '../../scripts/manifest-guard.js'
 import {type Sandbox, type SandboxOptions, startSandbox} from '../../src/lib/sandbox/index.js'
+import {track} from '../children.js'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const binRun = join(root, 'bin', 'run.js')
@@ -473,7 +474,7 @@ export function shellWords(line: string): string[] {
 /** `pdhooks listen` as a child process: its URL once "Ready:" is printed, and a promise of its exit. */
 export function listen(args: string[]): Promise<{exited: Promise<{code: null | number; stderr: string; stdout: string}>; url: string}> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binRun, 'listen', '--port', '0', ...args], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    const child = track(spawn(process.execPath, [binRun, 'listen', '--port', '0', ...args], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']}))
     let stdout = ''
     let stderr = ''
     const exited = new Promise<{code: null | number; stderr: string; stdout: string}>(done => {

@@ -9,6 +9,7 @@ import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {track} from '../children.js'
 import {blackHole, post} from '../receivers.js'
 import {binRun, cleanEnv, ensureBuilt} from './helpers.js'
 
@@ -25,10 +26,10 @@ interface Running {
 /** Starts `pdhooks listen --port 0 …args` (under `ulimit -f` when `fileBlocks` is set) and resolves once it is ready. */
 function listen(args: string[], opts: {fileBlocks?: number} = {}): Promise<Running> {
   const argv = [binRun, 'listen', '--port', '0', ...args]
-  const child = opts.fileBlocks === undefined
+  const child = track(opts.fileBlocks === undefined
     ? spawn(process.execPath, argv, {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
     // bash counts ulimit -f in 1024-byte blocks; exec keeps the pid
-    : spawn('bash', ['-c', `ulimit -f ${opts.fileBlocks} && exec "$0" "$@"`, process.execPath, ...argv], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']})
+    : spawn('bash', ['-c', `ulimit -f ${opts.fileBlocks} && exec "$0" "$@"`, process.execPath, ...argv], {env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe']}))
   let stdout = ''
   let stderr = ''
   let signalled = 0
