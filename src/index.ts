@@ -9,7 +9,9 @@
 // test/build.test.ts that the bundle loads them lazily.
 import type {Command, Hook, Interfaces} from '@oclif/core'
 
-import {readFileSync} from 'node:fs'
+import {
+  closeSync, fstatSync, openSync, readFileSync, readSync,
+} from 'node:fs'
 
 type Plugin = Interfaces.Plugin
 type Loader = () => Promise<{default: Command.Class}>
@@ -57,15 +59,30 @@ export async function loadCommands(): Promise<Record<string, Command.Class>> {
   return COMMANDS
 }
 
+/** A version without its prerelease part (oclif compares manifest and package versions so). */
+const release = (v: unknown) => String(v).split('-')[0]
+
 /**
  * Will oclif read this package's commands from oclif.manifest.json? Only when it is there with this package's version
- * (oclif's own rule); otherwise it reads every class from COMMANDS.
+ * (oclif's own rule); otherwise it reads every class from COMMANDS. The manifest's version is its last key (oclif
+ * writes it so): only the file's end is read, not its ~100 kB.
  */
 function manifestUsable(): boolean {
   try {
-    const read = (name: string) => JSON.parse(readFileSync(new URL(`../${name}`, import.meta.url), 'utf8'))
-    const release = (v: unknown) => String(v).split('-')[0]
-    return release(read('oclif.manifest.json').version) === release(read('package.json').version)
+    const manifest = new URL('../oclif.manifest.json', import.meta.url)
+    const fd = openSync(manifest, 'r')
+    let tail: string
+    try {
+      const {size} = fstatSync(fd)
+      const buffer = Buffer.alloc(Math.min(size, 256))
+      readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+      tail = buffer.toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
+
+    const version = /"version":\s*"([^"]*)"\s*}\s*$/.exec(tail)?.[1] ?? JSON.parse(readFileSync(manifest, 'utf8')).version
+    return release(version) === release(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
   } catch {
     return false
   }
