@@ -75,6 +75,7 @@ const LAZY_MODULES = [
 const SHIMS = [
   {dependency: 'wsl-utils', importer: nodeModule('@oclif/core/')},
   {dependency: 'cacheable-lookup', importer: nodeModule('got/')},
+  {dependency: 'cacheable-request', importer: nodeModule('got/')},
 ]
 // The Proxy: what an ES module's default import or a CommonJS require() of the module gets. `__esModule` (read by
 // CommonJS interop helpers when the module is imported) is answered without loading it: none of these sets it.
