@@ -73,6 +73,7 @@ const LAZY_MODULES = [
   {dependency: 'node:perf_hooks', importer: nodeModule('@oclif/core/lib/performance.js')},
 ]
 const SHIMS = [
+  {dependency: 'minimatch', importer: nodeModule('@oclif/core/lib/config/plugin-loader.js')},
   {dependency: 'wsl-utils', importer: nodeModule('@oclif/core/')},
   {dependency: 'cacheable-lookup', importer: nodeModule('got/')},
   {dependency: 'cacheable-request', importer: nodeModule('got/')},
