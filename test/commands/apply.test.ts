@@ -192,3 +192,40 @@ describe('apply', () => {
     expect(r.exit).to.equal(3)
   })
 })
+
+describe('apply: ownership shown, old state', () => {
+  afterEach(async () => {
+    cleanNock()
+    await new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!).removeAll()
+  })
+
+  it('an object the file declares but its stack did not make is kept and shown as never pruned', async () => {
+    const w = fakeWorld()
+    w.pd.push(webhook({id: 1, name: 'pdhooks change.deal', subscription_url: 'https://app.example.com/pd'}), webhook({id: 2, name: 'pdhooks:other change.deal', subscription_url: 'https://app.example.com/o'}))
+    const f = file('stack: prod\npipedrive:\n  webhooks:\n    - {event: change.deal, url: "https://app.example.com/pd"}\n    - {event: change.deal, url: "https://app.example.com/o"}\n')
+    const r = await run(['apply', '-f', f, '--prune', '--dry-run'], env)
+    expect(r.exit, r.stderr).to.equal(0)
+    expect(r.stdout).to.contain('= keep    pipedrive-webhook change.deal v2.0 → https://app.example.com/pd (1) (not made by stack prod: never pruned)')
+    expect(r.stdout).to.contain('= keep    pipedrive-webhook change.deal v2.0 → https://app.example.com/o (2) (stack other: never pruned by prod)')
+    const j = await run(['apply', '-f', f, '--prune', '--dry-run', '--json'], env)
+    expect(j.json().profiles[0].plan.map((p: any) => p.owner)).to.deep.equal([null, 'other'])
+  })
+
+  it('Pipeliner ids an older pdhooks kept in the profile are named once, never pruned, and dropped when a plan is applied', async () => {
+    const w = fakeWorld()
+    w.pl.push({
+      events: ['*'], id: 'old-owned', insecure_ssl: false, url: 'https://old.example.com',
+    })
+    const store = new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
+    await store.updateProfile('default', p => ({...p, owned: {pipeliner: ['old-owned']}}))
+    const f = file('stack: prod\npipeliner:\n  webhooks:\n    - {events: [Account.Create], url: "https://app.example.com/pl"}\n')
+    const r = await run(['apply', '-f', f, '--prune', '--yes'], env)
+    expect(r.exit, r.stderr).to.equal(0)
+    expect(r.stderr).to.contain('Note: Profile "default" lists 1 Pipeliner webhook(s) an older pdhooks created (old-owned)')
+    expect(w.requests.filter(x => !x.startsWith('GET'))).to.deep.equal(['POST pl https://app.example.com/pl'])
+    expect(w.pl.map(h => h.id)).to.include('old-owned')
+    expect((await new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!).getProfile('default'))?.owned).to.equal(undefined)
+    const again = await run(['apply', '-f', f, '--prune', '--yes'], env)
+    expect(again.stderr).not.to.contain('Note:')
+  })
+})
