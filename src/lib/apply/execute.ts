@@ -1,9 +1,7 @@
 import {callbackUrl} from '../callback-url.js'
 import {type ElementsClient, type Instance} from '../elements.js'
 import {ExitCode, PdhooksError} from '../errors.js'
-import {
-  buildInstanceBody, createInstance, POLL_RESOURCES, pollerConfiguration,
-} from '../instances.js'
+import {buildInstanceBody, createInstance, instancePatchBody} from '../instances.js'
 import {type PipedriveClient, type Webhook} from '../pipedrive.js'
 import {findCreatedPipeliner} from '../pipeliner-webhooks.js'
 import {type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook} from '../pipeliner.js'
@@ -92,26 +90,6 @@ async function deleteReplaced(made: number | string, old: number | string, del: 
   }
 }
 
-/** The PATCH body for an instance update (visible values only; the instance's stack mark is kept as it is). */
-function instancePatch(want: DesiredInstance, have: Instance, base: string): Record<string, unknown> {
-  const configuration: Record<string, unknown> = {
-    'event.notification.enabled': want.events === 'none' ? 'false' : 'true',
-  }
-  if (want.events !== 'none') {
-    configuration['event.notification.callback.url'] = want.callbackUrl
-    configuration['event.vendor.type'] = want.events
-  }
-
-  if (want.events === 'polling') {
-    configuration['event.poller.refresh_interval'] = String(want.pollInterval ?? 15)
-    configuration['event.poller.configuration'] = pollerConfiguration(want.poll ?? [...POLL_RESOURCES], base)
-  }
-
-  if (want.signatureKey) configuration['event.notification.signature.key'] = want.signatureKey
-  Object.assign(configuration, want.configuration ?? {})
-  return {configuration, ...(want.tags ? {tags: [...want.tags, ...markTags(have.tags)]} : {})}
-}
-
 /**
  * Applies a plan in a safe order: instances first (webhooks need their callback URLs), then Pipedrive and Pipeliner
  * webhooks (a replace creates the new one before deleting the old one, so no event is missed), then the deletions of
@@ -166,7 +144,7 @@ export async function executePlan(plan: PlanItem[], clients: Clients, o: Execute
         set(item, {id: instance.id, status: 'done'})
       } else {
         const have = item.existing as Instance
-        await ce.patchInstance(have.id, instancePatch(want, have, o.base))
+        await ce.patchInstance(have.id, instancePatchBody(want, o.base, markTags(have.tags)))
         ids.set(want.name, have.id)
         set(item, {id: have.id, status: 'done'})
       }

@@ -1,6 +1,6 @@
 import {callbackUrl, parseCallbackUrl} from '../callback-url.js'
 import {type Instance} from '../elements.js'
-import {DEFAULT_POLL_INTERVAL, eventsMode, POLL_RESOURCES} from '../instances.js'
+import {compareInstance} from '../instances.js'
 import {type Webhook} from '../pipedrive.js'
 import {sameEventSet} from '../pipeliner-events.js'
 import {live, sameOptions} from '../pipeliner-webhooks.js'
@@ -10,7 +10,7 @@ import {
   type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook, type DesiredState,
 } from './file.js'
 import {
-  instanceStack, pipelinerStack, plainTags, webhookStack, withoutStackOptions,
+  instanceStack, isStackMark, pipelinerStack, webhookStack, withoutStackOptions,
 } from './stack.js'
 
 export type Verb = 'create' | 'delete' | 'keep' | 'replace' | 'update'
@@ -46,7 +46,6 @@ export interface PlanOptions {
   prune?: boolean
 }
 
-const sortedEvents = (e: string[]) => [...e].sort().join(',')
 const short = (url: string) => {
   const cb = parseCallbackUrl(url)
   return cb ? `instance ${cb.instanceId}` : url
@@ -58,28 +57,12 @@ function pdLabel(w: DesiredPipedriveWebhook, url: string): string {
 
 /** What differs between a desired instance and the existing one (visible values only: secrets come back masked). */
 export function instanceDiff(want: DesiredInstance, have: Instance): string[] {
-  const c = have.configuration ?? {}
-  const diff: string[] = []
-  const mode = eventsMode(have)
-  if (mode !== want.events) diff.push(`events ${mode} → ${want.events}`)
-  if (want.events !== 'none' && want.callbackUrl && c['event.notification.callback.url'] !== want.callbackUrl) diff.push('callbackUrl')
-  if (want.events === 'polling') {
-    const poller = c['event.poller.configuration']
-    const have0 = poller && typeof poller === 'object' ? Object.keys(poller).sort().join(',') : (typeof poller === 'string' ? poller : '')
-    const wantPoll = [...(want.poll ?? POLL_RESOURCES)].sort().join(',')
-    if (typeof poller !== 'string' && have0 !== wantPoll) diff.push(`poll ${have0 || '-'} → ${wantPoll}`)
-    const interval = String(want.pollInterval ?? DEFAULT_POLL_INTERVAL)
-    if (String(c['event.poller.refresh_interval'] ?? '') !== interval) diff.push(`pollInterval → ${interval}`)
-  }
-
-  if (want.tags && sortedEvents(plainTags(have.tags)) !== sortedEvents(want.tags)) diff.push('tags')
-  for (const [k, v] of Object.entries(want.configuration ?? {})) {
-    const cur = c[k]
-    if (cur === '********') continue
-    if (JSON.stringify(cur) !== JSON.stringify(v)) diff.push(k)
-  }
-
-  return diff
+  return compareInstance(have, {...want, configuration: want.configuration}, {ignoreTag: t => isStackMark(t)}).map(d => {
+    if (d.field === 'events') return `events ${d.have} → ${d.want}`
+    if (d.field === 'poll') return `poll ${d.have} → ${d.want}`
+    if (d.field === 'pollInterval') return `pollInterval → ${d.want}`
+    return d.field
+  })
 }
 
 /** Why an existing Pipedrive webhook no longer matches (Pipedrive has no update call: any difference is a replace). */

@@ -30,15 +30,14 @@ export function webhookStack(w: Pick<Webhook, 'name'>): string | undefined {
 /** The instance tag that records a stack. */
 export const stackTag = (stack: string): string => `${MARK}${stack}`
 
-const isMark = (s: unknown): s is string => typeof s === 'string' && s.startsWith(MARK)
+/** Is this instance tag (or skip key) a stack mark? */
+export const isStackMark = (s: unknown): s is string => typeof s === 'string' && s.startsWith(MARK)
+const isMark = isStackMark
 
 /** The stack recorded in an instance's tags, if any. */
 export function instanceStack(i: Pick<Instance, 'tags'>): string | undefined {
   return tagNames(i.tags).find(t => isMark(t))?.slice(MARK.length)
 }
-
-/** An instance's tags without stack marks (what the file's `tags` are compared with). */
-export const plainTags = (tags: Instance['tags']): string[] => tagNames(tags).filter(t => !isMark(t))
 
 /** An instance's stack marks (kept as they are when its tags are updated: an update never changes ownership). */
 export const markTags = (tags: Instance['tags']): string[] => tagNames(tags).filter(t => isMark(t))
