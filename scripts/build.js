@@ -12,7 +12,7 @@
 // - chunks for what only some runs need, imported where used: got, conf, @inquirer/prompts, yaml, the sandbox, the
 //   listener…
 // build/metafile.json (esbuild's metafile: which modules each chunk holds, what it imports) is written beside dist/ and
-// never packed: test/build.test.ts reads it to check what a command loads.
+// never packed: test/e2e/lazy-loading.test.ts reads it to check what a command loads.
 import * as esbuild from 'esbuild'
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'

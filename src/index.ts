@@ -1,12 +1,12 @@
 // The bundle's entry (dist/index.js) and oclif's target for explicit command discovery (package.json oclif.commands):
 // COMMANDS is the table oclif reads a command class from. In the bundle each command is a chunk of its own, imported
-// only when it runs: the init hook (LOAD_COMMAND, which oclif gives the command id before it looks the class up) fills
-// its entry. Everything else oclif needs before that (the list of commands, their flags for --help, autocomplete and
+// only when oclif looks its class up (to run it): the init hook (LOAD_COMMAND) makes every such lookup import the
+// command's module first. Everything else oclif needs (the list of commands, their flags for --help, autocomplete and
 // the did-you-mean of an unknown command) comes from oclif.manifest.json, which the build generates. Without a usable
 // manifest (`oclif manifest` in the build) oclif reads every class from the table itself, so then the table is filled
 // before oclif sees it; so it is when this file runs as source (tests and bin/dev.js, through tsx), where the manifest
 // may or may not be read. test/index.test.ts checks that every file under src/commands is listed here, and
-// test/build.test.ts that the bundle loads them lazily.
+// test/e2e/lazy-loading.test.ts that the bundle loads each of them, and only what a command needs.
 import type {Command, Hook, Interfaces} from '@oclif/core'
 
 import {
@@ -53,9 +53,10 @@ export async function loadCommand(id: string): Promise<Command.Class | undefined
   return COMMANDS[id]
 }
 
-/** Every command class, by id. */
+/** Every command class, by id (in the order of LOADERS, whatever order the modules arrive in). */
 export async function loadCommands(): Promise<Record<string, Command.Class>> {
-  await Promise.all(COMMAND_IDS.map(id => loadCommand(id)))
+  const modules = await Promise.all(COMMAND_IDS.map(id => LOADERS[id]()))
+  for (const [i, id] of COMMAND_IDS.entries()) COMMANDS[id] ??= modules[i].default
   return COMMANDS
 }
 
