@@ -67,6 +67,9 @@ const LAZY_MODULES = [
   // oclif's `pattern` command discovery (pdhooks' is `explicit`), and an oclif configuration outside package.json
   {dependency: 'tinyglobby', importer: nodeModule('@oclif/core/')},
   {dependency: 'lilconfig', importer: nodeModule('@oclif/core/')},
+  // oclif's templates (help examples, its S3 URLs) and its spinner (a 30 kB table, for a progress shown on a terminal)
+  {dependency: 'ejs', importer: nodeModule('@oclif/core/')},
+  {dependency: 'cli-spinners', importer: nodeModule('@oclif/core/')},
   // oclif: the Windows shell, reading a flag's value from stdin, and its performance marks (only with its debug output)
   {dependency: 'node:child_process', importer: nodeModule('@oclif/core/lib/util/os.js')},
   {dependency: 'node:readline', importer: nodeModule('@oclif/core/lib/parser/parse.js')},
