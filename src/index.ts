@@ -2,6 +2,7 @@
 // holds every command, so one file loads. test/index.test.ts checks that every file under src/commands is listed.
 
 import Apply from './commands/apply.js'
+import Backfill from './commands/backfill.js'
 import AuthLogin from './commands/auth/login.js'
 import AuthLogout from './commands/auth/logout.js'
 import AuthStatus from './commands/auth/status.js'
@@ -28,6 +29,7 @@ export const COMMANDS = {
   'auth:login': AuthLogin,
   'auth:logout': AuthLogout,
   'auth:status': AuthStatus,
+  backfill: Backfill,
   'instance:callback-url': InstanceCallbackUrl,
   'instance:create': InstanceCreate,
   'instance:delete': InstanceDelete,
