@@ -171,14 +171,18 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
         until = state.until
         objects = state.objects
         this.note(`Resuming: ${saved.counts.sent} sent before; continuing with ${objects[state.position.index] ?? 'the end'}.`)
-      } else state = fresh()
+      } else {
+        state = fresh()
+        // saved at once: a run stopped before its first delivery is resumable too
+        files.write(state)
+      }
     }
 
     const kinds = kindsOf(objects)
     const result = (stop?: BackfillStop): BackfillResult => ({
       complete: !stop,
       counts: state.counts,
-      dryRun: flags['dry-run'],
+      dryRun: Boolean(flags['dry-run']),
       objects,
       ok: !stop,
       ...(stop && !flags['dry-run'] ? {resume: this.resumeCommand(true)} : {}),
@@ -201,7 +205,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
         api: client.v2,
         basicAuth,
         ctx,
-        dryRun: flags['dry-run'],
+        dryRun: Boolean(flags['dry-run']),
         journal,
         kinds,
         limit: flags.limit,
@@ -216,9 +220,13 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
         timeoutMs: flags.timeout * 1000,
         to: target,
       })
-      // a signal that came during the last delivery still interrupts (what was sent is saved)
-      if (stop?.reason === 'interrupted' || interruption.received) interruption.throwIfInterrupted()
-      if (!stop && !flags['dry-run']) files.remove()
+      if (!flags['dry-run']) {
+        if (stop) files.write(state)
+        else files.remove()
+      }
+
+      // a signal during the last delivery of the window: the run is complete, and says so
+      if (stop?.reason === 'interrupted') interruption.throwIfInterrupted()
     } finally {
       files.release()
     }
