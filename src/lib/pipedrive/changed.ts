@@ -72,7 +72,6 @@ export const TOKEN_COST = {
   webhooks: 10,
 } as const
 
-export const objectKind = (object: string): ChangedObjectKind | undefined => BACKFILL_OBJECTS.find(k => k.object === object)
 
 /** RFC 3339 in whole seconds, as the v2 filters take it (`2025-01-01T10:20:00Z`). */
 export function rfc3339(ms: number): string {

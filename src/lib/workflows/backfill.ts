@@ -27,7 +27,7 @@ import {entryBody, iterateJournal} from '../journal.js'
 import {sendRaw} from '../listener-send.js'
 import {parsePipedrivePayload, pipedriveV2Payload} from '../payloads.js'
 import {
-  type ChangedObjectKind, changedPage, objectKind, timeOf, TOKEN_COST,
+  BACKFILL_OBJECTS, type ChangedObjectKind, changedPage, timeOf, TOKEN_COST,
 } from '../pipedrive/changed.js'
 import {basicAuthHeader} from '../signatures.js'
 
@@ -446,13 +446,7 @@ async function deliver(o: BackfillRunOptions, object: string, item: Record<strin
   return {attempts: gaps.length + 1, ok: false, ...last}
 }
 
-/** The kinds of the objects named (`deal,person`), in backfill's order. Unknown or unrecoverable names are errors. */
+/** The kinds of the objects named (`deal,person`), in backfill's order; names backfill cannot read are left out. */
 export function kindsOf(objects: string[]): ChangedObjectKind[] {
-  const out: ChangedObjectKind[] = []
-  for (const o of objects) {
-    const k = objectKind(o)
-    if (k && !out.includes(k)) out.push(k)
-  }
-
-  return out
+  return BACKFILL_OBJECTS.filter(k => objects.includes(k.object))
 }
