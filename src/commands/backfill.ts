@@ -95,75 +95,60 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     }
 
     const client = await pipedriveClient(this.settings(), {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent})
-    const counts = emptyCounts()
-    let objects = named ?? BACKFILL_OBJECTS.map(k => k.object)
-    let actions: ActionFilter = '*'
-    let hook: undefined | Webhook
-    if (flags.webhook !== undefined) {
-      const hooks = await client.listWebhooks()
-      counts.calls++
-      counts.tokens += TOKEN_COST.webhooks
-      hook = hooks.find(w => Number(w.id) === flags.webhook)
-      if (!hook) {
-        throw new PdhooksError(`No webhook ${flags.webhook}.`, {code: 'not_found', exit: ExitCode.notFound, hint: 'Run "pdhooks webhook list" to see the ids.'})
-      }
-
-      ({actions, objects} = this.fromWebhook(hook, named))
-      if (since === undefined) since = this.webhookSince(hook, until)
-      if (!to) to = parseTargetUrl(hook.subscription_url, 'the webhook\'s URL')
-      if (!basicAuth && hook.http_auth_user && hook.http_auth_password && !/^\*+$|…/.test(hook.http_auth_password)) {
-        basicAuth = {password: hook.http_auth_password, user: hook.http_auth_user}
-        registerSecret(basicAuth.password)
-      }
-    }
-
-    const me = await client.http.get<{data?: {company_domain?: string; company_id?: number; id?: number}}>('/users/me')
-    counts.calls++
-    counts.tokens += TOKEN_COST.me
-    const user = me.body?.data ?? {}
-    const ctx: DeliveryContext = {
-      companyId: hook?.company_id === undefined ? user.company_id : Number(hook.company_id),
-      host: user.company_domain ? `${user.company_domain}.pipedrive.com` : undefined,
-      userId: hook?.user_id ?? user.id,
-      webhookId: hook?.id ?? 0,
-      webhookOwnerId: hook?.owner_id,
-    }
-
-    let journal: JournalIndex | undefined
-    if (flags['from-journal'] !== undefined) {
-      const j = await journalIndex(flags['from-journal'])
-      journal = j.index
-      if (j.unreadable > 0) this.warn(`${j.unreadable} of ${j.lines} line(s) of ${flags['from-journal']} could not be read: they skip nothing.`)
-    }
-
-    const target = to!
+    // the run's progress file, checked before any call: the parameters as given define the run
     const key = stateKey({
-      actions, api: client.http.baseUrl, journal: flags['from-journal'] ?? null, objects: flags.object ?? null, since: flags.since ?? null, to: displayUrl(target), until: flags.until ?? null, webhook: flags.webhook ?? null,
+      api: client.http.baseUrl, journal: flags['from-journal'] ?? null, objects: flags.object ?? null, since: flags.since ?? null, to: to ? displayUrl(to) : null, until: flags.until ?? null, webhook: flags.webhook ?? null,
     })
     const files = new StateFile(join(configDir(this.config.configDir), 'backfill'), key)
-    const fresh = (): BackfillState => ({
-      command: this.resumeCommand(false), counts, key, objects, position: {cursor: null, index: 0}, sentOnPage: [], since: since!, startedAt: new Date().toISOString(), until, updatedAt: '', version: 1,
-    })
-    let state: BackfillState
-    if (flags['dry-run']) state = fresh()
-    else {
-      files.acquire()
-      const saved = files.read()
-      if (saved && !flags.resume && !flags.restart) {
-        files.release()
-        throw usageError(
-          `An interrupted backfill with these parameters exists (${saved.counts.sent} sent, last saved ${saved.updatedAt}).`,
-          'Add --resume to continue after the last object it sent, or --restart to start over (its objects would be sent again).',
-          'resumable',
-        )
+    const saved = flags['dry-run'] ? undefined : this.lockRun(files)
+    try {
+      const counts = emptyCounts()
+      let objects = named ?? BACKFILL_OBJECTS.map(k => k.object)
+      let actions: ActionFilter = '*'
+      let hook: undefined | Webhook
+      if (flags.webhook !== undefined) {
+        const hooks = await client.listWebhooks()
+        counts.calls++
+        counts.tokens += TOKEN_COST.webhooks
+        hook = hooks.find(w => Number(w.id) === flags.webhook)
+        if (!hook) {
+          throw new PdhooksError(`No webhook ${flags.webhook}.`, {code: 'not_found', exit: ExitCode.notFound, hint: 'Run "pdhooks webhook list" to see the ids.'})
+        }
+
+        ({actions, objects} = this.fromWebhook(hook, named))
+        if (since === undefined) since = this.webhookSince(hook, until)
+        if (!to) to = parseTargetUrl(hook.subscription_url, 'the webhook\'s URL')
+        if (!basicAuth && hook.http_auth_user && hook.http_auth_password && !/^\*+$|…/.test(hook.http_auth_password)) {
+          basicAuth = {password: hook.http_auth_password, user: hook.http_auth_user}
+          registerSecret(basicAuth.password)
+        }
       }
 
-      if (!saved && flags.resume) {
-        files.release()
-        throw usageError('Nothing to resume: no interrupted backfill with these parameters.', 'Run it without --resume (the parameters must be the same as the interrupted run\'s).', 'nothing_to_resume')
+      const me = await client.http.get<{data?: {company_domain?: string; company_id?: number; id?: number}}>('/users/me')
+      counts.calls++
+      counts.tokens += TOKEN_COST.me
+      const user = me.body?.data ?? {}
+      const ctx: DeliveryContext = {
+        companyId: hook?.company_id === undefined ? user.company_id : Number(hook.company_id),
+        host: user.company_domain ? `${user.company_domain}.pipedrive.com` : undefined,
+        userId: hook?.user_id ?? user.id,
+        webhookId: hook?.id ?? 0,
+        webhookOwnerId: hook?.owner_id,
       }
 
-      if (saved && flags.resume) {
+      let journal: JournalIndex | undefined
+      if (flags['from-journal'] !== undefined) {
+        const j = await journalIndex(flags['from-journal'])
+        journal = j.index
+        if (j.unreadable > 0) this.warn(`${j.unreadable} of ${j.lines} line(s) of ${flags['from-journal']} could not be read: they skip nothing.`)
+      }
+
+      const target = to!
+      const fresh = (): BackfillState => ({
+        command: this.resumeCommand(false), counts, key, objects, position: {cursor: null, index: 0}, sentOnPage: [], since: since!, startedAt: new Date().toISOString(), until, updatedAt: '', version: 1,
+      })
+      let state: BackfillState
+      if (saved) {
         state = saved
         state.counts.calls += counts.calls
         state.counts.tokens += counts.tokens
@@ -174,33 +159,30 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
       } else {
         state = fresh()
         // saved at once: a run stopped before its first delivery is resumable too
-        files.write(state)
+        if (!flags['dry-run']) files.write(state)
       }
-    }
 
-    const kinds = kindsOf(objects)
-    const result = (stop?: BackfillStop): BackfillResult => ({
-      complete: !stop,
-      counts: state.counts,
-      dryRun: Boolean(flags['dry-run']),
-      objects,
-      ok: !stop,
-      ...(stop && !flags['dry-run'] ? {resume: this.resumeCommand(true)} : {}),
-      since: rfc3339(state.since),
-      ...(stop ? {stopped: {message: stop.message, reason: stop.reason}} : {}),
-      to: displayUrl(target),
-      until: rfc3339(state.until),
-      ...(hook ? {webhook: hook.id} : {}),
-    })
-    const interruption = this.whenInterrupted(() => ({
-      details: {result: result({message: 'interrupted', reason: 'interrupted'})},
-      lines: flags['dry-run'] ? [] : [`To continue: ${this.resumeCommand(true)}`],
-      message: `${flags['dry-run'] ? 'counted' : 'sent'} ${state.counts.sent} object(s) (${state.counts.found} found so far)`,
-    }))
-    this.progress(`Backfill ${rfc3339(state.since)} → ${rfc3339(state.until)}: ${objects.join(', ')} → ${displayUrl(target)}${flags['dry-run'] ? ' (dry run)' : ''}`)
-    let stop: BackfillStop | undefined
-    try {
-      stop = await runBackfill({
+      const kinds = kindsOf(objects)
+      const result = (stop?: BackfillStop): BackfillResult => ({
+        complete: !stop,
+        counts: state.counts,
+        dryRun: Boolean(flags['dry-run']),
+        objects,
+        ok: !stop,
+        ...(stop && !flags['dry-run'] ? {resume: this.resumeCommand(true)} : {}),
+        since: rfc3339(state.since),
+        ...(stop ? {stopped: {message: stop.message, reason: stop.reason}} : {}),
+        to: displayUrl(target),
+        until: rfc3339(state.until),
+        ...(hook ? {webhook: hook.id} : {}),
+      })
+      const interruption = this.whenInterrupted(() => ({
+        details: {result: result({message: 'interrupted', reason: 'interrupted'})},
+        lines: flags['dry-run'] ? [] : [`To continue: ${this.resumeCommand(true)}`],
+        message: `${flags['dry-run'] ? 'counted' : 'sent'} ${state.counts.sent} object(s) (${state.counts.found} found so far)`,
+      }))
+      this.progress(`Backfill ${rfc3339(state.since)} → ${rfc3339(state.until)}: ${objects.join(', ')} → ${displayUrl(target)}${flags['dry-run'] ? ' (dry run)' : ''}`)
+      const stop: BackfillStop | undefined = await runBackfill({
         actions,
         api: client.v2,
         basicAuth,
@@ -227,14 +209,42 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
 
       // a signal during the last delivery of the window: the run is complete, and says so
       if (stop?.reason === 'interrupted') interruption.throwIfInterrupted()
+
+      const out = result(stop)
+      this.log(this.summary(out))
+      if (stop) return this.stopped(out, stop)
+      return out
     } finally {
       files.release()
     }
+  }
 
-    const out = result(stop)
-    this.log(this.summary(out))
-    if (stop) return this.stopped(out, stop)
-    return out
+  /**
+   * Takes the run's lock and reads its progress: a saved run needs --resume (or --restart), --resume needs a saved run.
+   * Returns the state to resume, if any.
+   */
+  private lockRun(files: StateFile): BackfillState | undefined {
+    const {flags} = this
+    files.acquire()
+    try {
+      const saved = files.read()
+      if (saved && !flags.resume && !flags.restart) {
+        throw usageError(
+          `An interrupted backfill with these parameters exists (${saved.counts.sent} sent, last saved ${saved.updatedAt}).`,
+          'Add --resume to continue after the last object it sent, or --restart to start over (its objects would be sent again).',
+          'resumable',
+        )
+      }
+
+      if (!saved && flags.resume) {
+        throw usageError('Nothing to resume: no interrupted backfill with these parameters.', 'Run it without --resume (the parameters must be the same as the interrupted run\'s).', 'nothing_to_resume')
+      }
+
+      return flags.resume ? saved : undefined
+    } catch (error) {
+      files.release()
+      throw error
+    }
   }
 
   /** The objects of --object, each checked: unknown or unrecoverable ones are exit 2 saying why. */

@@ -58,7 +58,9 @@ describe('e2e: backfill', () => {
       const ids = got.map(b => b.meta.entity_id).sort((a, b) => a - b)
       expect(ids).to.deep.equal(Array.from({length: 13}, (_, i) => String(i + 1)))
       for (const b of got) {
-        expect(b.meta).to.include({change_source: 'backfill', entity: 'deal', version: '2.0', webhook_id: String(hook.id)})
+        expect(b.meta).to.include({
+          change_source: 'backfill', entity: 'deal', version: '2.0', webhook_id: String(hook.id),
+        })
         expect(b.headers['x-pdhooks-backfill']).to.equal('1')
         expect(b.previous).to.equal(null)
         expect(b.data.id).to.equal(Number(b.meta.entity_id))

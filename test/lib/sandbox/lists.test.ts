@@ -8,11 +8,13 @@ import {
   call, hook, PD_TOKEN, sandbox,
 } from './helpers.js'
 
-const v2 = (sb: Sandbox, path: string, headers: Record<string, string> = {'x-api-token': PD_TOKEN}) => call(`${sb.url}/api/v2${path}`, {headers})
+const v2 = (sb: Sandbox, path: string, headers?: Record<string, string>) => call(`${sb.url}/api/v2${path}`, {headers: headers ?? {'x-api-token': PD_TOKEN}})
 
 const record = (over: Partial<ChangeRecord>): ChangeRecord => ({
   action: 'change', data: null, id: 1, object: 'deal', previous: null, seq: 1, time: Date.parse('2026-12-01T10:00:00.400Z'), ...over,
 })
+
+const t = (s: number) => Date.parse('2026-12-01T10:00:00Z') + (s * 1000)
 
 describe('sandbox: API v2 lists', () => {
   let sb: Sandbox
@@ -22,15 +24,24 @@ describe('sandbox: API v2 lists', () => {
   })
 
   it('lists the latest state of each object; deleted and merged-away ones are gone; add_time is the create\'s', () => {
-    const t = (s: number) => Date.parse('2026-12-01T10:00:00Z') + (s * 1000)
     const items = listedObjects([
-      record({action: 'create', id: 1, seq: 1, time: t(0)}),
-      record({data: {title: 'renamed'}, id: 1, seq: 2, time: t(5.7)}),
+      record({
+        action: 'create', id: 1, seq: 1, time: t(0),
+      }),
+      record({
+        data: {title: 'renamed'}, id: 1, seq: 2, time: t(5.7),
+      }),
       record({id: 2, seq: 3, time: t(6)}),
-      record({action: 'delete', id: 2, seq: 4, time: t(7)}),
-      record({id: 3, mergedFromId: 4, seq: 5, time: t(8)}),
+      record({
+        action: 'delete', id: 2, seq: 4, time: t(7),
+      }),
+      record({
+        id: 3, mergedFromId: 4, seq: 5, time: t(8),
+      }),
       record({id: 4, seq: 0, time: t(-1)}),
-      record({id: 9, object: 'person', seq: 6, time: t(9)}),
+      record({
+        id: 9, object: 'person', seq: 6, time: t(9),
+      }),
     ], 'deal')
     expect(items.map(i => i.id)).to.deep.equal([1, 3])
     expect(items[0]).to.include({add_time: '2026-12-01T10:00:00Z', title: 'renamed', update_time: '2026-12-01T10:00:05Z'})

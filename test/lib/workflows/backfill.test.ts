@@ -6,14 +6,21 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {PdhooksError} from '../../../src/lib/errors.js'
-import {rfc3339, timeOf} from '../../../src/lib/pipedrive/changed.js'
 import {v2Base} from '../../../src/lib/pipedrive.js'
+import {rfc3339, timeOf} from '../../../src/lib/pipedrive/changed.js'
 import {
-  actionFor, backfillBody, type BackfillState, emptyCounts, journalHas, journalIndex, kindsOf, StateFile, stableUuid, stateKey,
+  actionFor, backfillBody, type BackfillState, emptyCounts, journalHas, journalIndex, kindsOf, stableUuid, StateFile, stateKey,
 } from '../../../src/lib/workflows/backfill.js'
 
-const T = (s: string) => Date.parse(s)
-const window = {since: T('2026-12-01T10:00:00.500Z'), until: T('2026-12-01T12:00:00Z')}
+const at = (s: string) => Date.parse(s)
+/** A journal line holding `body`. */
+const line = (body: unknown, base64 = false) => JSON.stringify({
+  headers: {}, id: String(Math.random()), method: 'POST', path: '/', source: 'pipedrive-v2', time: '', ...(base64 ? {bodyBase64: Buffer.from(JSON.stringify(body)).toString('base64')} : {body: JSON.stringify(body)}),
+})
+const state = (key: string): BackfillState => ({
+  command: 'pdhooks backfill', counts: emptyCounts(), key, objects: ['deal'], position: {cursor: 'c', index: 0}, sentOnPage: ['deal:1'], since: 1, startedAt: '', until: 2, updatedAt: '', version: 1,
+})
+const window = {since: at('2026-12-01T10:00:00.500Z'), until: at('2026-12-01T12:00:00Z')}
 
 describe('workflows/backfill', () => {
   it('the API v2 base beside any v1 base', () => {
@@ -23,9 +30,9 @@ describe('workflows/backfill', () => {
   })
 
   it('times: RFC 3339 in whole seconds; Pipedrive\'s two time forms', () => {
-    expect(rfc3339(T('2026-12-01T10:00:00.999Z'))).to.equal('2026-12-01T10:00:00Z')
-    expect(timeOf('2026-12-01 10:00:00')).to.equal(T('2026-12-01T10:00:00Z'))
-    expect(timeOf('2026-12-01T10:00:00Z')).to.equal(T('2026-12-01T10:00:00Z'))
+    expect(rfc3339(at('2026-12-01T10:00:00.999Z'))).to.equal('2026-12-01T10:00:00Z')
+    expect(timeOf('2026-12-01 10:00:00')).to.equal(at('2026-12-01T10:00:00Z'))
+    expect(timeOf('2026-12-01T10:00:00Z')).to.equal(at('2026-12-01T10:00:00Z'))
     expect(timeOf(null)).to.be.NaN
   })
 
@@ -45,25 +52,34 @@ describe('workflows/backfill', () => {
   })
 
   it('the journal skips the same version or an older one, never a newer one (whole seconds)', () => {
-    const index = new Map([['deal:1', T('2026-12-01T11:00:00.700Z')]])
-    expect(journalHas(index, 'deal', '1', T('2026-12-01T11:00:00Z'))).to.equal(true)
-    expect(journalHas(index, 'deal', '1', T('2026-12-01T10:59:00Z'))).to.equal(true)
-    expect(journalHas(index, 'deal', '1', T('2026-12-01T11:00:01Z'))).to.equal(false)
-    expect(journalHas(index, 'person', '1', T('2026-12-01T10:00:00Z'))).to.equal(false)
-    expect(journalHas(undefined, 'deal', '1', T('2026-12-01T10:00:00Z'))).to.equal(false)
+    const index = new Map([['deal:1', at('2026-12-01T11:00:00.700Z')]])
+    expect(journalHas(index, 'deal', '1', at('2026-12-01T11:00:00Z'))).to.equal(true)
+    expect(journalHas(index, 'deal', '1', at('2026-12-01T10:59:00Z'))).to.equal(true)
+    expect(journalHas(index, 'deal', '1', at('2026-12-01T11:00:01Z'))).to.equal(false)
+    expect(journalHas(index, 'person', '1', at('2026-12-01T10:00:00Z'))).to.equal(false)
+    expect(journalHas(undefined, 'deal', '1', at('2026-12-01T10:00:00Z'))).to.equal(false)
     expect(journalHas(index, 'deal', '1', Number.NaN)).to.equal(false)
   })
 
   it('reads a listen journal: v2 and v1 deliveries (their latest time per object), other lines skip nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdhooks-backfill-'))
     const file = join(dir, 'j.ndjson')
-    const line = (body: unknown, base64 = false) => JSON.stringify({
-      headers: {}, id: String(Math.random()), method: 'POST', path: '/', source: 'pipedrive-v2', time: '', ...(base64 ? {bodyBase64: Buffer.from(JSON.stringify(body)).toString('base64')} : {body: JSON.stringify(body)}),
-    })
     writeFileSync(file, [
-      line({data: {id: 1, update_time: '2026-12-01T11:00:00Z'}, meta: {action: 'change', entity: 'deal', entity_id: '1', timestamp: '2026-12-01T10:59:59.000Z'}}),
-      line({data: {id: 1}, meta: {action: 'change', entity: 'deal', entity_id: '1', timestamp: '2026-12-01T10:00:00.000Z'}}),
-      line({current: {id: 5}, meta: {action: 'updated', id: 5, object: 'person', timestamp: 1_764_586_800}, v: 1}, true),
+      line({
+        data: {id: 1, update_time: '2026-12-01T11:00:00Z'}, meta: {
+          action: 'change', entity: 'deal', entity_id: '1', timestamp: '2026-12-01T10:59:59.000Z',
+        },
+      }),
+      line({
+        data: {id: 1}, meta: {
+          action: 'change', entity: 'deal', entity_id: '1', timestamp: '2026-12-01T10:00:00.000Z',
+        },
+      }),
+      line({
+        current: {id: 5}, meta: {
+          action: 'updated', id: 5, object: 'person', timestamp: 1_764_586_800,
+        }, v: 1,
+      }, true),
       line({message: {events: []}}),
       line('not json at all'),
       '{"id":"x","body":"{oops"}',
@@ -71,13 +87,15 @@ describe('workflows/backfill', () => {
       '',
     ].join('\n') + '\n')
     const j = await journalIndex(file)
-    expect([...j.index.entries()]).to.deep.equal([['deal:1', T('2026-12-01T11:00:00Z')], ['person:5', 1_764_586_800_000]])
+    expect([...j.index.entries()]).to.deep.equal([['deal:1', at('2026-12-01T11:00:00Z')], ['person:5', 1_764_586_800_000]])
     expect(j.unreadable).to.equal(2)
     expect(j.lines).to.equal(7)
   })
 
   it('a backfill delivery: the v2 envelope, change_source backfill, previous null, the object\'s update time, stable ids', () => {
-    const item = {add_time: '2026-11-01T10:00:00Z', id: 7, title: 'Big deal', update_time: '2026-12-01T11:00:00Z'}
+    const item = {
+      add_time: '2026-11-01T10:00:00Z', id: 7, title: 'Big deal', update_time: '2026-12-01T11:00:00Z',
+    }
     const ctx = {
       companyId: 99, host: 'acme.pipedrive.com', userId: 3, webhookId: 42, webhookOwnerId: 4,
     }
@@ -104,10 +122,6 @@ describe('workflows/backfill', () => {
   })
 
   describe('the progress file', () => {
-    const state = (key: string): BackfillState => ({
-      command: 'pdhooks backfill', counts: emptyCounts(), key, objects: ['deal'], position: {cursor: 'c', index: 0}, sentOnPage: ['deal:1'], since: 1, startedAt: '', until: 2, updatedAt: '', version: 1,
-    })
-
     it('is written atomically with mode 0600 and read back; a malformed one is an error naming it', () => {
       const dir = join(mkdtempSync(join(tmpdir(), 'pdhooks-backfill-')), 'backfill')
       const f = new StateFile(dir, 'k1')
