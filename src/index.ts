@@ -2,10 +2,10 @@
 // holds every command, so one file loads. test/index.test.ts checks that every file under src/commands is listed.
 
 import Apply from './commands/apply.js'
-import Backfill from './commands/backfill.js'
 import AuthLogin from './commands/auth/login.js'
 import AuthLogout from './commands/auth/logout.js'
 import AuthStatus from './commands/auth/status.js'
+import Backfill from './commands/backfill.js'
 import InstanceCallbackUrl from './commands/instance/callback-url.js'
 import InstanceCreate from './commands/instance/create.js'
 import InstanceDelete from './commands/instance/delete.js'

@@ -206,3 +206,27 @@ describe('e2e: backfill', () => {
     }
   })
 })
+
+describe('e2e: backfill is paced under the burst limit', () => {
+  const e2e = useSandbox({burst: 3})
+
+  it('many pages against a burst of 3 requests per 2 s: every call waits for the window, none is answered 429', async function () {
+    this.timeout(60_000)
+    for (let id = 1; id <= 6; id++) expect((await e2e.api('POST', '/sandbox/events', {action: 'change', id, object: 'activity'})).status).to.equal(200)
+    const receiver = await startReceiver()
+    try {
+      await e2e.api('DELETE', '/sandbox/requests')
+      const t0 = Date.now()
+      const r = await e2e.run(['backfill', '--since', '1h', '--object', 'activity', '--limit', '1', '--to', receiver.url, '--json'], {timeoutMs: 40_000})
+      expect(r.code, explain(r)).to.equal(0)
+      expect(r.json().counts).to.include({calls: 8, sent: 6})
+      const calls = await e2e.requests()
+      expect(calls.map(c => (c as {status?: number}).status)).to.deep.equal(Array.from({length: 8}, () => 200))
+      // 8 calls at 3 per rolling 2 s take at least two more windows
+      expect(Date.now() - t0).to.be.at.least(4000)
+      expect(receiver.received.map(x => x.json.meta.entity_id)).to.deep.equal(['1', '2', '3', '4', '5', '6'])
+    } finally {
+      await receiver.close()
+    }
+  })
+})

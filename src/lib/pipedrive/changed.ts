@@ -22,7 +22,13 @@
  *   invents a delete event: deletions are not recovered.
  * - Token costs (Pipedrive's token-based rate limits, pipedrive.readme.io/docs/core-api-concepts-rate-limiting and
  *   "Guide for optimizing API usage"): a v1 list GET costs 20 tokens, a single-object GET 2; the v2 endpoints cost "up to
- *   half" of v1, so a v2 list page is counted as 10. GET /v1/webhooks costs 10 (reference/api-notes.md).
+ *   half" of v1, so a v2 list page is counted as 10. GET /v1/webhooks costs 10 (reference/api-notes.md). The daily
+ *   budget is 30,000 tokens × the plan's multiplier × seats, per company, reset daily; when it is spent, requests are
+ *   refused (429) until the reset.
+ * - Rate-limit headers (same page): `x-ratelimit-limit`, `x-ratelimit-remaining` and `x-ratelimit-reset` for the burst
+ *   limit (per token, rolling 2 s window: 20/40/80-100/120 requests by plan with an API token, 80-480 with OAuth), which
+ *   http.ts' RateGate paces; `x-daily-requests-left`, documented for API-token requests as what is left of the day
+ *   (UTC): backfill stops, resumably, when it reaches 0.
  */
 import {ExitCode, PdhooksError} from '../errors.js'
 import {type HttpClient, type HttpResponse} from '../http.js'
@@ -71,7 +77,6 @@ export const TOKEN_COST = {
   v2List: 10,
   webhooks: 10,
 } as const
-
 
 /** RFC 3339 in whole seconds, as the v2 filters take it (`2025-01-01T10:20:00Z`). */
 export function rfc3339(ms: number): string {
