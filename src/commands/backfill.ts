@@ -76,6 +76,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     const {flags} = this
     const now = Date.now()
     if (flags.resume && flags.restart) throw usageError('--resume continues a run, --restart discards it: give one.')
+    if (flags['dry-run'] && (flags.resume || flags.restart)) throw usageError('--dry-run only counts: it neither resumes nor restarts a run.', 'Drop --dry-run, or --resume / --restart.')
     if (flags.since === undefined && flags.webhook === undefined) {
       throw usageError('Missing --since (or --webhook ID).', 'Example: pdhooks backfill --since 2h --to https://app.example.com/hooks', 'missing_value')
     }
@@ -112,7 +113,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
         counts.tokens += TOKEN_COST.webhooks
         hook = hooks.find(w => Number(w.id) === flags.webhook)
         if (!hook) {
-          throw new PdhooksError(`No webhook ${flags.webhook}.`, {code: 'not_found', exit: ExitCode.notFound, hint: 'Run "pdhooks webhook list" to see the ids.'})
+          throw new PdhooksError(`No webhook ${flags.webhook}.`, {code: 'not_found', exit: ExitCode.notFound, hint: 'Run "pdhooks webhook list" to see the ids. If Pipedrive deleted it (3 days without a successful delivery), give the window yourself: --since 3d --to URL.'})
         }
 
         ({actions, objects} = this.fromWebhook(hook, named))

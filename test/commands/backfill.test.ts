@@ -103,6 +103,7 @@ describe('backfill', () => {
       [[], 'Missing --since (or --webhook ID).'],
       [['--since', '2h', '--to', 'ftp://x'], '--to must be an http:// or https:// URL.'],
       [['--since', '2h', '--resume', '--restart'], '--resume continues a run, --restart discards it: give one.'],
+      [['--since', '2h', '--resume', '--dry-run'], '--dry-run only counts: it neither resumes nor restarts a run.'],
     ]
     for (const [args, message, hint] of cases) {
       it(`${args.join(' ') || '(nothing)'}`, async () => {
@@ -168,7 +169,7 @@ describe('backfill', () => {
     })
 
     const refusals: Array<[Record<string, unknown>, number, string]> = [
-      [{id: 5}, 4, 'No webhook 42.'],
+      [{id: 5}, 4, 'If Pipedrive deleted it (3 days without a successful delivery), give the window yourself: --since 3d --to URL.'],
       [{id: 42, version: '1.0'}, 2, 'Webhook 42 is a webhooks v1 webhook'],
       [{event_action: 'delete', id: 42}, 2, 'Webhook 42 hears deletions only: deletions cannot be recovered from the API.'],
       [{event_object: 'note', id: 42}, 2, 'Webhook 42 hears change.note: a note cannot be backfilled'],

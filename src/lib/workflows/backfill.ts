@@ -241,8 +241,18 @@ export class StateFile {
   write(state: BackfillState): void {
     state.updatedAt = new Date().toISOString()
     const tmp = `${this.file}.${process.pid}.tmp`
-    writeFileSync(tmp, JSON.stringify(state) + '\n', {mode: 0o600})
-    renameSync(tmp, this.file)
+    try {
+      writeFileSync(tmp, JSON.stringify(state) + '\n', {mode: 0o600})
+      renameSync(tmp, this.file)
+    } catch (error) {
+      rmSafe(tmp)
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      throw new PdhooksError(`Cannot save the backfill progress ${this.file} (${why}).`, {
+        code: 'state_unwritable',
+        exit: ExitCode.unexpected,
+        hint: 'The run stopped. What it sent is sent; --resume may send the last object again (same meta.id, so a receiver can deduplicate). Free the disk or fix the folder, then resume.',
+      })
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {
-  mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
+  mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -138,6 +138,26 @@ describe('workflows/backfill', () => {
       expect(() => f.read()).to.throw(PdhooksError, `The backfill progress ${f.file} is not valid.`)
       f.remove()
       expect(readdirSync(dir)).to.deep.equal([])
+    })
+
+    it('a progress file that cannot be written is exit 1 naming it, and leaves no temporary file', () => {
+      const dir = join(mkdtempSync(join(tmpdir(), 'pdhooks-backfill-')), 'backfill')
+      const f = new StateFile(dir, 'k3')
+      f.acquire()
+      // the temporary file's name taken by a folder: the write fails as on a full disk
+      mkdirSync(`${f.file}.${process.pid}.tmp`)
+      let error: PdhooksError | undefined
+      try {
+        f.write(state('k3'))
+      } catch (error_) {
+        error = error_ as PdhooksError
+      }
+
+      expect(error?.exit).to.equal(1)
+      expect(error?.message).to.equal(`Cannot save the backfill progress ${f.file} (EISDIR).`)
+      expect(error?.hint).to.include('same meta.id')
+      expect(f.read()).to.equal(undefined)
+      f.release()
     })
 
     it('two runs with the same parameters: the second is exit 5 while the first lives; a dead run\'s lock is taken over', () => {
