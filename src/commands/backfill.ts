@@ -1,21 +1,21 @@
 import * as Flags from '@oclif/core/flags'
 import {join} from 'node:path'
 
-import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {pipedriveFlags} from '../lib/cli/common-flags.js'
 import {secret} from '../lib/cli/flags.js'
 import {parseWhen} from '../lib/cli/time.js'
-import {pipedriveClient} from '../lib/clients.js'
-import {configDir} from '../lib/config.js'
+import {pipedriveClient} from '../lib/core/clients.js'
+import {configDir} from '../lib/core/config.js'
+import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
+import {registerSecret} from '../lib/core/mask.js'
 import {type DeliveryContext} from '../lib/deliveries/build.js'
-import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
-import {pipedriveFlags} from '../lib/flags.js'
-import {displayUrl, parseTargetUrl} from '../lib/listener-send.js'
-import {registerSecret} from '../lib/mask.js'
-import {type Webhook} from '../lib/pipedrive.js'
+import {displayUrl, parseTargetUrl} from '../lib/deliveries/send.js'
+import {parseBasicAuth} from '../lib/deliveries/trigger.js'
 import {
   BACKFILL_OBJECTS, MAX_LIMIT, rfc3339, timeOf, TOKEN_COST, UNRECOVERABLE_OBJECTS,
 } from '../lib/pipedrive/changed.js'
-import {parseBasicAuth} from '../lib/trigger.js'
+import {type Webhook} from '../lib/pipedrive/client.js'
 import {
   type ActionFilter, type BackfillCounts, type BackfillState, type BackfillStop, emptyCounts, journalIndex, type JournalIndex, kindsOf, RETRY_SPAN_MS, runBackfill, StateFile, stateKey,
 } from '../lib/workflows/backfill.js'

@@ -2,7 +2,7 @@
  * Points in time given on the command line: an ISO 8601 date or time (`2026-12-01`, `2026-12-01T10:00:00Z`,
  * `2026-12-01 10:00` read as UTC), or a duration back from now (`90s`, `45m`, `2h`, `3d`, `1w`, combinable: `1d12h`).
  */
-import {usageError} from '../errors.js'
+import {usageError} from '../core/errors.js'
 
 const UNITS: Record<string, number> = {
   d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, w: 604_800_000,

@@ -30,8 +30,8 @@
  *   http.ts' RateGate paces; `x-daily-requests-left`, documented for API-token requests as what is left of the day
  *   (UTC): backfill stops, resumably, when it reaches 0.
  */
-import {ExitCode, PdhooksError} from '../errors.js'
-import {type HttpClient, type HttpResponse} from '../http.js'
+import {ExitCode, PdhooksError} from '../core/errors.js'
+import {type HttpClient, type HttpResponse} from '../core/http.js'
 
 /** How an object's list finds the window: the API filters it, or pdhooks reads newest first and stops. */
 export type WindowFilter = 'server' | 'sorted'

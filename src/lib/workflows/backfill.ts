@@ -20,16 +20,16 @@ import {
 } from 'node:fs'
 import {join} from 'node:path'
 
+import {ExitCode, PdhooksError} from '../core/errors.js'
+import {type HttpClient, type HttpResponse} from '../core/http.js'
 import {type DeliveryContext} from '../deliveries/build.js'
-import {ExitCode, PdhooksError} from '../errors.js'
-import {type HttpClient, type HttpResponse} from '../http.js'
-import {entryBody, iterateJournal} from '../journal.js'
-import {sendRaw} from '../listener-send.js'
-import {parsePipedrivePayload, pipedriveV2Payload} from '../payloads.js'
+import {entryBody, iterateJournal} from '../deliveries/journal.js'
+import {parsePipedrivePayload, pipedriveV2Payload} from '../deliveries/payloads.js'
+import {sendRaw} from '../deliveries/send.js'
+import {basicAuthHeader} from '../deliveries/signatures.js'
 import {
   BACKFILL_OBJECTS, type ChangedObjectKind, changedPage, timeOf, TOKEN_COST,
 } from '../pipedrive/changed.js'
-import {basicAuthHeader} from '../signatures.js'
 
 /** Pipedrive's retries span 3 + 30 + 150 s: a failed attempt at `last_delivery_time` may carry an event this much older. */
 export const RETRY_SPAN_MS = 183_000

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {parseDuration, parseWhen} from '../../../src/lib/cli/time.js'
-import {PdhooksError} from '../../../src/lib/errors.js'
+import {PdhooksError} from '../../../src/lib/core/errors.js'
 
 describe('cli/time: --since and --until values', () => {
   const now = Date.parse('2026-12-02T12:00:00Z')

@@ -5,9 +5,9 @@ import {
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {PdhooksError} from '../../../src/lib/errors.js'
-import {v2Base} from '../../../src/lib/pipedrive.js'
+import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {rfc3339, timeOf} from '../../../src/lib/pipedrive/changed.js'
+import {v2Base} from '../../../src/lib/pipedrive/client.js'
 import {
   actionFor, backfillBody, type BackfillState, emptyCounts, journalHas, journalIndex, kindsOf, stableUuid, StateFile, stateKey,
 } from '../../../src/lib/workflows/backfill.js'
