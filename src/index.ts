@@ -22,6 +22,7 @@ const LOADERS: Record<string, Loader> = {
   'auth:login': () => import('./commands/auth/login.js'),
   'auth:logout': () => import('./commands/auth/logout.js'),
   'auth:status': () => import('./commands/auth/status.js'),
+  backfill: () => import('./commands/backfill.js'),
   'instance:callback-url': () => import('./commands/instance/callback-url.js'),
   'instance:create': () => import('./commands/instance/create.js'),
   'instance:delete': () => import('./commands/instance/delete.js'),
