@@ -108,6 +108,7 @@ async function startup() {
     'pdhooks webhook list --json': [[RUN, 'webhook', 'list', '--json'], env],
   }
   const times = Object.fromEntries(Object.keys(cases).map(k => [k, []]))
+  const loadBefore = loadNow()
   for (const [args, e] of Object.values(cases)) timeOnce(args, e) // warm-up (and the code cache)
   for (let round = 0; round < ROUNDS; round++) {
     const order = Object.keys(cases)
@@ -117,6 +118,7 @@ async function startup() {
 
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]))
   console.log(`\nStart-up (median of ${ROUNDS} alternating runs, same machine, same run)`)
+  console.log(`  load average (1, 5, 15 min): ${loadBefore} before, ${loadNow()} after`)
   for (const [k, v] of Object.entries(med)) console.log(`  ${k.padEnd(30)} ${fmt(v)}`)
   const listRatio = med['pdhooks webhook list --json'] / med['floor (node:http list)']
   const versionRatio = med['pdhooks --version'] / med['node -e 0']

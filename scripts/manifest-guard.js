@@ -19,7 +19,7 @@ function newest(dir) {
 
 /** Newest modification time of what the build reads. */
 function sourcesTime(root) {
-  return Math.max(newest(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'scripts', 'build.js')).mtimeMs)
+  return Math.max(newest(join(root, 'src')), newest(join(root, 'scripts', 'shims')), statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'scripts', 'build.js')).mtimeMs)
 }
 
 /** Is the built output (manifest and bundle) missing or older than the sources? */

@@ -1,57 +1,123 @@
-// The command table for oclif's explicit command discovery (package.json oclif.commands): the bundle (dist/index.js)
-// holds every command, so one file loads. test/index.test.ts checks that every file under src/commands is listed.
+// The bundle's entry (dist/index.js) and oclif's target for explicit command discovery (package.json oclif.commands):
+// COMMANDS is the table oclif reads a command class from. In the bundle each command is a chunk of its own, imported
+// only when oclif looks its class up (to run it): the init hook (LOAD_COMMAND) makes every such lookup import the
+// command's module first. Everything else oclif needs (the list of commands, their flags for --help, autocomplete and
+// the did-you-mean of an unknown command) comes from oclif.manifest.json, which the build generates. Without a usable
+// manifest (`oclif manifest` in the build) oclif reads every class from the table itself, so then the table is filled
+// before oclif sees it; so it is when this file runs as source (tests and bin/dev.js, through tsx), where the manifest
+// may or may not be read. test/index.test.ts checks that every file under src/commands is listed here, and
+// test/e2e/lazy-loading.test.ts that the bundle loads each of them, and only what a command needs.
+import type {Command, Hook, Interfaces} from '@oclif/core'
 
-import Apply from './commands/apply.js'
-import AuthLogin from './commands/auth/login.js'
-import AuthLogout from './commands/auth/logout.js'
-import AuthStatus from './commands/auth/status.js'
-import Backfill from './commands/backfill.js'
-import InstanceCallbackUrl from './commands/instance/callback-url.js'
-import InstanceCreate from './commands/instance/create.js'
-import InstanceDelete from './commands/instance/delete.js'
-import InstanceGet from './commands/instance/get.js'
-import InstanceList from './commands/instance/list.js'
-import Listen from './commands/listen.js'
-import PipelinerWebhookAdd from './commands/pipeliner/webhook/add.js'
-import PipelinerWebhookDelete from './commands/pipeliner/webhook/delete.js'
-import PipelinerWebhookList from './commands/pipeliner/webhook/list.js'
-import Replay from './commands/replay.js'
-import Sandbox from './commands/sandbox.js'
-import Setup from './commands/setup.js'
-import Trigger from './commands/trigger.js'
-import WebhookAdd from './commands/webhook/add.js'
-import WebhookDelete from './commands/webhook/delete.js'
-import WebhookList from './commands/webhook/list.js'
-import {guardDebugOutput} from './lib/cli/flags.js'
+import {
+  closeSync, fstatSync, openSync, readFileSync, readSync,
+} from 'node:fs'
 
-export const COMMANDS = {
-  apply: Apply,
-  'auth:login': AuthLogin,
-  'auth:logout': AuthLogout,
-  'auth:status': AuthStatus,
-  backfill: Backfill,
-  'instance:callback-url': InstanceCallbackUrl,
-  'instance:create': InstanceCreate,
-  'instance:delete': InstanceDelete,
-  'instance:get': InstanceGet,
-  'instance:list': InstanceList,
-  listen: Listen,
-  'pipeliner:webhook:add': PipelinerWebhookAdd,
-  'pipeliner:webhook:delete': PipelinerWebhookDelete,
-  'pipeliner:webhook:list': PipelinerWebhookList,
-  replay: Replay,
-  sandbox: Sandbox,
-  setup: Setup,
-  trigger: Trigger,
-  'webhook:add': WebhookAdd,
-  'webhook:delete': WebhookDelete,
-  'webhook:list': WebhookList,
+type Plugin = Interfaces.Plugin
+type Loader = () => Promise<{default: Command.Class}>
+
+/** Every command, by id: its module. A new command is its file under src/commands plus its line here. */
+const LOADERS: Record<string, Loader> = {
+  apply: () => import('./commands/apply.js'),
+  'auth:login': () => import('./commands/auth/login.js'),
+  'auth:logout': () => import('./commands/auth/logout.js'),
+  'auth:status': () => import('./commands/auth/status.js'),
+  backfill: () => import('./commands/backfill.js'),
+  'instance:callback-url': () => import('./commands/instance/callback-url.js'),
+  'instance:create': () => import('./commands/instance/create.js'),
+  'instance:delete': () => import('./commands/instance/delete.js'),
+  'instance:get': () => import('./commands/instance/get.js'),
+  'instance:list': () => import('./commands/instance/list.js'),
+  listen: () => import('./commands/listen.js'),
+  'pipeliner:webhook:add': () => import('./commands/pipeliner/webhook/add.js'),
+  'pipeliner:webhook:delete': () => import('./commands/pipeliner/webhook/delete.js'),
+  'pipeliner:webhook:list': () => import('./commands/pipeliner/webhook/list.js'),
+  replay: () => import('./commands/replay.js'),
+  sandbox: () => import('./commands/sandbox.js'),
+  setup: () => import('./commands/setup.js'),
+  trigger: () => import('./commands/trigger.js'),
+  'webhook:add': () => import('./commands/webhook/add.js'),
+  'webhook:delete': () => import('./commands/webhook/delete.js'),
+  'webhook:list': () => import('./commands/webhook/list.js'),
 }
 
-// with DEBUG set, oclif prints the command line before any command runs: secret flag values are masked from here on
-guardDebugOutput()
+/** The ids of every command. */
+export const COMMAND_IDS: readonly string[] = Object.keys(LOADERS)
 
-export {commandNotFound as COMMAND_NOT_FOUND} from './lib/cli/not-found.js'
+/** The command classes loaded so far, by id (oclif's explicit discovery reads this object). */
+export const COMMANDS: Record<string, Command.Class> = {}
+
+/** Imports one command's module (once) and puts its class into COMMANDS. */
+export async function loadCommand(id: string): Promise<Command.Class | undefined> {
+  if (!Object.hasOwn(LOADERS, id)) return undefined
+  COMMANDS[id] ??= (await LOADERS[id]()).default
+  return COMMANDS[id]
+}
+
+/** Every command class, by id (in the order of LOADERS, whatever order the modules arrive in). */
+export async function loadCommands(): Promise<Record<string, Command.Class>> {
+  const modules = await Promise.all(COMMAND_IDS.map(id => LOADERS[id]()))
+  for (const [i, id] of COMMAND_IDS.entries()) COMMANDS[id] ??= modules[i].default
+  return COMMANDS
+}
+
+/** A version without its prerelease part (oclif compares manifest and package versions so). */
+const release = (v: unknown) => String(v).split('-')[0]
+
+/**
+ * Will oclif read this package's commands from oclif.manifest.json? Only when it is there with this package's version
+ * (oclif's own rule); otherwise it reads every class from COMMANDS. The manifest's version is its last key (oclif
+ * writes it so): only the file's end is read, not its ~100 kB.
+ */
+function manifestUsable(): boolean {
+  try {
+    const manifest = new URL('../oclif.manifest.json', import.meta.url)
+    const fd = openSync(manifest, 'r')
+    let tail: string
+    try {
+      const {size} = fstatSync(fd)
+      const buffer = Buffer.alloc(Math.min(size, 256))
+      readSync(fd, buffer, 0, buffer.length, size - buffer.length)
+      tail = buffer.toString('utf8')
+    } finally {
+      closeSync(fd)
+    }
+
+    const version = /"version":\s*"([^"]*)"\s*}\s*$/.exec(tail)?.[1] ?? JSON.parse(readFileSync(manifest, 'utf8')).version
+    return release(version) === release(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version)
+  } catch {
+    return false
+  }
+}
+
+/**
+ * oclif's init hook: from here on, every time oclif looks up one of pdhooks' command classes (to run it, or for the
+ * help of a command whose help is dynamic), that command's module is imported first. All of oclif's ways to a class go
+ * through the plugin's findCommand (its command list, from the manifest, loads each class with it), so it is wrapped.
+ */
+export const LOAD_COMMAND: Hook<'init'> = async function ({config}) {
+  const plugin = config.plugins.get(config.pjson.name) as (Plugin & {pdhooksLazy?: boolean}) | undefined
+  if (!plugin || plugin.pdhooksLazy) return
+  plugin.pdhooksLazy = true
+  const findCommand = plugin.findCommand.bind(plugin) as (id: string, opts?: {must?: boolean}) => Promise<Command.Class | undefined>
+  plugin.findCommand = (async (id: string, opts?: {must?: boolean}) => {
+    await loadCommand(id)
+    return findCommand(id, opts)
+  }) as Plugin['findCommand']
+}
+
+/** oclif's `command_not_found` hook (src/lib/cli/not-found.ts), imported only when a command is not found. */
+export const COMMAND_NOT_FOUND: Hook<'command_not_found'> = async function (opts) {
+  const {commandNotFound} = await import('./lib/cli/not-found.js')
+  return commandNotFound.call(this, opts)
+}
+
+const fromSource = import.meta.url.endsWith('.ts')
+if (fromSource || !manifestUsable() || process.env.DEBUG) await loadCommands()
+// with DEBUG set, oclif prints the command line before any command runs: the values of every command's secret flags
+// are masked from here on
+if (process.env.DEBUG) (await import('./lib/cli/flags.js')).guardDebugOutput()
+
 export {execute} from '@oclif/core/execute'
 export {flush} from '@oclif/core/flush'
 export {handle} from '@oclif/core/handle'

@@ -234,6 +234,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * a note on stderr says how to see everything.
    */
   protected printTable<R>(rows: R[], columns: Array<Column<R>>, opts: {indent?: number; wide?: boolean} = {}): void {
+    if (this.jsonEnabled()) return // nothing would be printed: not even fitted
     const indent = opts.indent ?? 0
     const width = opts.wide ? undefined : terminalWidth()
     const t = fitTable(rows, columns, {width: width === undefined ? undefined : width - indent})
