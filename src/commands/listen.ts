@@ -10,6 +10,9 @@ import {pipelinerFlags} from '../lib/pipeliner-webhooks.js'
 import {checkPipelinerKey} from '../lib/signatures.js'
 import {parseBasicAuth} from '../lib/trigger.js'
 
+/** A status line on stderr (also under --json, whose stdout carries the events), scrubbed of every known secret. */
+const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
+
 export default class Listen extends BaseCommand<typeof Listen> {
   static description = `Receive webhook deliveries on this machine: recognise, verify, print, journal and relay them.
 
@@ -67,7 +70,6 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
     let pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
-    const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
     // --register / --pipeliner: checked, credentials found and secrets made before anything listens
     let session: TemporarySession | undefined
     let {path} = flags
@@ -163,51 +165,57 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     if (listener.acceptsAll) stderr('No check configured: every delivery is accepted (use --basic-auth, --elements-key or --pipeliner-key).')
     if (flags.journal) stderr(`Journal: ${flags.journal}${flags['journal-sync'] ? ' (synced to the disk before each answer)' : ''}`)
     if (listener.forwardTarget) stderr(`Relaying to ${listener.forwardTarget}`)
-    if (session) {
-      // registers (the listener already listens: a delivery may come at once); every failure deletes what was made
-      await session.start(listener)
-      stderr(`Ready: ${listener.url} (public: ${session.url})`)
-      await session.serve(listener)
-    } else {
-      stderr(`Ready: ${listener.url}`)
-      await this.untilStopped(new Promise<void>(resolve => {
-        listener.once('done', () => resolve())
-      }))
+    try {
+      if (session) {
+        // registers (the listener already listens: a delivery may come at once); every failure deletes what was made
+        await session.start(listener)
+        stderr(`Ready: ${listener.url} (public: ${session.url})`)
+        await session.serve(listener)
+      } else {
+        stderr(`Ready: ${listener.url}`)
+        await this.untilStopped(new Promise<void>(resolve => {
+          listener.once('done', () => resolve())
+        }))
+      }
+
+      // a second Ctrl-C ends the grace given to relays in progress
+      const now = () => listener.interrupt()
+      if (!session) {
+        process.on('SIGINT', now)
+        process.on('SIGTERM', now)
+      }
+
+      if (listener.unrelayed > 0) {
+        const n = listener.unrelayed
+        stderr(`Stopping: waiting up to 5 s for ${n} ${n === 1 ? 'relay' : 'relays'} in progress (Ctrl-C again to stop now).`)
+      }
+
+      const {unforwarded} = await listener.close()
+      process.off('SIGINT', now)
+      process.off('SIGTERM', now)
+      flush()
+      const {accepted, rejected} = listener.stats
+      if (!json) {
+        const floods = [...quietCounts].map(([code, n]) => `${n} ${code.replaceAll('_', ' ')}`)
+        stderr(`Stopped: ${accepted} accepted, ${rejected} rejected${floods.length > 0 ? ` (503: ${floods.join(', ')})` : ''}.`)
+      }
+
+      if (unforwarded > 0) {
+        const ids = [...unrelayed]
+        const which = ids.length <= 10 ? ` (${ids.join(', ')})` : ` (their ids: the events marked "${NOT_FORWARDED}" in --json output)`
+        const kept = flags.journal
+          ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID${which}`
+          : 'They were answered 200 and are not kept anywhere: use --journal to keep deliveries for replay.'
+        stderr(`Warning: ${unforwarded} accepted ${unforwarded === 1 ? 'delivery was' : 'deliveries were'} not forwarded to ${listener.forwardTarget} (stopped before the target answered). ${kept}`)
+      }
+    } catch (error) {
+      // whatever fails after the registrations, they are deleted (finish() does nothing after a failed start)
+      await session?.finish()
+      throw error
     }
 
-    // a second Ctrl-C ends the grace given to relays in progress
-    const now = () => listener.interrupt()
-    if (!session) {
-      process.on('SIGINT', now)
-      process.on('SIGTERM', now)
-    }
-
-    if (listener.unrelayed > 0) {
-      const n = listener.unrelayed
-      stderr(`Stopping: waiting up to 5 s for ${n} ${n === 1 ? 'relay' : 'relays'} in progress (Ctrl-C again to stop now).`)
-    }
-
-    const {unforwarded} = await listener.close()
-    process.off('SIGINT', now)
-    process.off('SIGTERM', now)
-    flush()
-    // the temporary webhooks go before the exit line; an error here comes after what was printed
+    // the temporary webhooks are deleted last (after the relays' grace): the exit lines say what was deleted
     const cleanupError = session ? await session.finish() : undefined
-    const {accepted, rejected} = listener.stats
-    if (!json) {
-      const floods = [...quietCounts].map(([code, n]) => `${n} ${code.replaceAll('_', ' ')}`)
-      stderr(`Stopped: ${accepted} accepted, ${rejected} rejected${floods.length > 0 ? ` (503: ${floods.join(', ')})` : ''}.`)
-    }
-
-    if (unforwarded > 0) {
-      const ids = [...unrelayed]
-      const which = ids.length <= 10 ? ` (${ids.join(', ')})` : ` (their ids: the events marked "${NOT_FORWARDED}" in --json output)`
-      const kept = flags.journal
-        ? `They are in the journal: pdhooks replay --journal ${flags.journal} --to ${listener.forwardTarget} --id ID${which}`
-        : 'They were answered 200 and are not kept anywhere: use --journal to keep deliveries for replay.'
-      stderr(`Warning: ${unforwarded} accepted ${unforwarded === 1 ? 'delivery was' : 'deliveries were'} not forwarded to ${listener.forwardTarget} (stopped before the target answered). ${kept}`)
-    }
-
     if (cleanupError) throw cleanupError
   }
 }

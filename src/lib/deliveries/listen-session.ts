@@ -140,6 +140,7 @@ export class TemporarySession {
   private readonly handlers = new Map<Signal, () => void>()
   private received?: Signal
   private startAbort = new AbortController()
+  private startFailed = false
   private stopServing?: () => void
   private tunnelEnded?: string
   private tunnelProc?: Tunnel
@@ -164,7 +165,9 @@ export class TemporarySession {
    * After serve(): deletes the temporary webhooks (or keeps them with --keep), stops the tunnel, prints the exit lines.
    * Returns the error the run must end with (webhooks not deleted, the tunnel ended, a signal during the cleanup), if any.
    */
-  finish(): Promise<PdhooksError | undefined> {
+  async finish(): Promise<PdhooksError | undefined> {
+    // after a failed start everything was already cleaned up
+    if (this.startFailed) return
     this.finished ??= (async () => {
       let error: PdhooksError | undefined
       if (this.p.keep && this.hooks && this.hooks.made.length > 0) {
@@ -291,6 +294,7 @@ export class TemporarySession {
 
   /** A failed or interrupted start: deletes what was made, stops the tunnel, closes the listener. */
   private async failStart(): Promise<void> {
+    this.startFailed = true
     await this.cleanup()
     await this.tunnelProc?.stop()
     await this.listener?.close()
