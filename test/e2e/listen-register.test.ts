@@ -121,6 +121,15 @@ function fakeBin(programs: Array<'cloudflared' | 'ngrok'>): string {
   return dir
 }
 
+const noSecretIn = (text: string, secrets: string[]) => {
+  for (const s of secrets) expect(text, `${masked(s)} printed in full`).not.to.contain(s)
+}
+
+async function publicArgs(): Promise<string[]> {
+  const port = await freePort()
+  return ['--port', String(port), '--public-url', `http://127.0.0.1:${port}`]
+}
+
 describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up on every way out', function () {
   this.timeout(60_000)
   const e2e = useSandbox()
@@ -164,14 +173,6 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
 
   const pdHooks = async () => (await e2e.state()).pipedrive.webhooks as any[]
   const plHooks = async () => ((await e2e.state()).pipeliner.webhooks as any[]).filter(w => !w.is_deleted)
-  const noSecretIn = (text: string, secrets: string[]) => {
-    for (const s of secrets) expect(text, `${masked(s)} printed in full`).not.to.contain(s)
-  }
-
-  async function publicArgs(): Promise<string[]> {
-    const port = await freePort()
-    return ['--port', String(port), '--public-url', `http://127.0.0.1:${port}`]
-  }
 
   it('registers Pipedrive and Pipeliner webhooks, a real sandbox delivery of each is verified, Ctrl-C deletes them all (exit 0)', async () => {
     const app = await start([...await publicArgs(), '--register', '*.deal', '--register', 'added.person', '--pipeliner', 'Account.*'])
@@ -192,11 +193,14 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     expect(pl.options.skip_keys).to.deep.equal([pd[0].name])
     expect(pl.signature).to.match(/^[\da-f-]{36}$/)
 
-    const deal = await e2e.api('POST', '/sandbox/events', {action: 'change', data: {title: 'Big'}, id: 42, object: 'deal'})
+    const deal = await e2e.api('POST', '/sandbox/events', {
+      action: 'change', data: {title: 'Big'}, id: 42, object: 'deal',
+    })
     expect(deal.body.deliveries.map((d: any) => d.status)).to.deep.equal([200])
     const account = await e2e.api('POST', '/sandbox/events', {entity: {id: 'a1', name: 'Acme'}, event: 'Account.Create'})
     expect(account.body.deliveries.map((d: any) => d.status)).to.deep.equal([200])
     // a delivery without the generated basic auth is refused
+    // eslint-disable-next-line n/no-unsupported-features/node-builtins -- stable on Node 20
     const forged = await fetch(app.url, {body: JSON.stringify({data: {id: 1}, meta: {action: 'change', entity: 'deal', version: '2.0'}}), headers: {'content-type': 'application/json'}, method: 'POST'})
     expect(forged.status).to.equal(401)
     await waitFor('both events printed', () => app.stdout().split('\n').filter(Boolean).length >= 2)
@@ -224,7 +228,9 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     expect(done.code, done.stderr).to.equal(0)
     const lines = done.stdout.trim().split('\n').map(l => JSON.parse(l))
     expect(lines).to.have.length(1)
-    expect(lines[0]).to.include({action: 'change', object: 'deal', objectId: '7', verified: true})
+    expect(lines[0]).to.include({
+      action: 'change', object: 'deal', objectId: '7', verified: true,
+    })
     expect(done.stderr).to.include(`Registered Pipedrive webhook ${w.id}: change.deal (v2.0)`)
     expect(done.stderr).to.include(`Deleted 1 temporary webhook (Pipedrive ${w.id}).`)
     expect(await pdHooks()).to.deep.equal([])
@@ -267,6 +273,22 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     expect((await plHooks()).map(w => w.options.skip_keys[0])).to.deep.equal([`pdhooks-listen other-laptop 4242 ${started}`])
   })
 
+  it('--keep leaves them (named pdhooks-listen-kept: the next run does not sweep them) and says how to delete them', async () => {
+    const app = await start([...await publicArgs(), '--register', '*.deal', '--keep'])
+    const [w] = await pdHooks()
+    expect(w.name).to.match(new RegExp(`^pdhooks-listen-kept ${HOST} ${app.pid} `))
+    app.signal('SIGINT')
+    const done = await app.exited
+    expect(done.code, done.stderr).to.equal(0)
+    expect(done.stderr).to.include(`Kept 1 temporary Pipedrive webhook (--keep): ${w.id}. They are never swept; delete them with: pdhooks webhook delete ${w.id} --yes`)
+    const next = await start([...await publicArgs(), '--register', 'change.person'])
+    next.signal('SIGINT')
+    const again = await next.exited
+    expect(again.code).to.equal(0)
+    expect(again.stderr).not.to.include('Swept')
+    expect((await pdHooks()).map(h => h.id)).to.deep.equal([w.id])
+  })
+
   it('quota: 39 webhooks and two events to register: exit 5 with the count, nothing created, nothing left listening', async () => {
     await e2e.seedPipedrive(39)
     await e2e.api('DELETE', '/sandbox/requests')
@@ -284,11 +306,15 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     const r = await startFails([...await publicArgs(), '--register', '*.deal', '--json'])
     expect(r.code).to.equal(5)
     const doc = JSON.parse(r.stdout)
-    expect(doc.error).to.include({code: 'quota', count: 40, limit: 40, needed: 1})
+    expect(doc.error).to.include({
+      code: 'quota', count: 40, limit: 40, needed: 1,
+    })
   })
 
   it('a create applied but answered 503 is found, not sent again (one webhook), and still deleted at Ctrl-C', async () => {
-    await e2e.fault({apply: true, method: 'POST', path: '/v1/webhooks', status: 503})
+    await e2e.fault({
+      apply: true, method: 'POST', path: '/v1/webhooks', status: 503,
+    })
     const app = await start([...await publicArgs(), '--register', '*.deal'])
     const hooks = await pdHooks()
     expect(hooks).to.have.length(1)
@@ -303,7 +329,9 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
 
   it('a registration failing half-way deletes what was made, says so, and exits with the failure\'s code', async () => {
     await e2e.fault({
-      body: {code: 117, http_status: 400, message: "Parameter 'url' is invalid", name: 'ERROR_PARAMETER_INVALID', success: false}, method: 'POST', path: PL_HOOKS, status: 400,
+      body: {
+        code: 117, http_status: 400, message: "Parameter 'url' is invalid", name: 'ERROR_PARAMETER_INVALID', success: false,
+      }, method: 'POST', path: PL_HOOKS, status: 400,
     })
     const r = await startFails([...await publicArgs(), '--register', '*.deal', '--register', '*.person', '--pipeliner', 'Account.Create'])
     expect(r.code, r.stderr).to.equal(2)

@@ -30,7 +30,7 @@ const INSTALL_HINT: Record<TunnelProgram, string> = {
 }
 
 /** cloudflared's quick-tunnel URL (not its API host, which its error messages name). */
-const CLOUDFLARED_URL = /https:\/\/(?!api\.)[\da-z](?:[\da-z-]*[\da-z])?\.trycloudflare\.com\b/i
+const CLOUDFLARED_URL = /https:\/\/(?!api\.)[\da-z](?:[\da-z-]*[\da-z])?\.trycloudflare\.com(?![\w.-])/i
 
 /** The first `https://….trycloudflare.com` quick-tunnel URL in a line of cloudflared's output. */
 export function cloudflaredUrl(line: string): string | undefined {
