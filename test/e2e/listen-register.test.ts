@@ -6,7 +6,7 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {
-  chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync,
+  chmodSync, mkdtempSync, readFileSync, writeFileSync,
 } from 'node:fs'
 import net from 'node:net'
 import {hostname, tmpdir} from 'node:os'
@@ -74,7 +74,8 @@ const banner = () => {
   log('INF', '+--------------------------------------------------------------------------------------------+')
 }
 if (mode === 'url' || mode === 'die-later') setTimeout(banner, 300)
-if (mode === 'die-later') setTimeout(() => { log('ERR', 'Connection terminated'); process.exit(3) }, 2500)
+// die-later: ends when the test creates FAKE_TUNNEL_DIE_FILE (the connection to Cloudflare lost)
+if (mode === 'die-later') setInterval(() => { if (fs.existsSync(process.env.FAKE_TUNNEL_DIE_FILE)) { log('ERR', 'Connection terminated'); process.exit(3) } }, 50)
 setInterval(() => {}, 1000)
 `
 
@@ -380,6 +381,28 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     expect(await pdHooks()).to.deep.equal([])
   })
 
+  it('a second Ctrl-C during a slow cleanup stops waiting: what is not confirmed deleted is named with the command (exit 130)', async () => {
+    const app = await start([...await publicArgs(), '--register', '*.deal', '--register', '*.person'])
+    const ids = (await pdHooks()).map(w => w.id)
+    // each delete is answered after 8 s (the real handler runs then)
+    await e2e.fault({
+      delay: 8000, method: 'DELETE', path: '/v1/webhooks/*', times: 0,
+    })
+    app.signal('SIGINT')
+    const first = Date.now()
+    await waitFor('the DELETEs to reach the sandbox', async () => (await e2e.requests('/v1/webhooks/')).filter(q => q.method === 'DELETE').length >= 2, 15_000)
+    // a signal within 500 ms of the first is the same Ctrl-C (npx forwards it): this one is a second Ctrl-C
+    await sleep(Math.max(0, 700 - (Date.now() - first)))
+    const t0 = Date.now()
+    app.signal('SIGINT')
+    const done = await app.exited
+    expect(done.code, done.stderr).to.equal(130)
+    expect(Date.now() - t0).to.be.lessThan(7000)
+    expect(done.stderr).to.include('Stopping the cleanup')
+    expect(done.stderr).to.include(`Delete them with: pdhooks webhook delete ${ids.join(' ')} --yes`)
+    expect(done.stderr).to.include('Stopped (SIGINT) before every temporary webhook was deleted.')
+  })
+
   it('usage: --register without a public URL, --public-url alone, a bad event: exit 2 before anything is sent', async () => {
     const a = await startFails(['--port', '0', '--register', '*.deal'])
     expect(a.code).to.equal(2)
@@ -460,16 +483,16 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
 
     it('the tunnel dies while listening: listen stops, deletes the webhook and exits 6', async () => {
       const bin = fakeBin(['cloudflared'])
-      const app = await start(['--port', '0', '--register', '*.deal', '--tunnel', 'cloudflared'], {FAKE_TUNNEL_MODE: 'die-later', PATH: bin})
+      const dieFile = join(bin, 'die')
+      const app = await start(['--port', '0', '--register', '*.deal', '--tunnel', 'cloudflared'], {FAKE_TUNNEL_DIE_FILE: dieFile, FAKE_TUNNEL_MODE: 'die-later', PATH: bin})
       expect(await pdHooks()).to.have.length(1)
+      writeFileSync(dieFile, '')
       const done = await app.exited
       expect(done.code, done.stderr).to.equal(6)
       expect(done.stderr).to.include('Warning: the tunnel ended: cloudflared exited with code 3')
       expect(done.stderr).to.match(/Deleted 1 temporary webhook/)
       expect(done.stderr).to.include('Error: The tunnel ended while listening')
       expect(await pdHooks()).to.deep.equal([])
-      expect(existsSync(bin)).to.equal(true)
-      await sleep(0)
     })
   })
 })
