@@ -170,7 +170,7 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
         // registers (the listener already listens: a delivery may come at once); every failure deletes what was made
         await session.start(listener)
         stderr(`Ready: ${listener.url} (public: ${session.url})`)
-        await session.serve(listener)
+        await session.serve()
       } else {
         stderr(`Ready: ${listener.url}`)
         await this.untilStopped(new Promise<void>(resolve => {

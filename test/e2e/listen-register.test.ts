@@ -248,6 +248,28 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     expect(await pdHooks()).to.deep.equal([])
   })
 
+  it('--max-events reached by a delivery that came while still registering: it ends once registered, and deletes them', async () => {
+    // each create is applied at once but answered after 1.5 s: the first webhook delivers before the second exists
+    await e2e.fault({
+      delay: 1500, method: 'POST', passThrough: true, path: '/v1/webhooks', times: 0,
+    })
+    const port = await freePort()
+    const child = track(spawn(process.execPath, [binRun, 'listen', '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--register', '*.deal', '--register', '*.person', '--max-events', '1'], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['ignore', 'pipe', 'pipe']}))
+    let stderr = ''
+    child.stderr.on('data', d => {
+      stderr += d
+    })
+    const exited = new Promise<null | number>(resolve => {
+      child.on('close', code => resolve(code))
+    })
+    await waitFor('the first webhook', async () => (await pdHooks()).length > 0, 15_000)
+    const sent = await e2e.api('POST', '/sandbox/events', {action: 'change', id: 5, object: 'deal'})
+    expect(sent.body.deliveries[0].status).to.equal(200)
+    expect(await exited, stderr).to.equal(0)
+    expect(stderr).to.match(/Deleted 2 temporary webhooks/)
+    expect(await pdHooks()).to.deep.equal([])
+  })
+
   it('a SIGKILLed run leaves its webhooks; the next run sweeps them (process gone), never another host\'s or a live run\'s', async () => {
     const killed = await start([...await publicArgs(), '--register', '*.deal', '--pipeliner', 'Opportunity.*'])
     const left = await pdHooks()

@@ -134,6 +134,7 @@ export class TemporarySession {
   private finished?: Promise<PdhooksError | undefined>
   private hooks?: TemporaryWebhooks
   private lastSignalAt = 0
+  private maxReached = false
   private listener?: Listener
   private readonly p: SessionParts
   private phase: 'cleaning' | 'done' | 'serving' | 'starting' | 'stopping' = 'starting'
@@ -175,6 +176,10 @@ export class TemporarySession {
           const ids = this.hooks.made.filter(m => m.service === service).map(m => m.id)
           if (ids.length > 0) this.p.notify(`Kept ${ids.length} temporary ${service === 'pipedrive' ? 'Pipedrive' : 'Pipeliner'} ${ids.length === 1 ? 'webhook' : 'webhooks'} (--keep): ${ids.join(', ')}. They are never swept; delete them with: ${deleteCommand(service, ids)}`)
         }
+
+        if (this.tunnelProc) {
+          this.p.notify(`Warning: the kept webhooks aim at ${this.url}, which stops working with this ${this.p.tunnel} tunnel (a failing Pipedrive webhook is deleted by Pipedrive after 3 days).`)
+        }
       } else {
         error = await this.cleanup()
       }
@@ -192,13 +197,13 @@ export class TemporarySession {
   }
 
   /** Until Ctrl-C, SIGTERM, SIGHUP, --max-events or the tunnel's end. */
-  async serve(listener: Listener): Promise<void> {
+  async serve(): Promise<void> {
     if (this.received) return
     this.phase = 'serving'
     await new Promise<void>(resolve => {
       this.stopServing = resolve
-      listener.once('done', () => resolve())
-      if (this.tunnelEnded) resolve()
+      // --max-events may have been reached by deliveries that came while registering
+      if (this.tunnelEnded || this.maxReached) resolve()
     })
     this.phase = 'stopping'
   }
@@ -209,6 +214,10 @@ export class TemporarySession {
    */
   async start(listener: Listener): Promise<void> {
     this.listener = listener
+    listener.once('done', () => {
+      this.maxReached = true
+      this.stopServing?.()
+    })
     this.install()
     try {
       if (this.p.tunnel) {
