@@ -135,28 +135,35 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
   this.timeout(60_000)
   const e2e = useSandbox()
 
-  /** Starts `pdhooks listen …args` with the sandbox's environment; resolves once "Ready:" (or rejects with its output when it exits first). */
-  function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+  /** Spawns `pdhooks listen …args` with the sandbox's environment (tracked: killed after the test if still running). */
+  function spawnListen(args: string[], env: Record<string, string> = {}) {
     const child = track(spawn(process.execPath, [binRun, 'listen', ...args], {cwd: root, env: {...cleanEnv(), ...e2e.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']}))
-    let stdout = ''
-    let stderr = ''
+    const out = {stderr: '', stdout: ''}
     child.stdout.on('data', d => {
-      stdout += d
+      out.stdout += d
+    })
+    child.stderr.on('data', d => {
+      out.stderr += d
     })
     const exited = new Promise<{code: null | number; stderr: string; stdout: string}>(resolve => {
-      child.on('close', code => resolve({code, stderr, stdout}))
+      child.on('close', code => resolve({code, ...out}))
     })
+    return {child, exited, out}
+  }
+
+  /** Starts `pdhooks listen …args`; resolves once "Ready:" (or rejects with its output when it exits first). */
+  function start(args: string[], env: Record<string, string> = {}): Promise<Running> {
+    const {child, exited, out} = spawnListen(args, env)
     return new Promise((resolve, reject) => {
-      child.stderr.on('data', d => {
-        stderr += d
-        const m = /Ready: (\S+)/.exec(stderr)
+      child.stderr.on('data', () => {
+        const m = /Ready: (\S+)/.exec(out.stderr)
         if (m) {
           resolve({
-            exited, pid: child.pid!, signal: sig => child.kill(sig), stderr: () => stderr, stdout: () => stdout, url: m[1],
+            exited, pid: child.pid!, signal: sig => child.kill(sig), stderr: () => out.stderr, stdout: () => out.stdout, url: m[1],
           })
         }
       })
-      child.on('close', code => reject(Object.assign(new Error(`listen exited (${code}) before it was ready:\n${stderr}`), {code, stderr, stdout})))
+      exited.then(r => reject(Object.assign(new Error(`listen exited (${r.code}) before it was ready:\n${r.stderr}`), r)), () => {})
     })
   }
 
@@ -254,19 +261,13 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
       delay: 1500, method: 'POST', passThrough: true, path: '/v1/webhooks', times: 0,
     })
     const port = await freePort()
-    const child = track(spawn(process.execPath, [binRun, 'listen', '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--register', '*.deal', '--register', '*.person', '--max-events', '1'], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['ignore', 'pipe', 'pipe']}))
-    let stderr = ''
-    child.stderr.on('data', d => {
-      stderr += d
-    })
-    const exited = new Promise<null | number>(resolve => {
-      child.on('close', code => resolve(code))
-    })
+    const {exited} = spawnListen(['--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--register', '*.deal', '--register', '*.person', '--max-events', '1'])
     await waitFor('the first webhook', async () => (await pdHooks()).length > 0, 15_000)
     const sent = await e2e.api('POST', '/sandbox/events', {action: 'change', id: 5, object: 'deal'})
     expect(sent.body.deliveries[0].status).to.equal(200)
-    expect(await exited, stderr).to.equal(0)
-    expect(stderr).to.match(/Deleted 2 temporary webhooks/)
+    const done = await exited
+    expect(done.code, done.stderr).to.equal(0)
+    expect(done.stderr).to.match(/Deleted 2 temporary webhooks/)
     expect(await pdHooks()).to.deep.equal([])
   })
 
@@ -384,17 +385,10 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
       delay: 800, method: 'POST', passThrough: true, path: '/v1/webhooks', times: 0,
     })
     const port = await freePort()
-    const child = track(spawn(process.execPath, [binRun, 'listen', '--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--register', '*.deal', '--register', '*.person', '--register', '*.note'], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['ignore', 'pipe', 'pipe']}))
-    let stderr = ''
-    child.stderr.on('data', d => {
-      stderr += d
-    })
-    const exited = new Promise<null | number>(resolve => {
-      child.on('close', code => resolve(code))
-    })
+    const {child, exited} = spawnListen(['--port', String(port), '--public-url', `http://127.0.0.1:${port}`, '--register', '*.deal', '--register', '*.person', '--register', '*.note'])
     await waitFor('the first POST', async () => (await e2e.requests('/v1/webhooks')).some(q => q.method === 'POST'), 15_000)
     child.kill('SIGINT')
-    const code = await exited
+    const {code, stderr} = await exited
     expect(code, stderr).to.equal(130)
     expect(stderr).to.include('Interrupted (SIGINT): stopped while registering.')
     expect(stderr).to.match(/Deleted 1 temporary webhook \(Pipedrive \d+\)\./)
