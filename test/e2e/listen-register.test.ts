@@ -14,7 +14,7 @@ import {join} from 'node:path'
 
 import {track} from '../children.js'
 import {
-  binRun, cleanEnv, masked, root, sleep, useSandbox, waitFor,
+  binRun, cleanEnv, masked, root, sleep, startReceiver, useSandbox, waitFor,
 } from './helpers.js'
 
 interface Running {
@@ -226,19 +226,30 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
     noSecretIn(done.stdout + done.stderr, [pd[0].http_auth_password, pl.signature])
   })
 
-  it('SIGTERM deletes them too (exit 0); --json prints only events on stdout, the status lines on stderr', async () => {
-    const app = await start([...await publicArgs(), '--register', 'change.deal', '--json'])
+  it('SIGTERM deletes them too (exit 0); --json prints only events on stdout, the status lines on stderr; --journal and --forward-to work alongside', async () => {
+    const journal = join(mkdtempSync(join(tmpdir(), 'pdhooks-e2e-register-journal-')), 'deliveries.ndjson')
+    const target = await startReceiver('/app')
+    const app = await start([...await publicArgs(), '--register', 'change.deal', '--json', '--journal', journal, '--forward-to', target.url])
     const [w] = await pdHooks()
     await e2e.api('POST', '/sandbox/events', {action: 'change', id: 7, object: 'deal'})
     await waitFor('the event on stdout', () => app.stdout().includes('\n'))
     app.signal('SIGTERM')
     const done = await app.exited
+    await target.close()
     expect(done.code, done.stderr).to.equal(0)
     const lines = done.stdout.trim().split('\n').map(l => JSON.parse(l))
     expect(lines).to.have.length(1)
     expect(lines[0]).to.include({
       action: 'change', object: 'deal', objectId: '7', verified: true,
     })
+    expect(lines[0].forward.status).to.equal(200)
+    expect(target.received).to.have.length(1)
+    expect(target.received[0].json.meta.entity_id).to.equal('7')
+    const kept = readFileSync(journal, 'utf8').trim().split('\n').map(l => JSON.parse(l))
+    expect(kept).to.have.length(1)
+    expect(kept[0].id).to.equal(lines[0].id)
+    // the journal redacts the generated basic auth
+    expect(readFileSync(journal, 'utf8')).not.to.contain(w.http_auth_password)
     expect(done.stderr).to.include(`Registered Pipedrive webhook ${w.id}: change.deal (v2.0)`)
     expect(done.stderr).to.include(`Deleted 1 temporary webhook (Pipedrive ${w.id}).`)
     expect(await pdHooks()).to.deep.equal([])
