@@ -2,13 +2,13 @@ import * as Flags from '@oclif/core/flags'
 
 import type {TemporarySession} from '../lib/deliveries/listen-session.js'
 
-import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {pipedriveFlags} from '../lib/cli/common-flags.js'
 import {secret} from '../lib/cli/flags.js'
-import {pipedriveFlags} from '../lib/flags.js'
-import {registerSecret, scrub} from '../lib/mask.js'
-import {pipelinerFlags} from '../lib/pipeliner-webhooks.js'
-import {checkPipelinerKey} from '../lib/signatures.js'
-import {parseBasicAuth} from '../lib/trigger.js'
+import {registerSecret, scrub} from '../lib/core/mask.js'
+import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
+import {parseBasicAuth} from '../lib/deliveries/trigger.js'
+import {pipelinerFlags} from '../lib/pipeliner/webhooks.js'
 
 /** A status line on stderr (also under --json, whose stdout carries the events), scrubbed of every known secret. */
 const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
@@ -98,7 +98,7 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
       pipelinerKey = session.pipelinerKey
     }
 
-    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/listener.js')
+    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/deliveries/listener.js')
     const {safeJson} = await import('../lib/deliveries/printable.js')
     const listener = await startListener({
       basicAuth: auth,

@@ -14,18 +14,18 @@
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 
-import type {Settings} from '../config.js'
-import type {Listener} from '../listener.js'
+import type {Settings} from '../core/config.js'
+import type {Listener} from './listener.js'
 
 import {
   InterruptedError, REPEAT_MS, SIGNAL_EXIT, type StopSignal,
 } from '../cli/interrupt.js'
-import {pipedriveClient, pipelinerClient} from '../clients.js'
-import {ExitCode, PdhooksError, usageError} from '../errors.js'
-import {type ParsedEvent, parseEvent} from '../events.js'
-import {registerSecret} from '../mask.js'
-import {parsePipelinerEvents} from '../pipeliner-events.js'
-import {checkTargetUrl} from '../urls.js'
+import {pipedriveClient, pipelinerClient} from '../core/clients.js'
+import {ExitCode, PdhooksError, usageError} from '../core/errors.js'
+import {registerSecret} from '../core/mask.js'
+import {checkTargetUrl} from '../core/urls.js'
+import {type ParsedEvent, parseEvent} from '../pipedrive/events.js'
+import {parsePipelinerEvents} from '../pipeliner/events.js'
 import {
   cleanupLines, type CleanupResult, deleteCommand, TemporaryWebhooks,
 } from './register.js'

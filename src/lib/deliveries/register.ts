@@ -6,14 +6,14 @@
  * webhook's options.skip_keys. The cleanup deletes what the run knows it made, then looks on the server for anything else
  * with its marker (a create whose answer was lost), so nothing is left behind unless the service refuses.
  */
-import {ExitCode, PdhooksError} from '../errors.js'
-import {type ParsedEvent} from '../events.js'
-import {type PipedriveClient, type Webhook} from '../pipedrive.js'
-import {addPipelinerWebhook, deletePipelinerWebhooks, live} from '../pipeliner-webhooks.js'
-import {type PipelinerClient, type PipelinerWebhook} from '../pipeliner.js'
+import {ExitCode, PdhooksError} from '../core/errors.js'
+import {type PipedriveClient, type Webhook} from '../pipedrive/client.js'
+import {type ParsedEvent} from '../pipedrive/events.js'
 import {
   addWebhook, type DeleteResult, deleteWebhooks, QUOTA_HINT, quotaUsage, WEBHOOK_LIMIT,
-} from '../webhooks.js'
+} from '../pipedrive/webhooks.js'
+import {type PipelinerClient, type PipelinerWebhook} from '../pipeliner/client.js'
+import {addPipelinerWebhook, deletePipelinerWebhooks, live} from '../pipeliner/webhooks.js'
 import {
   classifyMarker, pipedriveMarker, pipelinerMarker, sameMarker, type TemporaryMarker, temporaryMarker,
 } from './temporary.js'

@@ -18,7 +18,7 @@ import {accessSync, constants, statSync} from 'node:fs'
 import http from 'node:http'
 import {delimiter, join} from 'node:path'
 
-import {ExitCode, PdhooksError, usageError} from '../errors.js'
+import {ExitCode, PdhooksError, usageError} from '../core/errors.js'
 import {printable} from './printable.js'
 
 export const TUNNEL_PROGRAMS = ['cloudflared', 'ngrok'] as const

@@ -3,9 +3,9 @@ import nock from 'nock'
 
 import {cleanupLines, TemporaryWebhooks} from '../../../src/lib/deliveries/register.js'
 import {ownMarker, temporaryMarker} from '../../../src/lib/deliveries/temporary.js'
-import {parseEvent} from '../../../src/lib/events.js'
-import {PipedriveClient} from '../../../src/lib/pipedrive.js'
-import {PipelinerClient} from '../../../src/lib/pipeliner.js'
+import {PipedriveClient} from '../../../src/lib/pipedrive/client.js'
+import {parseEvent} from '../../../src/lib/pipedrive/events.js'
+import {PipelinerClient} from '../../../src/lib/pipeliner/client.js'
 import {assertNockDone, cleanNock, webhook} from '../../helpers.js'
 
 const PD = 'https://api.pipedrive.com'
