@@ -289,10 +289,20 @@ function conflictError(same: Array<WebhookComparison & {w: Webhook}>): PdhooksEr
 /** What the quota errors suggest: look first, then delete by id (a filter like --unhealthy would hit brand-new webhooks). */
 export const QUOTA_HINT = 'See which ones you no longer need with "pdhooks webhook list", then delete them by id with "pdhooks webhook delete ID…".'
 
+/**
+ * How many of `hooks` count against the quota of `userId` (or of the token's user): all of them when the user cannot
+ * be known. Asks for the current user only when the list could be full.
+ */
+export async function quotaUsage(client: PipedriveClient, hooks: Webhook[], userId?: number, needed = 1): Promise<{count: number; uid?: number}> {
+  if (hooks.length + needed <= WEBHOOK_LIMIT) return {count: hooks.length, uid: userId}
+  const uid = userId ?? (await client.currentUserId().catch(() => null) ?? undefined)
+  const count = uid === undefined ? hooks.length : hooks.filter(w => w.user_id === uid || (w.user_id === undefined && w.owner_id === uid)).length
+  return {count, uid}
+}
+
 async function checkQuota(client: PipedriveClient, hooks: Webhook[], userId?: number, replacing = 0): Promise<void> {
   if (hooks.length < WEBHOOK_LIMIT) return
-  const uid = userId ?? await client.currentUserId().catch(() => {})
-  const count = uid === undefined ? hooks.length : hooks.filter(w => w.user_id === uid || (w.user_id === undefined && w.owner_id === uid)).length
+  const {count, uid} = await quotaUsage(client, hooks, userId)
   if (count >= WEBHOOK_LIMIT) {
     throw new PdhooksError(`Webhook limit reached: user ${uid ?? '(current)'} already has ${count} webhooks (Pipedrive allows ${WEBHOOK_LIMIT} per user)${replacing > 0 ? '; --replace creates the new webhook before deleting the old one, so it needs one free place' : ''}.`, {
       code: 'quota',
