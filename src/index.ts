@@ -5,6 +5,7 @@ import Apply from './commands/apply.js'
 import AuthLogin from './commands/auth/login.js'
 import AuthLogout from './commands/auth/logout.js'
 import AuthStatus from './commands/auth/status.js'
+import Doctor from './commands/doctor.js'
 import InstanceCallbackUrl from './commands/instance/callback-url.js'
 import InstanceCreate from './commands/instance/create.js'
 import InstanceDelete from './commands/instance/delete.js'
@@ -21,6 +22,7 @@ import Trigger from './commands/trigger.js'
 import WebhookAdd from './commands/webhook/add.js'
 import WebhookDelete from './commands/webhook/delete.js'
 import WebhookList from './commands/webhook/list.js'
+import WebhookMigrate from './commands/webhook/migrate.js'
 import {guardDebugOutput} from './lib/cli/flags.js'
 
 export const COMMANDS = {
@@ -28,6 +30,7 @@ export const COMMANDS = {
   'auth:login': AuthLogin,
   'auth:logout': AuthLogout,
   'auth:status': AuthStatus,
+  doctor: Doctor,
   'instance:callback-url': InstanceCallbackUrl,
   'instance:create': InstanceCreate,
   'instance:delete': InstanceDelete,
@@ -44,6 +47,7 @@ export const COMMANDS = {
   'webhook:add': WebhookAdd,
   'webhook:delete': WebhookDelete,
   'webhook:list': WebhookList,
+  'webhook:migrate': WebhookMigrate,
 }
 
 // with DEBUG set, oclif prints the command line before any command runs: secret flag values are masked from here on
