@@ -352,26 +352,6 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
   let budget: ApiBudget | null = null
   if (pd) {
     budget = g.pipedrive && 'budget' in g.pipedrive ? g.pipedrive.budget : null
-    // --- duplicates: same URL, event and version
-    const dupGroups = groups(pd, (a, b) => sameIdentity([b], {
-      action: a.event_action, object: a.event_object, url: a.subscription_url, version: a.version ?? '1.0',
-    }).length > 0)
-    for (const group of dupGroups) {
-      const keep = keeper(group, now)
-      const rest = group.filter(w => w !== keep)
-      const deletable = rest.filter(w => w.type !== 'application')
-      for (const w of deletable) del('pipedrive-webhook', w.id, pdLabel(w), `duplicate of webhook ${keep.id}`)
-      add({
-        code: 'duplicate-webhooks',
-        fix: deletable.length > 0 ? `pdhooks webhook delete ${deletable.map(w => w.id).join(' ')}${pf}` : null,
-        fixable: deletable.length > 0,
-        message: `${group.length} webhooks for ${pdLabel(keep)}: every change is delivered ${group.length} times. Keep ${keep.id} (${health(keep, now)}${keep.add_time ? `, added ${keep.add_time}` : ''}), delete ${rest.map(w => w.id).join(', ')}${rest.length > deletable.length ? ' (marketplace app webhooks are left to their app)' : ''}.`,
-        objects: group.map(w => pdObject(w)),
-        service: 'pipedrive',
-        severity: 'warning',
-      })
-    }
-
     // --- Cloud Elements callback URLs: the instance must exist and take Pipedrive's events
     const aimed = pd.filter(w => parseCallbackUrl(w.subscription_url))
     if (ce) {
@@ -494,6 +474,26 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
       })
     }
 
+    // --- duplicates: same URL, event and version (among what is not already deleted as an orphan or a leftover)
+    const dupGroups = groups(pd.filter(w => !planned.has(`pipedrive-webhook:${w.id}`)), (a, b) => sameIdentity([b], {
+      action: a.event_action, object: a.event_object, url: a.subscription_url, version: a.version ?? '1.0',
+    }).length > 0)
+    for (const group of dupGroups) {
+      const keep = keeper(group, now)
+      const rest = group.filter(w => w !== keep)
+      const deletable = rest.filter(w => w.type !== 'application')
+      for (const w of deletable) del('pipedrive-webhook', w.id, pdLabel(w), `duplicate of webhook ${keep.id}`)
+      add({
+        code: 'duplicate-webhooks',
+        fix: deletable.length > 0 ? `pdhooks webhook delete ${deletable.map(w => w.id).join(' ')}${pf}` : null,
+        fixable: deletable.length > 0,
+        message: `${group.length} webhooks for ${pdLabel(keep)}: every change is delivered ${group.length} times. Keep ${keep.id} (${health(keep, now)}${keep.add_time ? `, added ${keep.add_time}` : ''}), delete ${rest.map(w => w.id).join(', ')}${rest.length > deletable.length ? ' (marketplace app webhooks are left to their app)' : ''}.`,
+        objects: group.map(w => pdObject(w)),
+        service: 'pipedrive',
+        severity: 'warning',
+      })
+    }
+
     // --- health of what stays
     const staying = pd.filter(w => !planned.has(`pipedrive-webhook:${w.id}`))
     for (const w of staying) {
@@ -575,7 +575,7 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
         code: 'api-budget',
         fix: low ? 'Fewer API calls until the daily budget resets (GET /webhooks costs 10 tokens, a delete 6).' : null,
         fixable: false,
-        message: `Pipedrive API budget: ${parts.join('; ')}.`,
+        message: `API budget: ${parts.join('; ')}.`,
         objects: [],
         service: 'pipedrive',
         severity: budget.dailyLeft !== null && budget.dailyLeft <= 0 ? 'error' : (low ? 'warning' : 'info'),
