@@ -9,6 +9,7 @@ import {
 const CE_AUTH = {authorization: `User ${CREDENTIALS.PDHOOKS_USER_SECRET}, Organization ${CREDENTIALS.PDHOOKS_ORG_SECRET}`}
 const b64 = (id: number) => Buffer.from(String(id)).toString('base64')
 const HOURS = 3600 * 1000
+const ids = (f: any) => f.objects.map((o: any) => o.id)
 
 async function instance(e2e: E2E, name: string, config: Record<string, unknown>): Promise<number> {
   const r = await e2e.api('POST', '/elements/api-v2/instances', {
@@ -40,21 +41,51 @@ async function messyAccount(e2e: E2E) {
   const old = new Date(Date.now() - (72 * HOURS)).toISOString()
   const recent = new Date(Date.now() - HOURS).toISOString()
   const seeds = [
-    /* 0 healthy */ {event_action: 'change', event_object: 'deal', name: 'healthy', subscription_url: 'https://ok.example.com/h'},
-    /* 1 dup delete (older, ok, but made by hand) */ {event_action: 'change', event_object: 'person', name: 'dup-a', subscription_url: 'https://dup.example.com/h'},
-    /* 2 dup keep: an apply stack owns it (deleting it, apply would re-create it) */ {event_action: 'change', event_object: 'person', name: 'pdhooks:prod dup', subscription_url: 'https://dup.example.com/h'},
-    /* 3 fed instance (v1: never a migration candidate) */ {event_action: '*', event_object: '*', name: 'fed', subscription_url: cb(fed), version: '1.0'},
-    /* 4 orphan */ {event_action: '*', event_object: '*', name: 'orphan', subscription_url: cb(99_999), version: '1.0'},
-    /* 5 events off */ {event_action: '*', event_object: '*', name: 'off', subscription_url: cb(off), version: '1.0'},
-    /* 6 polling */ {event_action: '*', event_object: '*', name: 'poll', subscription_url: cb(polling), version: '1.0'},
-    /* 7 failing */ {event_action: 'change', event_object: 'note', name: 'failing', subscription_url: 'https://fail.example.com/h'},
-    /* 8 at risk */ {event_action: 'change', event_object: 'product', name: 'at-risk', subscription_url: 'https://risk.example.com/h'},
-    /* 9 inactive */ {event_action: 'change', event_object: 'stage', name: 'inactive', subscription_url: 'https://gone.example.com/h'},
-    /* 10 v1 */ {event_action: 'updated', event_object: 'deal', name: 'legacy', subscription_url: 'https://legacy.example.com/h', version: '1.0'},
-    /* 11 listen leftover (this host, dead pid) */ {event_action: '*', event_object: '*', name: `pdhooks-listen ${hostname()} 2147483646 ${recent}`, subscription_url: 'https://tunnel-a.example.com/hook'},
-    /* 12 listen in use (this host, this pid) */ {event_action: '*', event_object: '*', name: `pdhooks-listen ${hostname()} ${process.pid} ${recent}`, subscription_url: 'https://tunnel-b.example.com/hook'},
-    /* 13 listen elsewhere, recent */ {event_action: '*', event_object: '*', name: `pdhooks-listen other-host 42 ${recent}`, subscription_url: 'https://tunnel-c.example.com/hook'},
-    /* 14 listen elsewhere, old */ {event_action: '*', event_object: '*', name: `pdhooks-listen other-host 43 ${old}`, subscription_url: 'https://tunnel-d.example.com/hook'},
+    /* 0 healthy */ {
+      event_action: 'change', event_object: 'deal', name: 'healthy', subscription_url: 'https://ok.example.com/h',
+    },
+    /* 1 dup delete (older, ok, but made by hand) */ {
+      event_action: 'change', event_object: 'person', name: 'dup-a', subscription_url: 'https://dup.example.com/h',
+    },
+    /* 2 dup keep: an apply stack owns it (deleting it, apply would re-create it) */ {
+      event_action: 'change', event_object: 'person', name: 'pdhooks:prod dup', subscription_url: 'https://dup.example.com/h',
+    },
+    /* 3 fed instance (v1: never a migration candidate) */ {
+      event_action: '*', event_object: '*', name: 'fed', subscription_url: cb(fed), version: '1.0',
+    },
+    /* 4 orphan */ {
+      event_action: '*', event_object: '*', name: 'orphan', subscription_url: cb(99_999), version: '1.0',
+    },
+    /* 5 events off */ {
+      event_action: '*', event_object: '*', name: 'off', subscription_url: cb(off), version: '1.0',
+    },
+    /* 6 polling */ {
+      event_action: '*', event_object: '*', name: 'poll', subscription_url: cb(polling), version: '1.0',
+    },
+    /* 7 failing */ {
+      event_action: 'change', event_object: 'note', name: 'failing', subscription_url: 'https://fail.example.com/h',
+    },
+    /* 8 at risk */ {
+      event_action: 'change', event_object: 'product', name: 'at-risk', subscription_url: 'https://risk.example.com/h',
+    },
+    /* 9 inactive */ {
+      event_action: 'change', event_object: 'stage', name: 'inactive', subscription_url: 'https://gone.example.com/h',
+    },
+    /* 10 v1 */ {
+      event_action: 'updated', event_object: 'deal', name: 'legacy', subscription_url: 'https://legacy.example.com/h', version: '1.0',
+    },
+    /* 11 listen leftover (this host, dead pid) */ {
+      event_action: '*', event_object: '*', name: `pdhooks-listen ${hostname()} 2147483646 ${recent}`, subscription_url: 'https://tunnel-a.example.com/hook',
+    },
+    /* 12 listen in use (this host, this pid) */ {
+      event_action: '*', event_object: '*', name: `pdhooks-listen ${hostname()} ${process.pid} ${recent}`, subscription_url: 'https://tunnel-b.example.com/hook',
+    },
+    /* 13 listen elsewhere, recent */ {
+      event_action: '*', event_object: '*', name: `pdhooks-listen other-host 42 ${recent}`, subscription_url: 'https://tunnel-c.example.com/hook',
+    },
+    /* 14 listen elsewhere, old */ {
+      event_action: '*', event_object: '*', name: `pdhooks-listen other-host 43 ${old}`, subscription_url: 'https://tunnel-d.example.com/hook',
+    },
     /* 15 credentials in the URL, basic auth */ {
       event_action: 'change', event_object: 'activity', http_auth_password: HOOK_PASSWORD, http_auth_user: 'bob', name: 'creds', subscription_url: `https://alice:${HOOK_PASSWORD}@creds.example.com/h`,
     },
@@ -70,7 +101,9 @@ async function messyAccount(e2e: E2E) {
   await patch(e2e, id[15], {last_delivery_time: recent, last_http_status: 200})
   const pl = await e2e.seedPipeliner(4, i => [
     {events: ['Account.Create'], signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c11', url: 'https://pl.example.com/ok'},
-    {events: ['Contact.Update'], insecure_ssl: true, signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c12', url: 'https://pl.example.com/insecure'},
+    {
+      events: ['Contact.Update'], insecure_ssl: true, signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c12', url: 'https://pl.example.com/insecure',
+    },
     {events: ['Lead.Create'], url: 'https://pl.example.com/dup'},
     {events: ['Lead.Create'], url: 'https://pl.example.com/dup'},
   ][i])
@@ -90,7 +123,6 @@ describe('e2e: doctor', () => {
     expect(r.code, explain(r)).to.equal(8)
     const doc = r.json()
     const byCode = (code: string) => doc.findings.filter((f: any) => f.code === code)
-    const ids = (f: any) => f.objects.map((o: any) => o.id)
     expect(doc.healthy).to.equal(false)
     expect(doc.profiles[0].services).to.deep.equal({
       'cloud-elements': {count: 4, status: 'checked'}, pipedrive: {count: 16, status: 'checked'}, pipeliner: {count: 4, status: 'checked'},
@@ -98,26 +130,26 @@ describe('e2e: doctor', () => {
     expect(byCode('duplicate-webhooks')).to.have.length(1)
     expect(ids(byCode('duplicate-webhooks')[0])).to.deep.equal([m.id[1], m.id[2]])
     expect(byCode('duplicate-webhooks')[0]).to.include({fix: `pdhooks webhook delete ${m.id[1]}`, fixable: true, severity: 'warning'})
-    expect(byCode('orphan-webhook').map(ids)).to.deep.equal([[m.id[4]]])
+    expect(byCode('orphan-webhook').map((f: any) => ids(f))).to.deep.equal([[m.id[4]]])
     expect(byCode('orphan-webhook')[0]).to.include({fixable: true, severity: 'error'})
-    expect(byCode('instance-events-off').map(ids)).to.deep.equal([[m.id[5], m.off], [m.id[6], m.polling]])
-    expect(byCode('instance-without-webhook').map(ids)).to.deep.equal([[m.unfed]])
+    expect(byCode('instance-events-off').map((f: any) => ids(f))).to.deep.equal([[m.id[5], m.off], [m.id[6], m.polling]])
+    expect(byCode('instance-without-webhook').map((f: any) => ids(f))).to.deep.equal([[m.unfed]])
     expect(byCode('instance-without-webhook')[0].fix).to.equal(`pdhooks webhook add '*.*' --instance ${m.unfed}`)
-    expect(byCode('webhook-failing').map(ids)).to.deep.equal([[m.id[7]]])
-    expect(byCode('webhook-at-risk').map(ids)).to.deep.equal([[m.id[8]]])
+    expect(byCode('webhook-failing').map((f: any) => ids(f))).to.deep.equal([[m.id[7]]])
+    expect(byCode('webhook-at-risk').map((f: any) => ids(f))).to.deep.equal([[m.id[8]]])
     expect(byCode('webhook-at-risk')[0].severity).to.equal('error')
-    expect(byCode('webhook-inactive').map(ids)).to.deep.equal([[m.id[9]]])
+    expect(byCode('webhook-inactive').map((f: any) => ids(f))).to.deep.equal([[m.id[9]]])
     expect(byCode('webhook-inactive')[0].message).to.include('remove_reason: banned: 10 failed deliveries')
     // v1: the legacy one only, never those aimed at Cloud Elements callbacks
-    expect(byCode('v1-webhooks').map(ids)).to.deep.equal([[m.id[10]]])
+    expect(byCode('v1-webhooks').map((f: any) => ids(f))).to.deep.equal([[m.id[10]]])
     expect(byCode('v1-webhooks')[0].fix).to.include(`pdhooks webhook migrate ${m.id[10]}`)
-    expect(byCode('listen-leftover').map(ids)).to.deep.equal([[m.id[11]], [m.id[14]]])
-    expect(byCode('listen-in-use').map(ids)).to.deep.equal([[m.id[13]]])
+    expect(byCode('listen-leftover').map((f: any) => ids(f))).to.deep.equal([[m.id[11]], [m.id[14]]])
+    expect(byCode('listen-in-use').map((f: any) => ids(f))).to.deep.equal([[m.id[13]]])
     expect(JSON.stringify(doc.findings)).not.to.include(`"id":${m.id[12]},`)
-    expect(byCode('pipeliner-insecure-ssl').map(ids)).to.deep.equal([[m.pl[1]]])
-    expect(byCode('pipeliner-duplicates').map(ids)).to.deep.equal([[m.pl[2], m.pl[3]]])
+    expect(byCode('pipeliner-insecure-ssl').map((f: any) => ids(f))).to.deep.equal([[m.pl[1]]])
+    expect(byCode('pipeliner-duplicates').map((f: any) => ids(f))).to.deep.equal([[m.pl[2], m.pl[3]]])
     // the kept duplicate is unsigned too
-    expect(byCode('pipeliner-unsigned').map(ids)).to.deep.equal([[m.pl[2]]])
+    expect(byCode('pipeliner-unsigned').map((f: any) => ids(f))).to.deep.equal([[m.pl[2]]])
     expect(byCode('api-budget')).to.have.length(1)
     expect(byCode('api-budget')[0].message).to.match(/\d+ requests left today/)
     expect(doc.profiles[0].quota).to.deep.equal([{count: 16, limit: 40, userId: 1}])
@@ -170,7 +202,11 @@ describe('e2e: doctor', () => {
     this.timeout(30_000)
     const made = await e2e.seedPipedrive(1, () => ({name: 'fine', subscription_url: 'https://ok.example.com/h'}))
     await patch(e2e, made[0].id, {last_delivery_time: new Date().toISOString(), last_http_status: 204})
-    const r = await e2e.run(['doctor', '--json'], {env: {PDHOOKS_ORG_SECRET: undefined, PDHOOKS_PIPELINER_PASSWORD: undefined, PDHOOKS_PIPELINER_URL: undefined, PDHOOKS_USER_SECRET: undefined}})
+    const r = await e2e.run(['doctor', '--json'], {
+      env: {
+        PDHOOKS_ORG_SECRET: undefined, PDHOOKS_PIPELINER_PASSWORD: undefined, PDHOOKS_PIPELINER_URL: undefined, PDHOOKS_USER_SECRET: undefined,
+      },
+    })
     expect(r.code, explain(r)).to.equal(0)
     const doc = r.json()
     expect(doc.healthy).to.equal(true)
@@ -184,8 +220,12 @@ describe('e2e: doctor', () => {
 
   it('a service that cannot be read is an error finding (exit 8), and the others are still checked', async function () {
     this.timeout(30_000)
-    await e2e.fault({method: 'GET', path: '/elements/api-v2/instances', status: 500, times: 10})
-    await e2e.seedPipedrive(1, () => ({event_action: '*', name: 'x', subscription_url: `${e2e.url}/elements/api-v2/events/pipedrive/${b64(99_999)}`, version: '1.0'}))
+    await e2e.fault({
+      method: 'GET', path: '/elements/api-v2/instances', status: 500, times: 10,
+    })
+    await e2e.seedPipedrive(1, () => ({
+      event_action: '*', name: 'x', subscription_url: `${e2e.url}/elements/api-v2/events/pipedrive/${b64(99_999)}`, version: '1.0',
+    }))
     const r = await e2e.run(['doctor', '--json'])
     expect(r.code, explain(r)).to.equal(8)
     const doc = r.json()
@@ -199,7 +239,9 @@ describe('e2e: doctor', () => {
   it('--fix: a deletion that fails is reported and exits like webhook delete; the rest is deleted', async function () {
     this.timeout(30_000)
     const made = await e2e.seedPipedrive(3, () => ({name: 'dup', subscription_url: 'https://dup.example.com/h'}))
-    await e2e.fault({method: 'DELETE', path: `/v1/webhooks/${made[1].id}`, status: 503, times: 10})
+    await e2e.fault({
+      method: 'DELETE', path: `/v1/webhooks/${made[1].id}`, status: 503, times: 10,
+    })
     const r = await e2e.run(['doctor', '--fix', '--yes', '--json'])
     expect(r.code, explain(r)).to.equal(6)
     const doc = r.json()
