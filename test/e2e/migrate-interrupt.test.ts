@@ -1,0 +1,46 @@
+// e2e: an interrupted `webhook migrate` finishes the webhook in flight (its v1 one deleted: never two deliveries left
+// behind silently), starts no other, says what is left and exits 130.
+import {expect} from 'chai'
+import {spawn} from 'node:child_process'
+
+import {
+  binRun, cleanEnv, root, useSandbox, waitFor,
+} from './helpers.js'
+
+describe('e2e: interrupted webhook migrate', () => {
+  const e2e = useSandbox({burst: 0})
+
+  it('Ctrl-C during the 1st of 3 migrations finishes it, says what is left (130)', async function () {
+    this.timeout(40_000)
+    const ids = (await e2e.seedPipedrive(3, i => ({event_action: 'updated', subscription_url: `https://app.example.com/${i}`, version: '1.0'}))).map(w => w.id)
+    await e2e.api('DELETE', '/sandbox/requests')
+    await e2e.fault({
+      delay: 800, method: 'POST', passThrough: true, path: '/v1/webhooks', times: 0,
+    })
+    const child = spawn(process.execPath, [binRun, 'webhook', 'migrate', ...ids.map(String), '--yes'], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['pipe', 'pipe', 'pipe']})
+    child.stdin.end()
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    child.stdout.on('data', (b: Buffer) => out.push(b))
+    child.stderr.on('data', (b: Buffer) => err.push(b))
+    const killer = setTimeout(() => child.kill('SIGKILL'), 25_000)
+    const code = new Promise<null | number>(resolve => {
+      child.once('close', c => resolve(c))
+    })
+    await waitFor('the 1st POST', async () => (await e2e.requests('/v1/webhooks')).some(r => r.method === 'POST'), 15_000)
+    child.kill('SIGINT')
+    const exit = await code
+    clearTimeout(killer)
+    const stdout = Buffer.concat(out).toString('utf8')
+    const stderr = Buffer.concat(err).toString('utf8')
+    const why = `exit ${exit}\nstdout: ${stdout}\nstderr: ${stderr}`
+    expect(exit, why).to.equal(130)
+    expect(stdout, why).to.match(new RegExp(`Migrated webhook ${ids[0]} updated.deal \\(v1.0\\) → v2 webhook \\d+ change.deal \\(v2.0\\)`))
+    expect(stderr).to.include('Interrupted (SIGINT): migrated 1 of 3 webhook(s).')
+    expect(stderr).to.include(`To finish: pdhooks webhook migrate ${ids.slice(1).join(' ')} --yes`)
+    const left = (await e2e.state()).pipedrive.webhooks.map((w: any) => `${w.id} ${w.event_action} ${w.version}`)
+    expect(left).to.have.length(3)
+    expect(left.slice(0, 2)).to.deep.equal([`${ids[1]} updated 1.0`, `${ids[2]} updated 1.0`])
+    expect(left[2]).to.match(/^\d+ change 2\.0$/)
+  })
+})
