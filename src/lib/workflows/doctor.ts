@@ -119,6 +119,8 @@ export interface AnalyzeOptions {
 
 /** The name prefix of the temporary webhooks `listen --register` makes: `pdhooks-listen <host> <pid> <started ISO time>`. */
 export const LISTEN_PREFIX = 'pdhooks-listen '
+/** The marker of a run with `listen --keep`: its webhooks are meant to stay. */
+export const KEPT_PREFIX = 'pdhooks-listen-kept '
 /** A leftover of another machine is only proposed for deletion once it is this old (it may still be in use there). */
 export const FOREIGN_LEFTOVER_MS = 24 * 3600 * 1000
 /** Daily requests left below this: a warning (0: an error). */
@@ -128,17 +130,40 @@ export const QUOTA_WARN = 35
 
 export interface ListenName {
   host: string
+  /** Made with `listen --keep`: meant to stay (listed, never deleted by --fix). */
+  kept?: boolean
   pid: number
   started: Date
 }
 
-/** Parses a `listen --register` webhook name; undefined when it is not one, or null when it is one we cannot read. */
-export function parseListenName(name: null | string | undefined): ListenName | null | undefined {
-  if (!name || !name.startsWith(LISTEN_PREFIX)) return undefined
-  const [host, pid, started] = name.slice(LISTEN_PREFIX.length).trim().split(/\s+/)
+/**
+ * Parses the marker of a `listen --register` webhook: `pdhooks-listen <host> <pid> <started ISO>` (or
+ * `pdhooks-listen-kept …` with --keep). Undefined when it is not one, null when it looks like one but cannot be read.
+ * (To be replaced by the listen module's own parser once both are in main.)
+ */
+export function parseListenName(name: unknown): ListenName | null | undefined {
+  if (typeof name !== 'string' || !(name.startsWith(LISTEN_PREFIX) || name.startsWith(KEPT_PREFIX))) return undefined
+  const kept = name.startsWith(KEPT_PREFIX)
+  const [host, pid, started] = name.slice(kept ? KEPT_PREFIX.length : LISTEN_PREFIX.length).trim().split(/\s+/)
   const when = parseDate(started)
   if (!host || !/^\d+$/.test(pid ?? '') || !when) return null
-  return {host, pid: Number(pid), started: when}
+  return {
+    host, ...(kept ? {kept} : {}), pid: Number(pid), started: when,
+  }
+}
+
+/** The marker of a Pipeliner webhook made by `listen --pipeliner`: an entry of its `options.skip_keys`. */
+export function pipelinerListenMarker(w: PipelinerWebhook): ListenName | null | undefined {
+  const keys = w.options && typeof w.options === 'object' ? (w.options as Record<string, unknown>).skip_keys : undefined
+  if (!Array.isArray(keys)) return undefined
+  let seen: null | undefined
+  for (const k of keys) {
+    const m = parseListenName(k)
+    if (m) return m
+    if (m === null) seen = null
+  }
+
+  return seen
 }
 
 export function processAlive(pid: number): boolean {
@@ -221,66 +246,43 @@ const hostOf = (url: string) => {
 /** Reads a profile's three services; a service without credentials is skipped, a failed read is kept as its error. */
 export async function gather(settings: Settings, opts: ClientOptions): Promise<Gathered> {
   const out: Gathered = {profile: settings.profile, skipped: {}}
+  /** Makes the client (no credentials: skipped; another error, e.g. a profile that does not exist: thrown), then reads. */
+  async function read<C>(name: ServiceName, make: () => Promise<C>, use: (client: C) => Promise<void>, failed: (e: PdhooksError) => void): Promise<void> {
+    let client: C
+    try {
+      client = await make()
+    } catch (error) {
+      if (!noCredentials(error)) throw error
+      out.skipped[name] = `no ${SERVICE_LABEL[name]} credentials`
+      return
+    }
+
+    try {
+      await use(client)
+    } catch (error) {
+      failed(asError(error))
+    }
+  }
+
+  // an invalid platform URL is reported by elementsClient, only when Cloud Elements is configured
+  const base = await elementsBase(settings).catch(() => '')
   await Promise.all([
-    (async () => {
-      let client
-      try {
-        client = await pipedriveClient(settings, opts)
-      } catch (error) {
-        if (noCredentials(error)) {
-          out.skipped.pipedrive = 'no Pipedrive credentials'
-          return
-        }
-
-        throw error
-      }
-
-      try {
-        const webhooks = await client.listWebhooks()
-        out.pipedrive = {budget: budgetFrom(client.lastHeaders), webhooks}
-      } catch (error) {
-        out.pipedrive = {error: asError(error)}
-      }
-    })(),
-    (async () => {
-      let client
-      try {
-        client = await elementsClient(settings, opts)
-      } catch (error) {
-        if (noCredentials(error)) {
-          out.skipped['cloud-elements'] = 'no Cloud Elements credentials'
-          return
-        }
-
-        throw error
-      }
-
-      const base = await elementsBase(settings)
-      try {
-        out.elements = {base, instances: await client.listInstances()}
-      } catch (error) {
-        out.elements = {base, error: asError(error)}
-      }
-    })(),
-    (async () => {
-      let client
-      try {
-        client = await pipelinerClient(settings, opts)
-      } catch (error) {
-        if (noCredentials(error)) {
-          out.skipped.pipeliner = 'no Pipeliner credentials'
-          return
-        }
-
-        throw error
-      }
-
-      try {
-        out.pipeliner = {webhooks: await client.listAll()}
-      } catch (error) {
-        out.pipeliner = {error: asError(error)}
-      }
-    })(),
+    read('pipedrive', () => pipedriveClient(settings, opts), async c => {
+      const webhooks = await c.listWebhooks()
+      out.pipedrive = {budget: budgetFrom(c.lastHeaders), webhooks}
+    }, error => {
+      out.pipedrive = {error}
+    }),
+    read('cloud-elements', () => elementsClient(settings, opts), async c => {
+      out.elements = {base, instances: await c.listInstances()}
+    }, error => {
+      out.elements = {base, error}
+    }),
+    read('pipeliner', () => pipelinerClient(settings, opts), async c => {
+      out.pipeliner = {webhooks: await c.listAll()}
+    }, error => {
+      out.pipeliner = {error}
+    }),
   ])
   return out
 }
@@ -322,6 +324,42 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     planned.add(key)
     plan.push({
       id, kind, label, profile, reason, verb: 'delete',
+    })
+  }
+
+  /** A webhook marked by `listen --register`: a leftover (in the plan), one in use, kept on purpose, or unreadable. */
+  const leftover = (m: ListenName | null | undefined, o: FindingObject, service: ServiceName, deleteCmd: string) => {
+    if (m === undefined) return
+    const what = o.kind === 'pipeliner-webhook' ? 'Pipeliner webhook' : 'Webhook'
+    const base = {objects: [o], service}
+    if (m === null) {
+      add({
+        ...base, code: 'listen-leftover-unknown', fix: `If no "pdhooks listen" uses it: ${deleteCmd}`, fixable: false, message: `${what} ${o.id} is marked like a "listen --register" webhook, but its host, process and start time cannot be read: not deleted by --fix.`, severity: 'info',
+      })
+      return
+    }
+
+    const local = m.host.toLowerCase() === host
+    const age = Math.round((now - m.started.getTime()) / 60_000)
+    if (m.kept) {
+      add({
+        ...base, code: 'listen-kept', fix: `When you no longer need it: ${deleteCmd}`, fixable: false, message: `${what} ${o.id} was kept on purpose by "pdhooks listen --keep" (host ${m.host}, ${age} min ago).`, severity: 'info',
+      })
+      return
+    }
+
+    if (local && alive(m.pid)) return
+    if (!local && now - m.started.getTime() < FOREIGN_LEFTOVER_MS) {
+      add({
+        ...base, code: 'listen-in-use', fix: `Once that listen has stopped: ${deleteCmd}`, fixable: false, message: `${what} ${o.id} was registered by "pdhooks listen" on host ${m.host} (process ${m.pid}) ${age} min ago: it may still be in use there.`, severity: 'info',
+      })
+      return
+    }
+
+    const why = local ? `process ${m.pid} on this host is not running` : `host ${m.host}, started ${m.started.toISOString()}`
+    del(o.kind as FixItem['kind'], o.id, o.label, `leftover of listen --register (${why})`)
+    add({
+      ...base, code: 'listen-leftover', fix: deleteCmd, fixable: true, message: `${what} ${o.id} is a leftover of "pdhooks listen" (${why}): nothing receives its deliveries.`, severity: 'warning',
     })
   }
 
@@ -431,48 +469,7 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     }
 
     // --- leftovers of listen --register
-    for (const w of pd) {
-      const parsed = parseListenName(w.name)
-      if (parsed === undefined) continue
-      if (parsed === null) {
-        add({
-          code: 'listen-leftover-unknown',
-          fix: `If no "pdhooks listen --register" uses it: pdhooks webhook delete ${w.id}${pf}`,
-          fixable: false,
-          message: `Webhook ${w.id} is named like a "listen --register" webhook ("${w.name}"), but its host, process and start time cannot be read: not deleted by --fix.`,
-          objects: [pdObject(w)],
-          service: 'pipedrive',
-          severity: 'info',
-        })
-        continue
-      }
-
-      const local = parsed.host.toLowerCase() === host
-      if (local && alive(parsed.pid)) continue
-      if (!local && now - parsed.started.getTime() < FOREIGN_LEFTOVER_MS) {
-        add({
-          code: 'listen-in-use',
-          fix: `Once that listen has stopped: pdhooks webhook delete ${w.id}${pf}`,
-          fixable: false,
-          message: `Webhook ${w.id} was registered by "pdhooks listen" on host ${parsed.host} (process ${parsed.pid}) ${Math.round((now - parsed.started.getTime()) / 60_000)} min ago: it may still be in use there.`,
-          objects: [pdObject(w)],
-          service: 'pipedrive',
-          severity: 'info',
-        })
-        continue
-      }
-
-      del('pipedrive-webhook', w.id, pdLabel(w), `leftover of listen --register (${local ? `process ${parsed.pid} is not running` : `host ${parsed.host}, started ${parsed.started.toISOString()}`})`)
-      add({
-        code: 'listen-leftover',
-        fix: `pdhooks webhook delete ${w.id}${pf}`,
-        fixable: true,
-        message: `Webhook ${w.id} is a leftover of "pdhooks listen --register" (${local ? `process ${parsed.pid} on this host is not running` : `host ${parsed.host}, started ${parsed.started.toISOString()}`}): nothing receives its deliveries.`,
-        objects: [pdObject(w)],
-        service: 'pipedrive',
-        severity: 'warning',
-      })
-    }
+    for (const w of pd) leftover(parseListenName(w.name), pdObject(w), 'pipedrive', `pdhooks webhook delete ${w.id}${pf}`)
 
     // --- duplicates: same URL, event and version (among what is not already deleted as an orphan or a leftover)
     const dupGroups = groups(pd.filter(w => !planned.has(`pipedrive-webhook:${w.id}`)), (a, b) => sameIdentity([b], {
@@ -585,7 +582,8 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
 
   // --- Pipeliner
   if (pl) {
-    for (const group of groups(pl, (a, b) => typeof a.url === 'string' && typeof b.url === 'string' && sameUrl(a.url, b.url) && Array.isArray(a.events) && Array.isArray(b.events) && sameEventSet(a.events, b.events))) {
+    for (const w of pl) leftover(pipelinerListenMarker(w), plObject(w), 'pipeliner', `pdhooks pipeliner webhook delete ${w.id}${pf}`)
+    for (const group of groups(pl.filter(w => !planned.has(`pipeliner-webhook:${w.id}`)), (a, b) => typeof a.url === 'string' && typeof b.url === 'string' && sameUrl(a.url, b.url) && Array.isArray(a.events) && Array.isArray(b.events) && sameEventSet(a.events, b.events))) {
       const keep = pipelinerKeeper(group)
       const rest = group.filter(w => w !== keep)
       for (const w of rest) del('pipeliner-webhook', String(w.id), plLabel(w), `duplicate of ${keep.id}`)

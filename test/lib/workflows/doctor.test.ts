@@ -138,9 +138,33 @@ describe('doctor analysis', () => {
       ['listen-leftover', dead.id], ['listen-leftover', foreignOld.id], ['listen-in-use', foreignRecent.id], ['listen-leftover-unknown', garbled.id],
     ])
     expect(JSON.stringify(r.findings)).not.to.include(`"id":${running.id},`)
+    const kept = run(pdOnly([hook({name: `pdhooks-listen-kept here 99 ${at(HOUR)}`})]))
+    expect(kept.plan).to.deep.equal([])
+    expect(kept.findings.map(f => [f.code, f.severity])).to.deep.equal([['listen-kept', 'info']])
     expect(parseListenName('pdhooks-listen h 12 2026-01-01T00:00:00Z')).to.deep.equal({host: 'h', pid: 12, started: new Date('2026-01-01T00:00:00Z')})
     expect(parseListenName('pdhooks listen')).to.equal(undefined)
     expect(parseListenName('pdhooks-listen h x 2026')).to.equal(null)
+  })
+
+  it('Pipeliner leftovers of listen --pipeliner are read from options.skip_keys', () => {
+    const marker = `pdhooks-listen here 99 ${new Date(NOW - HOUR).toISOString()}`
+    const g: Gathered = {
+      pipeliner: {
+        webhooks: [
+          {
+            events: ['Lead.Create'], id: 'x', insecure_ssl: false, options: {skip_keys: ['mine', marker]}, signature: 'k', url: 'https://t.example.com/a',
+          },
+          {
+            events: ['Lead.Create'], id: 'y', insecure_ssl: false, options: {skip_keys: [marker.replace('99', '100')]}, signature: 'k', url: 'https://t.example.com/b',
+          },
+        ],
+      },
+      profile: 'default',
+      skipped: {},
+    }
+    const r = run(g)
+    expect(r.plan.map(p => [p.kind, p.id])).to.deep.equal([['pipeliner-webhook', 'x']])
+    expect(r.findings.map(f => [f.code, f.fix])).to.deep.equal([['listen-leftover', 'pdhooks pipeliner webhook delete x']])
   })
 
   it('health: failing (warning), at risk (error), inactive with remove_reason (error); never-delivered is fine', () => {
