@@ -26,6 +26,7 @@ describe('pdhooks.yaml JSON Schema', () => {
     }
     const state = parseDesiredState(readmeExample, 'README.md', env, Y)
     expect(state.instances.map(i => i.name)).to.deep.equal(['crm-events', 'pdhooks-poller'])
+    expect(state.stack).to.equal('prod-hooks')
   })
 
   it('rejects what apply rejects: unknown fields, a bad events mode, a webhook without url', () => {
@@ -33,5 +34,8 @@ describe('pdhooks.yaml JSON Schema', () => {
     expect(validate({instances: [{events: 'sometimes', name: 'a'}]})).to.equal(false)
     expect(validate({pipedrive: {webhooks: [{event: 'change.deal'}]}})).to.equal(false)
     expect(validate({pipeliner: {webhooks: [{events: [], url: 'https://x.example'}]}})).to.equal(false)
+    expect(validate({stack: 'prod hooks'})).to.equal(false)
+    expect(validate({stack: 'x'.repeat(41)})).to.equal(false)
+    expect(validate({stack: 'prod-hooks_2.eu'})).to.equal(true)
   })
 })

@@ -1,8 +1,10 @@
 import {type Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
+import {type ExecuteProgress, type ItemResult} from '../lib/apply/execute.js'
 import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/apply/index.js'
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {type InterruptReport} from '../lib/cli/interrupt.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
 import {style, table} from '../lib/output.js'
 import {prompts} from '../lib/prompts.js'
@@ -28,7 +30,7 @@ const applyFlags = {
   'dry-run': Flags.boolean({description: 'Print the plan and change nothing.'}),
   file: Flags.string({char: 'f', default: 'pdhooks.yaml', description: 'The file that declares the desired state.'}),
   profile: Flags.string({description: 'Profile to apply to (repeatable: the same file to several accounts).', helpGroup: 'GLOBAL', multiple: true}),
-  prune: Flags.boolean({description: 'Delete objects pdhooks owns that the file no longer declares.'}),
+  prune: Flags.boolean({description: "Delete the objects of the file's stack that the file no longer declares (needs stack: in the file)."}),
   timeout: timeoutFlag,
   yes: Flags.boolean({char: 'y', description: 'Apply without asking.'}),
 }
@@ -36,7 +38,7 @@ const applyFlags = {
 export default class Apply extends BaseCommand<typeof Apply> {
   static description = `Converge instances and webhooks to what a file declares (for CI).
 
-Prints a plan (create / keep / update / replace / delete), then applies it after confirmation on a terminal, or with --yes elsewhere (without it, off a terminal, it stops after the plan with exit 2). A second run makes no change. Identity: an instance by name; a Pipedrive webhook by URL + action + object + version (a changed user or auth is a replace: Pipedrive has no update call); a Pipeliner webhook by URL + event set. --prune deletes only objects pdhooks owns (instances and Pipedrive webhooks named "pdhooks…", Pipeliner webhooks pdhooks created) that the file no longer declares. Several --profile flags apply the same file to several accounts.`
+Prints a plan (create / keep / update / replace / delete), then applies it after confirmation on a terminal, or with --yes elsewhere (without it, off a terminal, it stops after the plan with exit 2). A second run makes no change. Identity: an instance by name; a Pipedrive webhook by URL + action + object + version (a changed user or auth is a replace: Pipedrive has no update call); a Pipeliner webhook by URL + event set. Every object the file creates carries its stack (stack: NAME) on the server: in the Pipedrive webhook's name (pdhooks:NAME …), the instance's tag pdhooks-stack:NAME, the Pipeliner webhook's options.skip_keys. --prune deletes only objects of the file's stack that it no longer declares, from any machine; objects made by hand, by webhook add, by setup or by another stack are never pruned. Ctrl-C stops after the object in flight and says what was applied (exit 130). Several --profile flags apply the same file to several accounts.`
   static examples = [
     '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --dry-run',
     '<%= config.bin %> <%= command.id %> -f pdhooks.yaml --dry-run --detailed-exitcode   # exit 7 when changes are pending',
@@ -58,6 +60,14 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
     const flags = this.opts
     if (flags['detailed-exitcode'] && !flags['dry-run']) throw usageError('--detailed-exitcode goes with --dry-run.')
     const desired = await loadDesired(flags.file)
+    if (flags.prune && !desired.stack) {
+      throw usageError(
+        `--prune needs a stack name in ${flags.file}: it deletes only what this file created, and the stack is how pdhooks knows.`,
+        'Add a line "stack: NAME" (e.g. stack: prod-hooks) and apply once without --prune: objects made before it carry no stack and are never pruned.',
+        'no_stack',
+      )
+    }
+
     if (this.profiles.length > 1 && Object.keys(process.env).some(k => /^PDHOOKS_(PIPEDRIVE_TOKEN|PIPEDRIVE_ACCESS_TOKEN|USER_SECRET|ORG_SECRET|PIPELINER_PASSWORD)$/.test(k))) {
       this.warn('PDHOOKS_* credential variables are set: they override every profile\'s stored credentials.')
     }
@@ -67,7 +77,7 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
     const planned = await Promise.all(this.profiles.map(profile => applyProfile(desired, {
       ...ctx, execute: false, profile, prune: flags.prune,
     })))
-    this.printPlan(planned)
+    this.printPlan(planned, desired.stack)
     const changes = planned.reduce((n, p) => n + p.plan.filter(i => i.verb !== 'keep').length, 0)
     const planFailed = planned.filter(p => p.error)
     const result = (profiles: ApplyProfileResult[], applied: boolean): ApplyResult => ({
@@ -98,11 +108,21 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       if (!(await prompts.confirm(`Apply ${changes} change(s)${this.profiles.length > 1 ? ` to ${this.profiles.length} profiles` : ''}?`, false))) throw usageError('Cancelled.', undefined, 'cancelled')
     }
 
+    const progress = new Map(planned.map(p => [p.profile, {done: [], inFlight: new Set()} as ExecuteProgress]))
+    const stop = this.whenInterrupted(() => interruptReport(planned, progress))
     const applied = await Promise.all(planned.map(p => (p.error
       ? p
       : applyProfile(desired, {
-        ...ctx, execute: true, plan: p, profile: p.profile, prune: flags.prune,
+        ...ctx,
+        execute: true,
+        log: line => this.progress(`${this.profiles.length > 1 ? `${p.profile}: ` : ''}${line}`),
+        plan: p,
+        profile: p.profile,
+        progress: progress.get(p.profile),
+        prune: flags.prune,
+        signal: stop.signal,
       }))))
+    stop.throwIfInterrupted()
     this.printResults(applied)
     const failed = applied.flatMap(p => [...(p.error ? [p.error.exit] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error?.exit ?? 1)])
     if (failed.length > 0) {
@@ -121,15 +141,20 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
     return new PdhooksError(profiles.map(p => `${p.profile}: ${p.error?.message}`).join(' '), {code: profiles[0].error?.code, exit: worst})
   }
 
-  private printPlan(profiles: ApplyProfileResult[]): void {
+  private printPlan(profiles: ApplyProfileResult[], stack: string | undefined): void {
     for (const p of profiles) {
-      this.log(style.bold(`Plan for profile "${p.profile}"${p.error ? '' : ` (${p.plan.filter(i => i.verb !== 'keep').length} change(s))`}:`))
+      this.log(style.bold(`Plan for profile "${p.profile}"${stack ? `, stack "${stack}"` : ''}${p.error ? '' : ` (${p.plan.filter(i => i.verb !== 'keep').length} change(s))`}:`))
       if (p.error) {
         this.log(`  ${style.red('error')} ${p.error.message}`)
         continue
       }
 
-      for (const i of p.plan) this.log(`  ${VERB_STYLE[i.verb](`${SIGN[i.verb]} ${i.verb.padEnd(7)}`)} ${i.kind.padEnd(17)} ${i.label}${i.reason ? style.dim(` (${i.reason})`) : ''}`)
+      for (const i of p.plan) {
+        const notes = [i.reason, stack && (i.verb === 'keep' || i.verb === 'update') ? ownership(i.owner, stack) : undefined].filter(Boolean)
+        this.log(`  ${VERB_STYLE[i.verb](`${SIGN[i.verb]} ${i.verb.padEnd(7)}`)} ${i.kind.padEnd(17)} ${i.label}${notes.length > 0 ? style.dim(` (${notes.join('; ')})`) : ''}`)
+      }
+
+      for (const n of p.notes ?? []) this.logToStderr(`Note: ${n}`)
     }
   }
 
@@ -151,4 +176,48 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       {get: r => r.detail, header: 'DETAIL'},
     ]))
   }
+}
+
+/** How an existing object's ownership reads in the plan: never pruned by this stack unless it carries its name. */
+function ownership(owner: null | string | undefined, stack: string): string | undefined {
+  if (owner === undefined || owner === stack) return undefined
+  return owner === null ? `not made by stack ${stack}: never pruned` : `stack ${owner}: never pruned by ${stack}`
+}
+
+const itemLine = (r: Pick<ItemResult, 'error' | 'id' | 'status'> & {item: {kind: string; label: string; verb: string}}) =>
+  `${r.item.verb} ${r.item.kind} ${r.item.label}${r.id === undefined || r.item.verb !== 'create' ? '' : ` (id ${r.id})`}${r.error ? `: ${r.error.message}` : ''}`
+
+const brief = (i: {kind: string; label: string; verb: string}) => ({kind: i.kind, label: i.label, verb: i.verb})
+
+/** What an interrupted apply did, per profile: each object applied or failed, in flight, or not started. */
+function interruptReport(planned: ApplyProfileResult[], progress: Map<string, ExecuteProgress>): InterruptReport {
+  const lines: string[] = []
+  const profiles: Array<Record<string, unknown>> = []
+  let done = 0
+  let total = 0
+  for (const p of planned) {
+    if (p.error) continue
+    const prog = progress.get(p.profile)!
+    total += p.plan.filter(i => i.verb !== 'keep').length
+    const applied = prog.done.filter(r => r.status === 'done')
+    done += applied.length
+    const inFlight = [...prog.inFlight]
+    const started = new Set([...inFlight, ...prog.done.map(r => r.item)])
+    const notStarted = (prog.changes ?? []).filter(i => !started.has(i))
+    const prefix = planned.length > 1 ? `${p.profile}: ` : ''
+    for (const r of prog.done) lines.push(`${prefix}${r.status}: ${itemLine(r)}`)
+    for (const i of inFlight) lines.push(`${prefix}in flight when stopped (may or may not be applied): ${i.verb} ${i.kind} ${i.label}`)
+    for (const i of notStarted) lines.push(`${prefix}not started: ${i.verb} ${i.kind} ${i.label}`)
+    profiles.push({
+      inFlight: inFlight.map(i => brief(i)),
+      notStarted: notStarted.map(i => brief(i)),
+      profile: p.profile,
+      results: prog.done.map(r => ({
+        ...brief(r.item), status: r.status, ...(r.id === undefined ? {} : {id: r.id}), ...(r.error ? {error: r.error} : {}),
+      })),
+    })
+  }
+
+  lines.push('Run the same command again to converge: what was applied is kept, the rest is planned again.')
+  return {details: {applied: done, changes: total, profiles}, lines, message: `applied ${done} of ${total} change(s)`}
 }

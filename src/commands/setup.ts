@@ -2,33 +2,59 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
 import {secret} from '../lib/cli/flags.js'
+import {type InterruptReport} from '../lib/cli/interrupt.js'
+import {shellQuote} from '../lib/cli/shell.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/clients.js'
-import {type SettingKey} from '../lib/config.js'
+import {type SettingKey, SETTINGS} from '../lib/config.js'
 import {PdhooksError, usageError} from '../lib/errors.js'
 import {parseEvent} from '../lib/events.js'
 import {elementsFlags, instanceCreateFlags, pipedriveFlags} from '../lib/flags.js'
 import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/instances.js'
-import {registerSecret} from '../lib/mask.js'
+import {registerConfigSecret, registerSecret} from '../lib/mask.js'
 import {prompts} from '../lib/prompts.js'
 import {
-  resumeCommand, rollback, type RollbackResult, runSetup, SETUP_SECRET_FLAGS, SetupError, type SetupState,
+  hasSomethingToRollBack, newSetupState, type Resume, resumeCommand, rollback, type RollbackResult, runSetup, SetupError, type SetupState,
 } from '../lib/setup.js'
+import {normalizePipedriveUrl} from '../lib/urls.js'
 import {generateAuth} from '../lib/webhooks.js'
 
 export interface SetupResult {
   callbackUrl: string
   generatedAuth?: {password: string; user: string}
-  instance: {created: boolean; events: EventsMode; id: number; name: null | string}
+  instance: {created: boolean; events: EventsMode; id: number; name: null | string; updated?: boolean}
+  /** What to run next (check the deliveries, or the instance). */
+  next: string
   skipped?: string
   webhooks: SetupState['webhooks']
 }
+
+/** One run's answers and progress: what the resume command and the interruption report are made from. */
+interface Run {
+  auth?: {password: string; user: string}
+  events: string[]
+  /** An instance picked in the wizard (not given with --instance). */
+  pickedInstance?: string
+  spec?: InstanceSpec
+  state: SetupState
+  typed: Record<string, string>
+}
+
+/** The platforms the wizard offers (aliases of --elements-url). */
+const PLATFORMS = [
+  {name: 'Cloud Elements US (api.cloud-elements.com)', value: 'us'},
+  {name: 'Cloud Elements EU (api.cloud-elements.co.uk)', value: 'eu'},
+  {name: 'SAP Open Connectors US2 (api.openconnectors.us2.ext.hana.ondemand.com)', value: 'sap-us2'},
+  {name: 'SAP Open Connectors US10 (api.openconnectors.us10.ext.hana.ondemand.com)', value: 'sap-us10'},
+  {name: 'SAP Open Connectors EU10 (api.openconnectors.eu10.ext.hana.ondemand.com)', value: 'sap-eu10'},
+  {name: 'Cloud Elements staging (staging.cloud-elements.com)', value: 'staging'},
+]
 
 const COMMON_EVENTS = ['*.*', '*.deal', '*.person', '*.organization', '*.activity', '*.note', '*.product', '*.pipeline', '*.stage', '*.user']
 
 export default class Setup extends BaseCommand<typeof Setup> {
   static description = `The whole documented workflow in one command: credentials → Cloud Elements instance → callback URL → Pipedrive webhooks → live check.
 
-On a terminal it is a wizard (it asks for whatever the flags do not give, then for a final confirmation unless --yes); elsewhere every answer comes from flags and variables. Webhooks are idempotent: running setup again keeps what exists. Polling instances skip the webhook step (the platform polls). When a step fails, what already exists is printed with the exact command that resumes; --rollback deletes what this run created instead.`
+On a terminal it is a wizard: it asks for what the flags, variables and profile do not give (the platform and the Pipedrive company domain too), then for a final confirmation; with --yes it asks only for what is required and missing. Elsewhere every answer comes from flags and variables. An instance named --name is reused only when its callback URL, events mode and polling match; otherwise exit 5 names the differences (--update changes it, --instance ID uses it as it is). Webhooks are idempotent; one of the same URL and event with another user or basic auth is exit 5 (--replace). Polling instances skip the webhook step (the platform polls). The instance becomes the profile's current one as soon as it exists. When a step fails (or on Ctrl-C, exit 130), what already exists is printed with the exact command that resumes (secrets as "$PDHOOKS_…" variables); --rollback deletes what this run created instead, looking up on the server any create whose outcome was unknown.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --name crm-events --callback-url https://app.example.com/ce --pipedrive-email ops@example.com --pipedrive-password "$PW" --event "*.deal" --event "*.person" --yes',
@@ -42,7 +68,9 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
     'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends with each delivery.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends with each delivery.'}),
     instance: Flags.string({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
-    rollback: Flags.boolean({description: 'If a step fails, delete what this run created.'}),
+    replace: Flags.boolean({description: 'Replace webhooks of the same URL, event and version whose user or basic auth differ (the new webhook first, then the old one).'}),
+    rollback: Flags.boolean({description: 'If a step fails, delete what this run created (looking up on the server any create whose outcome was unknown).'}),
+    update: Flags.boolean({description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
     'user-id': Flags.integer({description: 'Pipedrive user whose permissions gate the events (use an admin for everything).'}),
     version: Flags.string({description: 'Webhook version (default: 1.0, the format Cloud Elements expects).', options: ['1.0', '2.0']}),
     yes: Flags.boolean({char: 'y', description: 'Skip the final confirmation.'}),
@@ -53,11 +81,16 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
 
   async run(): Promise<SetupResult> {
     const {flags} = this
-    for (const f of SETUP_SECRET_FLAGS) registerSecret((flags as Record<string, unknown>)[f] as string | undefined)
+    for (const c of flags.config ?? []) registerConfigSecret(c)
     this.checkHttpAuth()
     if (flags.instance && !/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
+    if (flags.update && flags.instance) throw usageError('--update goes with --name: an instance given with --instance is used as it is.')
     const interactive = prompts.interactive(this.jsonEnabled())
-    const extra = interactive ? await this.askCredentials() : {}
+    // with --yes, nothing that has a default is asked (platform, domain, events mode, events, which instance)
+    const ask = interactive && !flags.yes
+    /** What the wizard asked, by flag name: the resume command repeats it (secrets as variables). */
+    const typed: Record<string, string> = {}
+    const extra = interactive ? await this.askCredentials(ask, typed) : {}
     const settings = this.settings(extra)
     const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     const base = await elementsBase(settings)
@@ -66,9 +99,9 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
 
     let instanceId = flags.instance
     let spec: InstanceSpec | undefined
-    if (!instanceId && interactive && !flags.name) instanceId = await this.pickInstance(ce)
+    if (!instanceId && ask && !flags.name) instanceId = await this.pickInstance(ce)
     if (!instanceId) {
-      if (interactive && !this.argv.some(a => a === '--events' || a.startsWith('--events='))) {
+      if (ask && !this.argv.some(a => a === '--events' || a.startsWith('--events='))) {
         flags.events = await prompts.select('Events mode:', [
           {name: 'webhook (Pipedrive pushes changes to the platform)', value: 'webhook'},
           {name: 'polling (the platform polls Pipedrive)', value: 'polling'},
@@ -81,7 +114,7 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
     }
 
     let events = flags.event?.length ? flags.event : ['*.*']
-    if (interactive && !flags.event?.length && (spec?.events ?? 'webhook') === 'webhook') {
+    if (ask && !flags.event?.length && (spec?.events ?? 'webhook') === 'webhook') {
       events = await prompts.checkbox('Pipedrive events to send to the platform:', COMMON_EVENTS.map(e => ({checked: e === '*.*', value: e})))
       if (events.length === 0) events = ['*.*']
     }
@@ -90,22 +123,31 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
     for (const e of events) parseEvent(e, {url: 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MQ==', version: flags.version})
     const auth = flags['generate-auth'] ? generateAuth() : undefined
 
-    if (interactive && !flags.yes) {
+    if (ask) {
       const what = instanceId ? `use instance ${instanceId}` : `create instance "${spec!.name}" (events: ${spec!.events})`
       const hooks = (spec?.events ?? 'webhook') === 'webhook' ? ` and register ${events.length} Pipedrive webhook(s) (${events.join(', ')})` : ''
       if (!(await prompts.confirm(`Set up: ${what}${hooks}?`, true))) throw usageError('Cancelled.', undefined, 'cancelled')
     }
 
-    let state: SetupState
+    const state = newSetupState()
+    const run: Run = {
+      auth, events, pickedInstance: flags.instance ? undefined : instanceId, spec, state, typed,
+    }
+    const stop = this.whenInterrupted(() => this.interruptReport(run))
     try {
-      state = await runSetup({
+      await runSetup({
         base,
         ce,
+        checkpoint: () => stop.throwIfInterrupted(),
         events,
         instanceId,
         log: line => this.progress(line),
+        onInstance: s => this.rememberInstance(s, base),
         pd,
+        replace: flags.replace,
         spec,
+        state,
+        update: flags.update,
         webhook: {
           httpAuthPassword: auth?.password ?? flags['http-auth-password'],
           httpAuthUser: auth?.user ?? flags['http-auth-user'],
@@ -115,79 +157,204 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
       })
     } catch (error) {
       if (!(error instanceof SetupError)) throw error
-      throw await this.failed(error, {ce, pd}, events, base)
+      throw await this.failed(error, {ce, pd}, run)
     }
 
+    const inst = state.instance!
+    if (interactive && Object.keys(extra).length > 0 && await prompts.confirm(`Save what you typed (${Object.keys(extra).map(k => SETTINGS[k as SettingKey].label).join(', ')}) in profile "${this.profile}"?`, true)) {
+      await this.store.updateProfile(this.profile, p => ({...p, ...extra}))
+    }
+
+    this.log(`Instance ${inst.id}${inst.name ? ` "${inst.name}"` : ''} (${inst.created ? 'created' : (inst.updated ? 'updated' : 'existing')}, events: ${state.events})`)
+    this.log(`Callback URL: ${state.callbackUrl}`)
+    for (const w of state.webhooks) this.log(`Webhook ${w.id}: ${w.event} (v${w.version}) ${w.created ? 'created' : 'kept'}, ${w.active ? 'active' : 'INACTIVE'}${w.replaced ? ` (replaced ${w.replaced.join(', ')})` : ''}`)
+    if (state.skipped) this.log(state.skipped)
+    if (auth) this.log(`Basic auth sent by Pipedrive (shown once): user ${auth.user}, password ${auth.password}`)
+    const next = state.events === 'webhook'
+      ? `pdhooks webhook list --url ${shellQuote(state.callbackUrl!)}`
+      : `pdhooks instance get ${inst.id}`
+    this.log(state.events === 'webhook'
+      ? `Next: change a record in Pipedrive, then check the webhooks' LAST STATUS and HEALTH with: ${next}`
+      : `Next: the platform ${state.events === 'polling' ? 'polls Pipedrive and posts what changed' : 'sends no events until they are turned on'}; check the instance with: ${next}`)
+    return {
+      callbackUrl: state.callbackUrl!,
+      ...(auth ? {generatedAuth: auth} : {}),
+      instance: {
+        created: inst.created, events: state.events, id: inst.id, name: inst.name, ...(inst.updated ? {updated: true} : {}),
+      },
+      next,
+      ...(state.skipped ? {skipped: state.skipped} : {}),
+      webhooks: state.webhooks,
+    }
+  }
+
+  /**
+   * On a terminal: what neither flags, variables nor the profile give. The platform and the Pipedrive company domain
+   * only when `ask` (not with --yes: they have defaults); the secrets always (they are required).
+   */
+  private async askCredentials(ask: boolean, typed: Record<string, string>): Promise<Partial<Record<SettingKey, string>>> {
+    const settings = this.settings()
+    const extra: Partial<Record<SettingKey, string>> = {}
+    if (ask && !(await settings.value('elementsUrl'))) {
+      extra.elementsUrl = await prompts.select('Platform:', PLATFORMS, 'us')
+    }
+
+    const platform = (extra.elementsUrl ?? await settings.value('elementsUrl') ?? '').startsWith('sap') ? 'SAP Open Connectors' : 'Cloud Elements / Open Connectors'
+    if (!(await settings.value('userSecret'))) extra.userSecret = await prompts.password(`${platform} user secret:`)
+    if (!(await settings.value('orgSecret'))) extra.orgSecret = await prompts.password(`${platform} organization secret:`)
+    if (!(await settings.value('pipedriveToken')) && !(await settings.value('pipedriveAccessToken'))) {
+      extra.pipedriveToken = await prompts.password('Pipedrive API token:')
+    }
+
+    if (ask && !(await settings.value('pipedriveUrl'))) {
+      const domain = (await prompts.input('Pipedrive company domain (acme for acme.pipedrive.com; empty for api.pipedrive.com):', {
+        validate(v) {
+          try {
+            if (v.trim()) normalizePipedriveUrl(v)
+            return true
+          } catch (error) {
+            return (error as Error).message
+          }
+        },
+      })).trim()
+      if (domain) extra.pipedriveUrl = domain
+    }
+
+    for (const [k, v] of Object.entries(extra)) if (v) typed[SETTINGS[k as SettingKey].flag] = v
+
+    for (const [k, v] of Object.entries(extra)) if (SETTINGS[k as SettingKey].secret) registerSecret(v)
+    return Object.fromEntries(Object.entries(extra).filter(([, v]) => v)) as Partial<Record<SettingKey, string>>
+  }
+
+  /** The instance becomes the profile's current one as soon as it exists (a later failure or Ctrl-C never loses it). */
+  private async rememberInstance(state: SetupState, base: string): Promise<void> {
     const inst = state.instance!
     await this.store.updateProfile(this.profile, p => ({
       ...p, instance: {
         elementsUrl: base, id: inst.id, name: inst.name ?? undefined, token: state.instanceToken,
       },
     }))
-    if (interactive && Object.keys(extra).length > 0 && await prompts.confirm(`Save the credentials you typed in profile "${this.profile}"?`, true)) {
-      await this.store.updateProfile(this.profile, p => ({...p, ...extra}))
-    }
-
-    this.log(`Instance ${inst.id}${inst.name ? ` "${inst.name}"` : ''} (${inst.created ? 'created' : 'existing'}, events: ${state.events})`)
-    this.log(`Callback URL: ${state.callbackUrl}`)
-    for (const w of state.webhooks) this.log(`Webhook ${w.id}: ${w.event} (v${w.version}) ${w.created ? 'created' : 'kept'}, ${w.active ? 'active' : 'INACTIVE'}`)
-    if (state.skipped) this.log(state.skipped)
-    if (auth) this.log(`Basic auth sent by Pipedrive (shown once): user ${auth.user}, password ${auth.password}`)
-    return {
-      callbackUrl: state.callbackUrl!,
-      ...(auth ? {generatedAuth: auth} : {}),
-      instance: {
-        created: inst.created, events: state.events, id: inst.id, name: inst.name,
-      },
-      ...(state.skipped ? {skipped: state.skipped} : {}),
-      webhooks: state.webhooks,
-    }
   }
 
-  /** On a terminal: the secrets that neither flags nor variables nor the profile give. */
-  private async askCredentials(): Promise<Partial<Record<SettingKey, string>>> {
-    const settings = this.settings()
-    const extra: Partial<Record<SettingKey, string>> = {}
-    if (!(await settings.value('userSecret'))) extra.userSecret = await prompts.password('Cloud Elements / Open Connectors user secret:')
-    if (!(await settings.value('orgSecret'))) extra.orgSecret = await prompts.password('Cloud Elements / Open Connectors organization secret:')
-    if (!(await settings.value('pipedriveToken')) && !(await settings.value('pipedriveAccessToken'))) {
-      extra.pipedriveToken = await prompts.password('Pipedrive API token:')
+  /** The values a resume command repeats: the flags, what the wizard asked, generated credentials already in use. */
+  private resumeValues(run: Run): Record<string, unknown> {
+    const v: Record<string, unknown> = {...this.flags, ...run.typed}
+    const {spec} = run
+    if (spec) {
+      Object.assign(v, {
+        'callback-url': spec.callbackUrl, events: spec.events, name: spec.name, 'pipedrive-password': spec.password,
+      })
+      // an email from PDHOOKS_PIPEDRIVE_EMAIL comes from there again
+      if (this.flags['pipedrive-email'] || !process.env.PDHOOKS_PIPEDRIVE_EMAIL) v['pipedrive-email'] = spec.email
     }
 
-    for (const v of Object.values(extra)) registerSecret(v)
-    return Object.fromEntries(Object.entries(extra).filter(([, v]) => v))
+    // credentials generated for webhooks that exist now must be sent again, not new ones
+    if (run.auth && run.state.webhooks.some(w => w.created)) {
+      delete v['generate-auth']
+      v['http-auth-user'] = run.auth.user
+      v['http-auth-password'] = run.auth.password
+    }
+
+    return v
   }
 
-  /** Reports what exists and how to resume, or rolls back with --rollback. */
-  private async failed(error: SetupError, clients: Parameters<typeof rollback>[0], events: string[], base: string): Promise<PdhooksError> {
-    const {state, step} = error
+  private resume(run: Run): Resume {
+    const id = run.state.instance?.id ?? (run.pickedInstance ? Number(run.pickedInstance) : undefined)
+    return resumeCommand(this.resumeValues(run), {events: run.events, instanceId: id, json: this.jsonEnabled()})
+  }
+
+  /** What exists, as lines for people and as data for --json. */
+  private doneSoFar(run: Run): {created: Record<string, unknown>; lines: string[]} {
+    const {state} = run
     const inst = state.instance
-    const created = {instance: inst ? {created: inst.created, id: inst.id} : null, webhooks: state.webhooks.map(w => ({created: w.created, id: w.id}))}
-    let rolledBack: RollbackResult | undefined
-    if (this.flags.rollback && (inst?.created || state.webhooks.some(w => w.created))) {
-      this.logToStderr('Rolling back what this run created…')
-      rolledBack = await rollback(clients, state)
-      for (const w of rolledBack.webhooks) this.logToStderr(`  webhook ${w.id}: ${w.status}${w.error ? ` (${w.error})` : ''}`)
-      if (rolledBack.instance) this.logToStderr(`  instance ${rolledBack.instance.id}: ${rolledBack.instance.status}${rolledBack.instance.error ? ` (${rolledBack.instance.error})` : ''}`)
-      if (rolledBack.instance?.status === 'deleted') await this.store.clearInstance(this.profile, rolledBack.instance.id)
-    } else if (inst) {
-      this.logToStderr(`Already done: instance ${inst.id} (${inst.created ? 'created by this run' : 'existing'})${state.webhooks.length > 0 ? `, webhooks ${state.webhooks.map(w => w.id).join(', ')}` : ''}.`)
-      if (inst.created) {
-        await this.store.updateProfile(this.profile, p => ({
-          ...p, instance: {
-            elementsUrl: base, id: inst.id, name: inst.name ?? undefined, token: state.instanceToken,
-          },
-        }))
+    const lines: string[] = []
+    if (inst) {
+      lines.push(`Already done: instance ${inst.id} (${inst.created ? 'created by this run' : (inst.updated ? 'updated by this run' : 'existing')})${state.webhooks.length > 0 ? `, webhooks ${state.webhooks.map(w => `${w.id} (${w.event}, ${w.created ? 'created' : 'kept'})`).join(', ')}` : ''}.`)
+    }
+
+    const p = state.pending
+    if (p) {
+      const what = p.kind === 'instance' ? `instance "${p.name}"` : `webhook ${p.event} → ${p.identity.url}`
+      if (p.outcome) {
+        lines.push(`${what[0].toUpperCase()}${what.slice(1)} may exist: its create failed without a clear answer${p.outcome === 'not-found-yet' ? ' and it was not found yet' : ' and the lookup failed'}. Running setup again finds it (${p.kind === 'instance' ? 'by name' : 'by URL and event'}) and never makes a second one.`)
+      } else {
+        lines.push(`In flight when stopped (may or may not exist): ${what}.`)
       }
     }
 
-    const resume = rolledBack ? undefined : resumeCommand(this.flags as Record<string, unknown>, {events, instanceId: inst?.id, json: this.jsonEnabled()})
-    if (resume) this.logToStderr(`Resume with: ${resume}`)
+    if (run.auth && state.webhooks.some(w => w.created)) {
+      lines.push(`Basic auth sent by Pipedrive to the webhooks created (shown once): user ${run.auth.user}, password ${run.auth.password}. Set PDHOOKS_HTTP_AUTH_PASSWORD to it to resume.`)
+    }
+
+    return {
+      created: {
+        instance: inst ? {created: inst.created, id: inst.id, ...(inst.updated ? {updated: true} : {})} : null,
+        webhooks: state.webhooks.map(w => ({created: w.created, id: w.id})),
+        ...(p
+          ? {
+            pending: p.kind === 'instance'
+              ? {kind: p.kind, name: p.name, outcome: p.outcome ?? 'in-flight'}
+              : {
+                event: p.event, kind: p.kind, outcome: p.outcome ?? 'in-flight', url: p.identity.url,
+              },
+          }
+          : {}),
+      },
+      lines,
+    }
+  }
+
+  private resumeLines(r: Resume): string[] {
+    const lines = [`Resume with: ${r.command}`]
+    if (r.variables.length > 0) lines.push(`It reads ${r.variables.map(v => `${v.name} (${v.for})`).join(', ')}: export ${r.variables.length > 1 ? 'them' : 'it'} first.`)
+    return lines
+  }
+
+  /** What an interrupted setup did: the instance and webhooks so far, what was in flight, the resume command. */
+  private interruptReport(run: Run): InterruptReport {
+    const {created, lines} = this.doneSoFar(run)
+    const r = this.resume(run)
+    const inst = run.state.instance
+    const made = run.state.webhooks.filter(w => w.created).length
+    if (inst?.created) lines.push(`Or undo what this run created: pdhooks instance delete ${inst.id} --with-webhooks --yes`)
+    return {
+      details: {created, resume: r.command, resumeVariables: r.variables},
+      lines: [...lines, ...this.resumeLines(r)],
+      message: inst
+        ? `instance ${inst.id} ${inst.created ? 'created' : (inst.updated ? 'updated' : 'in use')}, ${made} webhook(s) created`
+        : 'no instance yet',
+    }
+  }
+
+  /** Reports what exists and how to resume, or rolls back with --rollback. */
+  private async failed(error: SetupError, clients: Parameters<typeof rollback>[0], run: Run): Promise<PdhooksError> {
+    const {state, step} = error
+    let rolledBack: RollbackResult | undefined
+    const {created, lines} = this.doneSoFar(run)
+    if (this.flags.rollback && hasSomethingToRollBack(state)) {
+      this.logToStderr('Rolling back what this run created…')
+      rolledBack = await rollback(clients, state)
+      for (const w of rolledBack.webhooks) this.logToStderr(`  webhook ${w.id}: ${w.status}${w.found ? ' (found on the server: its create had failed without a clear answer)' : ''}${w.error ? ` (${w.error})` : ''}`)
+      const i = rolledBack.instance
+      if (i) this.logToStderr(`  instance ${i.id}: ${i.status}${i.found ? ' (found on the server: its create had failed without a clear answer)' : ''}${i.error ? ` (${i.error})` : ''}`)
+      for (const u of rolledBack.undetermined) this.logToStderr(`  could not determine ${u}`)
+      if (i?.status === 'deleted') await this.store.clearInstance(this.profile, i.id)
+    } else {
+      for (const l of lines) this.logToStderr(l)
+    }
+
+    const r = rolledBack ? undefined : this.resume(run)
+    if (r) for (const l of this.resumeLines(r)) this.logToStderr(l)
     return new PdhooksError(error.message, {
       code: error.code,
       details: {
         report: {
-          created, resume: resume ?? null, rolledBack: rolledBack ?? null, step,
+          ...(error.details?.report as Record<string, unknown> | undefined),
+          created,
+          resume: r?.command ?? null,
+          ...(r?.variables.length ? {resumeVariables: r.variables} : {}),
+          rolledBack: rolledBack ?? null,
+          step,
         },
       },
       exit: error.exit,
@@ -195,8 +362,6 @@ On a terminal it is a wizard (it asks for whatever the flags do not give, then f
       status: error.status,
     })
   }
-
-  /** The exact command that resumes: the same flags, with --instance once the instance exists (secrets elided). */
 
   private async pickInstance(ce: Awaited<ReturnType<typeof elementsClient>>): Promise<string | undefined> {
     const list = await ce.listInstances().catch(() => [])

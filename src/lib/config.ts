@@ -20,7 +20,10 @@ export interface Profile {
   elementsUrl?: string
   instance?: CurrentInstance
   orgSecret?: string
-  /** Objects pdhooks created that carry no name to mark them (Pipeliner webhooks): `apply --prune` may delete only these. */
+  /**
+   * Pipeliner webhook ids an older pdhooks recorded as created by `apply`. Ownership is now recorded on the server
+   * (apply's stack): this is only read to tell the user, and removed by the next apply that changes something.
+   */
   owned?: {pipeliner?: string[]}
   pipedriveAccessToken?: string
   pipedriveToken?: string

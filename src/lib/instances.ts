@@ -9,7 +9,7 @@ import {
 import {
   ExitCode, notFoundError, PdhooksError, usageError,
 } from './errors.js'
-import {isSecretKey, mask} from './mask.js'
+import {isSecretKey, mask, registerConfigSecret} from './mask.js'
 import {printable} from './output.js'
 import {type Webhook} from './pipedrive.js'
 import {checkTargetUrl, isSapHost} from './urls.js'
@@ -73,6 +73,7 @@ export function unknownPollResources(resources: string[]): string[] {
 /** Parses `--config key=value` entries; a value that looks like a JSON object or array is parsed. */
 export function parseConfigEntries(entries: string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {}
+  for (const entry of entries) registerConfigSecret(entry)
   for (const entry of entries) {
     const eq = entry.indexOf('=')
     if (eq <= 0) throw usageError(`Invalid --config "${entry}": expected key=value.`, 'Example: --config pipedrive.api.token=abc or --config \'event.poller.configuration={"contacts":{…}}\'.')
@@ -173,6 +174,85 @@ export function viewInstance(i: Instance, elementsBase: string): InstanceView {
     token: i.token ? mask(i.token) : null,
     valid: typeof i.valid === 'boolean' ? i.valid : null,
   }
+}
+
+/** The visible settings of an instance to compare (what `setup` and `apply` ask for). */
+export interface InstanceSettings {
+  callbackUrl?: string
+  configuration?: Record<string, unknown>
+  events: EventsMode
+  poll?: string[]
+  pollInterval?: number
+  signatureKey?: string
+  tags?: string[]
+}
+
+/** One visible setting in which an existing instance differs from what was asked. */
+export interface InstanceDifference {
+  /** events, callbackUrl, poll, pollInterval, tags, or a configuration key. */
+  field: string
+  have: string
+  want: string
+}
+
+const shown = (v: unknown): string => (v === undefined || v === null || v === '' ? '-' : (typeof v === 'string' ? v : JSON.stringify(v)))
+
+/**
+ * How an existing instance differs from `want`, in the settings the platform shows: events mode, callback URL,
+ * polled resources and interval, tags (when asked; `ignoreTag` leaves some out, e.g. apply's stack mark) and
+ * configuration entries. Secrets come back masked: they are not compared.
+ */
+export function compareInstance(have: Instance, want: InstanceSettings, o: {ignoreTag?: (tag: string) => boolean} = {}): InstanceDifference[] {
+  const c = have.configuration ?? {}
+  const diff: InstanceDifference[] = []
+  const mode = eventsMode(have)
+  if (mode !== want.events) diff.push({field: 'events', have: mode, want: want.events})
+  const cb = c['event.notification.callback.url']
+  if (want.events !== 'none' && want.callbackUrl && cb !== want.callbackUrl) diff.push({field: 'callbackUrl', have: shown(cb), want: want.callbackUrl})
+  if (want.events === 'polling') {
+    const poller = c['event.poller.configuration']
+    const havePoll = poller && typeof poller === 'object' ? Object.keys(poller).sort().join(',') : (typeof poller === 'string' ? poller : '')
+    const wantPoll = [...(want.poll?.length ? want.poll : POLL_RESOURCES)].sort().join(',')
+    if (typeof poller !== 'string' && havePoll !== wantPoll) diff.push({field: 'poll', have: havePoll || '-', want: wantPoll})
+    const interval = String(want.pollInterval ?? DEFAULT_POLL_INTERVAL)
+    if (String(c['event.poller.refresh_interval'] ?? '') !== interval) diff.push({field: 'pollInterval', have: shown(c['event.poller.refresh_interval']), want: interval})
+  }
+
+  if (want.tags) {
+    const tags = tagNames(have.tags).filter(t => !o.ignoreTag?.(t))
+    if ([...tags].sort().join(',') !== [...want.tags].sort().join(',')) diff.push({field: 'tags', have: tags.join(', ') || '-', want: want.tags.join(', ') || '-'})
+  }
+
+  for (const [k, v] of Object.entries(want.configuration ?? {})) {
+    const cur = c[k]
+    if (cur === MASKED || SECRET_CONFIG.test(k) || isSecretKey(k)) continue
+    if (JSON.stringify(cur) !== JSON.stringify(v)) diff.push({field: k, have: shown(cur), want: shown(v)})
+  }
+
+  return diff
+}
+
+/**
+ * The PATCH body that gives an existing instance `want`'s settings (visible ones, and the signature key when given).
+ * `keepTags` are added to `want.tags` (an update never drops them).
+ */
+export function instancePatchBody(want: InstanceSettings, base: string, keepTags: string[] = []): Record<string, unknown> {
+  const configuration: Record<string, unknown> = {
+    'event.notification.enabled': want.events === 'none' ? 'false' : 'true',
+  }
+  if (want.events !== 'none') {
+    configuration['event.notification.callback.url'] = want.callbackUrl
+    configuration['event.vendor.type'] = want.events
+  }
+
+  if (want.events === 'polling') {
+    configuration['event.poller.refresh_interval'] = String(want.pollInterval ?? DEFAULT_POLL_INTERVAL)
+    configuration['event.poller.configuration'] = pollerConfiguration(want.poll?.length ? want.poll : [...POLL_RESOURCES], base)
+  }
+
+  if (want.signatureKey) configuration['event.notification.signature.key'] = want.signatureKey
+  Object.assign(configuration, want.configuration ?? {})
+  return {configuration, ...(want.tags ? {tags: [...want.tags, ...keepTags]} : {})}
 }
 
 /** Pipedrive webhooks aimed at an instance's callback URL (decoded id, any host form). */

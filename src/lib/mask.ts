@@ -17,6 +17,15 @@ export function registerSecret(secret: null | string | undefined): void {
   if (secret && secret.length >= 4) known.add(secret)
 }
 
+/** `--config key=value` keys whose values are secrets (password, secret, token, key): masked everywhere. */
+export const SECRET_CONFIG_KEY = /password|secret|token|key/i
+
+/** Registers the value of a `--config key=value` entry whose key names a secret. */
+export function registerConfigSecret(entry: string | undefined): void {
+  const eq = entry?.indexOf('=') ?? -1
+  if (eq > 0 && SECRET_CONFIG_KEY.test(entry!.slice(0, eq))) registerSecret(entry!.slice(eq + 1))
+}
+
 export function forgetSecrets(): void {
   known.clear()
 }

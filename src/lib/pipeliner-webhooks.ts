@@ -396,6 +396,9 @@ function stable(v: unknown): string {
 
 const emptyOptions = (o: unknown) => !isObj(o) || Object.keys(o).length === 0
 
+/** Do two `options` values mean the same (key order aside; absent and empty alike)? */
+export const sameOptions = (a: unknown, b: unknown): boolean => stable(emptyOptions(a) ? null : a) === stable(emptyOptions(b) ? null : b)
+
 export interface AddPipelinerInput {
   events: string[]
   insecureSsl: boolean
@@ -438,9 +441,7 @@ export function comparePipelinerWebhook(w: PipelinerWebhook, input: Omit<AddPipe
   else if (input.signature && have && maskedKey(have)) unchecked.push(`Pipeliner does not show the signature key of webhook ${w.id}: it was not compared.`)
   else if (input.signature && have && have !== input.signature) differences.push('it has another signature key')
   else if (!input.signature && have) differences.push('it is signed (no signature was asked)')
-  const a = emptyOptions(w.options) ? null : w.options
-  const b = emptyOptions(input.options) ? null : input.options
-  if (stable(a) !== stable(b)) differences.push('its options differ')
+  if (!sameOptions(w.options, input.options)) differences.push('its options differ')
   return {differences, unchecked}
 }
 

@@ -102,21 +102,46 @@ describe('apply', () => {
     expect(w.instances).to.deep.equal([])
   })
 
-  it('replaces a webhook whose auth changed (create first, then delete) and prunes only owned objects', async () => {
+  it('replaces a webhook whose auth changed (create first, then delete) and prunes only what its stack created', async () => {
     const w = fakeWorld()
     w.pd.push(
       webhook({
-        event_action: 'change', event_object: 'deal', http_auth_password: 'old-password', http_auth_user: 'hooks', id: 1, name: 'pdhooks change.deal', subscription_url: 'https://app.example.com/pd',
+        event_action: 'change', event_object: 'deal', http_auth_password: 'old-password', http_auth_user: 'hooks', id: 1, name: 'pdhooks:prod change.deal', subscription_url: 'https://app.example.com/pd',
       }),
-      webhook({id: 2, name: 'pdhooks stale', subscription_url: 'https://old.example.com'}),
+      webhook({id: 2, name: 'pdhooks:prod change.deal', subscription_url: 'https://old.example.com'}),
       webhook({id: 3, name: 'Zapier hook', subscription_url: 'https://zapier.example.com'}),
+      webhook({id: 4, name: 'pdhooks change.deal', subscription_url: 'https://by-webhook-add.example.com'}),
+      webhook({id: 5, name: 'pdhooks:staging change.deal', subscription_url: 'https://staging.example.com'}),
     )
-    const f = file('pipedrive:\n  webhooks:\n    - {event: change.deal, url: "https://app.example.com/pd", auth: {user: hooks, password: "${PD_HOOK_PASSWORD}"}}\n')
+    const f = file('stack: prod\npipedrive:\n  webhooks:\n    - {event: change.deal, url: "https://app.example.com/pd", auth: {user: hooks, password: "${PD_HOOK_PASSWORD}"}}\n')
     const r = await run(['apply', '-f', f, '--prune', '--yes', '--json'], env)
     expect(r.exit, r.stdout).to.equal(0)
     expect(r.json().profiles[0].plan.map((p: any) => p.verb)).to.deep.equal(['replace', 'delete'])
     expect(w.requests.filter(x => !x.startsWith('GET'))).to.deep.equal(['POST pd change.deal', 'DELETE pd 1', 'DELETE pd 2'])
-    expect(w.pd.map(h => h.id)).to.deep.equal([3, 100])
+    expect(w.pd.map(h => [h.id, h.name])).to.deep.equal([[3, 'Zapier hook'], [4, 'pdhooks change.deal'], [5, 'pdhooks:staging change.deal'], [100, 'pdhooks:prod change.deal']])
+  })
+
+  it('--prune without a stack in the file is exit 2 before any request', async () => {
+    const w = fakeWorld()
+    const r = await run(['apply', '-f', file('pipedrive:\n  webhooks: []\n'), '--prune', '--yes'], env)
+    expect(r.exit).to.equal(2)
+    expect(r.stderr).to.contain('--prune needs a stack name in').and.contain('Add a line "stack: NAME"')
+    expect(w.requests).to.deep.equal([])
+  })
+
+  it('records the stack on every object it creates: webhook names, instance tags, a Pipeliner skip key', async () => {
+    const w = fakeWorld()
+    const r = await run(['apply', '-f', file(`stack: prod-hooks\n${FILE.replace('    - event: change.deal\n', '    - event: change.deal\n      name: deals\n')}`), '--yes', '--json'], env)
+    expect(r.exit, r.stdout).to.equal(0)
+    expect(w.instances[0].tags).to.deep.equal(['prod', 'pdhooks-stack:prod-hooks'])
+    expect(w.pd.map(h => h.name)).to.deep.equal(['pdhooks:prod-hooks *.deal', 'pdhooks:prod-hooks added.person', 'pdhooks:prod-hooks deals'])
+    expect(w.pl[0].options).to.deep.equal({skip_keys: ['my-integration', 'pdhooks-stack:prod-hooks']})
+    // converged: the marks are not differences
+    w.requests.length = 0
+    const again = await run(['apply', '-f', file(`stack: prod-hooks\n${FILE}`), '--yes', '--prune'], env)
+    expect(again.exit, again.stderr).to.equal(0)
+    expect(again.stdout).to.contain('Plan for profile "default", stack "prod-hooks" (0 change(s))').and.contain('Nothing to do')
+    expect(w.requests.filter(x => !x.startsWith('GET'))).to.deep.equal([])
   })
 
   it('a failure half-way is reported per object; re-running converges', async () => {
@@ -165,5 +190,42 @@ describe('apply', () => {
     expect(r.stderr).to.contain('Cannot read /nonexistent/pdhooks.yaml')
     r = await run(['apply', '-f', file('pipedrive:\n  webhooks: []\n')])
     expect(r.exit).to.equal(3)
+  })
+})
+
+describe('apply: ownership shown, old state', () => {
+  afterEach(async () => {
+    cleanNock()
+    await new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!).removeAll()
+  })
+
+  it('an object the file declares but its stack did not make is kept and shown as never pruned', async () => {
+    const w = fakeWorld()
+    w.pd.push(webhook({id: 1, name: 'pdhooks change.deal', subscription_url: 'https://app.example.com/pd'}), webhook({id: 2, name: 'pdhooks:other change.deal', subscription_url: 'https://app.example.com/o'}))
+    const f = file('stack: prod\npipedrive:\n  webhooks:\n    - {event: change.deal, url: "https://app.example.com/pd"}\n    - {event: change.deal, url: "https://app.example.com/o"}\n')
+    const r = await run(['apply', '-f', f, '--prune', '--dry-run'], env)
+    expect(r.exit, r.stderr).to.equal(0)
+    expect(r.stdout).to.contain('= keep    pipedrive-webhook change.deal v2.0 → https://app.example.com/pd (1) (not made by stack prod: never pruned)')
+    expect(r.stdout).to.contain('= keep    pipedrive-webhook change.deal v2.0 → https://app.example.com/o (2) (stack other: never pruned by prod)')
+    const j = await run(['apply', '-f', f, '--prune', '--dry-run', '--json'], env)
+    expect(j.json().profiles[0].plan.map((p: any) => p.owner)).to.deep.equal([null, 'other'])
+  })
+
+  it('Pipeliner ids an older pdhooks kept in the profile are named once, never pruned, and dropped when a plan is applied', async () => {
+    const w = fakeWorld()
+    w.pl.push({
+      events: ['*'], id: 'old-owned', insecure_ssl: false, url: 'https://old.example.com',
+    })
+    const store = new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
+    await store.updateProfile('default', p => ({...p, owned: {pipeliner: ['old-owned']}}))
+    const f = file('stack: prod\npipeliner:\n  webhooks:\n    - {events: [Account.Create], url: "https://app.example.com/pl"}\n')
+    const r = await run(['apply', '-f', f, '--prune', '--yes'], env)
+    expect(r.exit, r.stderr).to.equal(0)
+    expect(r.stderr).to.contain('Note: Profile "default" lists 1 Pipeliner webhook(s) an older pdhooks created (old-owned)')
+    expect(w.requests.filter(x => !x.startsWith('GET'))).to.deep.equal(['POST pl https://app.example.com/pl'])
+    expect(w.pl.map(h => h.id)).to.include('old-owned')
+    expect((await new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!).getProfile('default'))?.owned).to.equal(undefined)
+    const again = await run(['apply', '-f', f, '--prune', '--yes'], env)
+    expect(again.stderr).not.to.contain('Note:')
   })
 })

@@ -29,7 +29,8 @@ describe('e2e: config file integrity', () => {
     const t0 = Date.now()
     const runs = await Promise.all(Array.from({length: 20}, (_, i) => pdhooks(
       ['auth', 'login', '--no-verify', '--profile', `p${i}`, '--pipedrive-token', `tok${i}-0123456789abcdef`],
-      {env: {PDHOOKS_CONFIG_DIR: dir}, timeoutMs: 40_000},
+      // the lock wait is 5 s by default; 20 Node start-ups on a loaded 2-core machine can queue longer than that
+      {env: {PDHOOKS_CONFIG_DIR: dir, PDHOOKS_LOCK_TIMEOUT_MS: '30000'}, timeoutMs: 40_000},
     )))
     const ms = Date.now() - t0
     for (const r of runs) expect(r.code, explain(r)).to.equal(0)

@@ -194,6 +194,34 @@ export async function pdhooks(args: string[], opts: CliOptions = {}): Promise<Cl
   }
 }
 
+/** A CLI child process still running: its outcome once it ends, and a way to signal it (Ctrl-C, SIGTERM). */
+export interface Running {
+  done: Promise<{code: null | number; ms: number; signal: NodeJS.Signals | null; stderr: string; stdout: string}>
+  kill(signal: NodeJS.Signals): void
+}
+
+/** Starts `node bin/run.js …args` with `env` over a clean environment, stdin closed; killed after `timeoutMs` (25 s). */
+export function startCli(args: string[], env: Record<string, string> = {}, timeoutMs = 25_000): Running {
+  history.push(shellLine(args))
+  const child = track(spawn(process.execPath, [binRun, ...args], {cwd: root, env: {...cleanEnv(), ...env}, stdio: ['pipe', 'pipe', 'pipe']}))
+  child.stdin.end()
+  const out: Buffer[] = []
+  const err: Buffer[] = []
+  child.stdout.on('data', (b: Buffer) => out.push(b))
+  child.stderr.on('data', (b: Buffer) => err.push(b))
+  const t0 = Date.now()
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const done = new Promise<{code: null | number; signal: NodeJS.Signals | null}>(resolve => {
+    child.once('close', (code, signal) => resolve({code, signal}))
+  }).then(r => {
+    clearTimeout(killer)
+    return {
+      ...r, ms: Date.now() - t0, stderr: Buffer.concat(err).toString('utf8'), stdout: Buffer.concat(out).toString('utf8'),
+    }
+  })
+  return {done, kill: s => child.kill(s)}
+}
+
 /** A readable failure message for an unexpected exit code. */
 export function explain(r: CliResult): string {
   return `${history.at(-1) ?? ''}\nexit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`

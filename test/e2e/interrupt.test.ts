@@ -2,16 +2,10 @@
 // delete long enough for a real SIGINT / SIGTERM to land mid-way; the CLI must finish what is in flight, say what it
 // did and did not do, and exit 130 / 143 (at once at a second signal, or after the grace period).
 import {expect} from 'chai'
-import {spawn} from 'node:child_process'
 
 import {
-  binRun, cleanEnv, root, sleep, useSandbox, waitFor,
+  sleep, startCli, useSandbox, waitFor,
 } from './helpers.js'
-
-interface Running {
-  done: Promise<{code: null | number; ms: number; signal: NodeJS.Signals | null; stderr: string; stdout: string}>
-  kill(signal: NodeJS.Signals): void
-}
 
 const explain = (r: {code: null | number; stderr: string; stdout: string}) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`
 
@@ -19,25 +13,7 @@ describe('e2e: interrupted deletes say what they did (exit 130 / 143)', () => {
   const e2e = useSandbox()
   const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
 
-  function start(args: string[]): Running {
-    const child = spawn(process.execPath, [binRun, ...args], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['pipe', 'pipe', 'pipe']})
-    child.stdin.end()
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (b: Buffer) => out.push(b))
-    child.stderr.on('data', (b: Buffer) => err.push(b))
-    const t0 = Date.now()
-    const killer = setTimeout(() => child.kill('SIGKILL'), 25_000)
-    const done = new Promise<{code: null | number; signal: NodeJS.Signals | null}>(resolve => {
-      child.once('close', (code, signal) => resolve({code, signal}))
-    }).then(r => {
-      clearTimeout(killer)
-      return {
-        ...r, ms: Date.now() - t0, stderr: Buffer.concat(err).toString('utf8'), stdout: Buffer.concat(out).toString('utf8'),
-      }
-    })
-    return {done, kill: s => child.kill(s)}
-  }
+  const start = (args: string[]) => startCli(args, e2e.env)
 
   const arrived = async (method: string, prefix: string) => (await e2e.requests(prefix)).filter(r => r.method === method).length
 

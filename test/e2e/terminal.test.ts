@@ -54,7 +54,12 @@ describe('e2e: in a terminal', function () {
       {
         args: ['instance', 'create'], prompt: 'Instance name', sandbox: true, what: 'instance create',
       },
-      {args: ['setup'], prompt: 'user secret', what: 'the setup wizard (credentials)'},
+      {args: ['setup'], prompt: 'Platform:', what: 'the setup wizard (its first question: the platform)'},
+      {
+        args: ['setup', '--elements-url', 'https://api.cloud-elements.com/elements/api-v2'],
+        prompt: 'user secret',
+        what: 'the setup wizard (credentials)',
+      },
       {
         args: ['setup'], prompt: 'Events mode', sandbox: true, what: 'the setup wizard (after its first requests)',
       },

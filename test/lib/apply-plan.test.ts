@@ -90,21 +90,73 @@ describe('apply plan', () => {
     expect(verbs(plan)).to.deep.equal(['replace pipedrive-webhook change.deal v2.0 → https://app.example.com/pd (2) (auth user)'])
   })
 
-  it('prune deletes only what pdhooks owns, and only in the sections the file has', () => {
-    const d = desired('pipedrive:\n  webhooks: []\ninstances: []\n')
+  it('prune deletes only the objects of the file\'s stack (recorded on the server), only in the sections the file has', () => {
+    const d = desired('stack: prod\npipedrive:\n  webhooks: []\ninstances: []\n')
     const actual = {
-      instances: [instance({id: 1, name: 'pdhooks-old'}), instance({id: 2, name: 'customer-instance'})],
-      pipedrive: [webhook({id: 1, name: 'pdhooks change.deal'}), webhook({id: 2, name: 'Zapier'}), webhook({id: 3, name: null})],
-      pipeliner: [{events: ['*'], id: 'owned', url: 'https://x'}, {events: ['*'], id: 'foreign', url: 'https://y'}],
+      instances: [
+        instance({id: 1, name: 'pdhooks-old', tags: ['x', 'pdhooks-stack:prod']}),
+        instance({id: 2, name: 'pdhooks-by-hand'}),
+        instance({id: 3, name: 'other-stack', tags: ['pdhooks-stack:staging']}),
+      ],
+      pipedrive: [
+        webhook({id: 1, name: 'pdhooks:prod change.deal'}),
+        webhook({id: 2, name: 'Zapier'}),
+        webhook({id: 3, name: null}),
+        webhook({id: 4, name: 'pdhooks change.deal'}), // webhook add, setup
+        webhook({id: 5, name: 'pdhooks:staging change.deal'}),
+        webhook({id: 6, name: 'pdhooks:production change.deal'}),
+      ],
+      pipeliner: [
+        {
+          events: ['*'], id: 'mine', options: {skip_keys: ['pdhooks-stack:prod']}, url: 'https://x',
+        },
+        {events: ['*'], id: 'foreign', url: 'https://y'},
+        {
+          events: ['*'], id: 'other', options: {skip_keys: ['a', 'pdhooks-stack:staging']}, url: 'https://z',
+        },
+      ],
     }
-    expect(verbs(computePlan(d, actual as any, {base: BASE, ownedPipeliner: new Set(['owned']), prune: true}))).to.deep.equal([
+    expect(verbs(computePlan(d, actual as any, {base: BASE, prune: true}))).to.deep.equal([
       'delete pipedrive-webhook change.deal v2.0 → https://example.com/hook (1) (not in the file)',
       'delete instance pdhooks-old (1) (not in the file)',
     ])
-    const withPl = desired('pipeliner:\n  webhooks: []\n')
-    expect(verbs(computePlan(withPl, actual as any, {base: BASE, ownedPipeliner: new Set(['owned']), prune: true}))).to.deep.equal([
-      'delete pipeliner-webhook [*] → https://x (owned) (not in the file)',
+    const withPl = desired('stack: prod\npipeliner:\n  webhooks: []\n')
+    expect(verbs(computePlan(withPl, actual as any, {base: BASE, prune: true}))).to.deep.equal([
+      'delete pipeliner-webhook [*] → https://x (mine) (not in the file)',
     ])
     expect(computePlan(d, actual as any, {base: BASE})).to.deep.equal([])
+    // without a stack nothing is ever pruned (the command refuses --prune then)
+    expect(computePlan(desired('pipedrive:\n  webhooks: []\n'), actual as any, {base: BASE, prune: true})).to.deep.equal([])
+  })
+
+  it('an object the file declares is kept whoever made it; its owner is shown, and the stack marks are not differences', () => {
+    const d = desired(`stack: prod
+instances:
+  - {name: crm-events, callbackUrl: 'https://app.example.com/ce', tags: [prod]}
+pipeliner:
+  webhooks:
+    - {events: [Account.Create], url: 'https://app.example.com/pl', options: {skip_keys: [mine]}}
+    - {events: [Contact.Create], url: 'https://app.example.com/pl'}
+`)
+    const plan = computePlan(d, {
+      instances: [instance({tags: ['prod', 'pdhooks-stack:prod']})],
+      pipedrive: [],
+      pipeliner: [
+        {
+          events: ['Account.Create'], id: 'a', insecure_ssl: false, options: {skip_keys: ['mine', 'pdhooks-stack:other']}, url: 'https://app.example.com/pl',
+        },
+        {
+          events: ['Contact.Create'], id: 'c', insecure_ssl: false, options: {chunk_size: 100}, url: 'https://app.example.com/pl',
+        },
+      ],
+    } as any, {base: BASE, prune: true})
+    expect(plan.map(p => [p.verb, p.owner])).to.deep.equal([['keep', 'prod'], ['keep', 'other'], ['keep', null]])
+    // a changed option is a replace; the mark is not compared
+    const changed = computePlan(desired('stack: prod\npipeliner:\n  webhooks:\n    - {events: [Account.Create], url: "https://app.example.com/pl", options: {skip_keys: [theirs]}}\n'), {
+      pipeliner: [{
+        events: ['Account.Create'], id: 'a', options: {skip_keys: ['mine', 'pdhooks-stack:prod']}, url: 'https://app.example.com/pl',
+      }],
+    } as any, {base: BASE})
+    expect(verbs(changed)).to.deep.equal(['replace pipeliner-webhook [Account.Create] → https://app.example.com/pl (options)'])
   })
 })

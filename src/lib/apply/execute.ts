@@ -1,19 +1,30 @@
 import {callbackUrl} from '../callback-url.js'
 import {type ElementsClient, type Instance} from '../elements.js'
 import {ExitCode, PdhooksError} from '../errors.js'
-import {
-  buildInstanceBody, createInstance, POLL_RESOURCES, pollerConfiguration,
-} from '../instances.js'
+import {buildInstanceBody, createInstance, instancePatchBody} from '../instances.js'
 import {type PipedriveClient, type Webhook} from '../pipedrive.js'
-import {type PipelinerClient, type PipelinerWebhook} from '../pipeliner.js'
+import {findCreatedPipeliner} from '../pipeliner-webhooks.js'
+import {type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook} from '../pipeliner.js'
 import {addWebhook} from '../webhooks.js'
+import {createChecked} from '../workflows/checked-create.js'
 import {type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook} from './file.js'
 import {type PlanItem} from './plan.js'
+import {
+  markTags, stackTag, stackWebhookName, withStackOptions,
+} from './stack.js'
 
 export type ResultStatus = 'done' | 'failed' | 'skipped' | 'unchanged'
 
+export interface ItemError {
+  code: string
+  exit: number
+  message: string
+  /** For a create that failed ambiguously: 'unknown' | 'not-found-yet' | 'not-created' (see checked-create.ts). */
+  outcome?: string
+}
+
 export interface ItemResult {
-  error?: {code: string; exit: number; message: string}
+  error?: ItemError
   id?: number | string
   item: PlanItem
   status: ResultStatus
@@ -26,14 +37,39 @@ export interface Clients {
 }
 
 export interface ExecuteResult {
-  /** Pipeliner webhook ids created / deleted (ownership is recorded in the profile). */
-  pipeliner: {created: string[]; deleted: string[]}
+  /** True when the run stopped early on a signal (the results of the items never started are 'skipped'). */
+  interrupted: boolean
   results: ItemResult[]
 }
 
-const errorOf = (error: unknown) => {
+/** Where a run is, for the report of an interruption: the results so far and what is in flight. */
+export interface ExecuteProgress {
+  /** The items that change something, set when the run starts. */
+  changes?: PlanItem[]
+  done: ItemResult[]
+  inFlight: Set<PlanItem>
+}
+
+export interface ExecuteOptions {
+  base: string
+  /** The Pipedrive webhooks listed when planning (a create's lookup ignores them). */
+  existingPipedrive?: Webhook[]
+  /** The Pipeliner webhooks listed when planning (a create's lookup ignores them). */
+  existingPipeliner?: PipelinerWebhook[]
+  log?: (line: string) => void
+  progress?: ExecuteProgress
+  /** Aborted (Ctrl-C): no new item starts; the one in flight finishes. */
+  signal?: AbortSignal
+  /** The file's stack, recorded on every object created (see stack.ts). */
+  stack?: string
+}
+
+const errorOf = (error: unknown): ItemError => {
   const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
-  return {code: e.code, exit: e.exit, message: e.line}
+  const outcome = e.details?.outcome
+  return {
+    code: e.code, exit: e.exit, message: e.line, ...(typeof outcome === 'string' ? {outcome} : {}),
+  }
 }
 
 function need<T>(client: T | undefined, what: string): T {
@@ -41,41 +77,49 @@ function need<T>(client: T | undefined, what: string): T {
   return client
 }
 
-/** The PATCH body for an instance update (visible values only). */
-function instancePatch(want: DesiredInstance, base: string): Record<string, unknown> {
-  const configuration: Record<string, unknown> = {
-    'event.notification.enabled': want.events === 'none' ? 'false' : 'true',
+/** After a replace's create: deletes the old object; a failure says that the new one exists and both deliver. */
+async function deleteReplaced(made: number | string, old: number | string, del: (id: number | string) => Promise<void>, what: string): Promise<void> {
+  try {
+    await del(old)
+  } catch (error) {
+    if (error instanceof PdhooksError && error.status === 404) return
+    const e = errorOf(error)
+    throw new PdhooksError(`Created ${what} ${made}, but the old one (${old}) could not be deleted, so both deliver: ${e.message}`, {
+      code: 'partial_failure', details: {created: made}, exit: e.exit,
+    })
   }
-  if (want.events !== 'none') {
-    configuration['event.notification.callback.url'] = want.callbackUrl
-    configuration['event.vendor.type'] = want.events
-  }
-
-  if (want.events === 'polling') {
-    configuration['event.poller.refresh_interval'] = String(want.pollInterval ?? 15)
-    configuration['event.poller.configuration'] = pollerConfiguration(want.poll ?? [...POLL_RESOURCES], base)
-  }
-
-  if (want.signatureKey) configuration['event.notification.signature.key'] = want.signatureKey
-  Object.assign(configuration, want.configuration ?? {})
-  return {configuration, ...(want.tags ? {tags: want.tags} : {})}
 }
 
 /**
  * Applies a plan in a safe order: instances first (webhooks need their callback URLs), then Pipedrive and Pipeliner
  * webhooks (a replace creates the new one before deleting the old one, so no event is missed), then the deletions of
  * pruned objects (webhooks before instances). Every item gets its own result; one failure does not stop the others,
- * except the webhooks of an instance that could not be created.
+ * except the webhooks of an instance that could not be created. No create is sent twice blindly: after an ambiguous
+ * failure the object is looked up (createChecked). Once `signal` is aborted no new item starts.
  */
-export async function executePlan(plan: PlanItem[], clients: Clients, o: {base: string; existingPipedrive?: Webhook[]; log?: (line: string) => void}): Promise<ExecuteResult> {
+export async function executePlan(plan: PlanItem[], clients: Clients, o: ExecuteOptions): Promise<ExecuteResult> {
   const results = new Map<PlanItem, ItemResult>()
-  const out: ExecuteResult = {pipeliner: {created: [], deleted: []}, results: []}
+  const progress = o.progress ?? {done: [], inFlight: new Set()}
+  progress.changes = plan.filter(p => p.verb !== 'keep')
   const log = o.log ?? (() => {})
   const ids = new Map<string, number>()
   const failedInstances = new Set<string>()
   const set = (item: PlanItem, r: Omit<ItemResult, 'item'>) => {
-    results.set(item, {item, ...r})
+    const result = {item, ...r}
+    results.set(item, result)
+    progress.inFlight.delete(item)
+    progress.done.push(result)
     log(`${r.status === 'failed' ? '✗' : (r.status === 'skipped' ? '-' : '✓')} ${item.verb} ${item.kind} ${item.label}${r.error ? `: ${r.error.message}` : ''}`)
+  }
+
+  /** Runs the items of one step in order, each marked in flight while it runs, until the signal comes. */
+  const each = async (items: PlanItem[], fn: (item: PlanItem) => Promise<void>) => {
+    for (const item of items) {
+      if (o.signal?.aborted) return
+      progress.inFlight.add(item)
+      await fn(item)
+      progress.inFlight.delete(item)
+    }
   }
 
   for (const item of plan) {
@@ -86,36 +130,37 @@ export async function executePlan(plan: PlanItem[], clients: Clients, o: {base: 
   }
 
   // 1. instances
-  for (const item of plan.filter(p => p.kind === 'instance' && (p.verb === 'create' || p.verb === 'update'))) {
+  await each(plan.filter(p => p.kind === 'instance' && (p.verb === 'create' || p.verb === 'update')), async item => {
     const want = item.want as DesiredInstance
     try {
       const ce = need(clients.ce, 'Cloud Elements')
       if (item.verb === 'create') {
+        const tags = o.stack ? [...(want.tags ?? []), stackTag(o.stack)] : want.tags
         const {instance} = await createInstance(ce, buildInstanceBody({
           callbackUrl: want.callbackUrl, config: want.configuration, email: want.login?.email, events: want.events, name: want.name,
-          password: want.login?.password, poll: want.poll, pollInterval: want.pollInterval, signatureKey: want.signatureKey, tags: want.tags,
+          password: want.login?.password, poll: want.poll, pollInterval: want.pollInterval, signatureKey: want.signatureKey, tags,
         }, o.base))
         ids.set(want.name, instance.id)
         set(item, {id: instance.id, status: 'done'})
       } else {
-        const {id} = (item.existing as Instance)
-        await ce.patchInstance(id, instancePatch(want, o.base))
-        ids.set(want.name, id)
-        set(item, {id, status: 'done'})
+        const have = item.existing as Instance
+        await ce.patchInstance(have.id, instancePatchBody(want, o.base, markTags(have.tags)))
+        ids.set(want.name, have.id)
+        set(item, {id: have.id, status: 'done'})
       }
     } catch (error) {
       failedInstances.add(want.name)
       set(item, {error: errorOf(error), status: 'failed'})
     }
-  }
+  })
 
   // 2. Pipedrive webhooks
   let hooks = o.existingPipedrive ?? []
-  for (const item of plan.filter(p => p.kind === 'pipedrive-webhook' && (p.verb === 'create' || p.verb === 'replace'))) {
+  await each(plan.filter(p => p.kind === 'pipedrive-webhook' && (p.verb === 'create' || p.verb === 'replace')), async item => {
     const want = item.want as DesiredPipedriveWebhook
     if (item.instance && failedInstances.has(item.instance)) {
       set(item, {error: {code: 'blocked', exit: ExitCode.unexpected, message: `instance "${item.instance}" was not applied`}, status: 'skipped'})
-      continue
+      return
     }
 
     try {
@@ -126,55 +171,63 @@ export async function executePlan(plan: PlanItem[], clients: Clients, o: {base: 
         event: want.event,
         httpAuthPassword: want.auth?.password,
         httpAuthUser: want.auth?.user,
-        name: want.name,
+        name: o.stack ? stackWebhookName(o.stack, want.name ?? `${want.event.action}.${want.event.object}`) : want.name,
         url,
         userId: want.userId,
       }, hooks)
       hooks = [...hooks, res.webhook]
-      if (item.verb === 'replace') await pd.deleteWebhook((item.existing as Webhook).id)
+      if (item.verb === 'replace') await deleteReplaced(res.webhook.id, (item.existing as Webhook).id, id => pd.deleteWebhook(id), 'webhook')
       set(item, {id: res.webhook.id, status: 'done'})
     } catch (error) {
       set(item, {error: errorOf(error), status: 'failed'})
     }
-  }
+  })
 
   // 3. Pipeliner webhooks
-  for (const item of plan.filter(p => p.kind === 'pipeliner-webhook' && (p.verb === 'create' || p.verb === 'replace'))) {
+  const before = o.existingPipeliner ?? []
+  await each(plan.filter(p => p.kind === 'pipeliner-webhook' && (p.verb === 'create' || p.verb === 'replace')), async item => {
     const want = item.want as DesiredPipelinerWebhook
     try {
       const pl = need(clients.pl, 'Pipeliner')
-      const created = await pl.createWebhook({
-        events: want.events, insecure_ssl: want.insecureSsl, url: want.url, ...(want.signature ? {signature: want.signature} : {}), ...(want.options ? {options: want.options} : {}),
-      })
-      out.pipeliner.created.push(created.id)
-      if (item.verb === 'replace') {
-        await pl.deleteWebhook((item.existing as PipelinerWebhook).id)
-        out.pipeliner.deleted.push((item.existing as PipelinerWebhook).id)
+      const options = withStackOptions(want.options, o.stack)
+      const body: NewPipelinerWebhook = {
+        events: want.events, insecure_ssl: want.insecureSsl, url: want.url, ...(want.signature ? {signature: want.signature} : {}), ...(options ? {options} : {}),
       }
-
-      set(item, {id: created.id, status: 'done'})
+      const made = await createChecked({
+        check: 'pdhooks pipeliner webhook list',
+        create: () => pl.createWebhook(body),
+        find: async () => findCreatedPipeliner(await pl.listAll(), before, want),
+        what: 'Pipeliner webhook',
+      })
+      if (item.verb === 'replace') await deleteReplaced(made.value.id, (item.existing as PipelinerWebhook).id, id => pl.deleteWebhook(String(id)), 'Pipeliner webhook')
+      set(item, {id: made.value.id, status: 'done'})
     } catch (error) {
       set(item, {error: errorOf(error), status: 'failed'})
     }
-  }
+  })
 
   // 4. deletions (pruned objects): webhooks before instances
   const order: Record<string, number> = {instance: 2, 'pipedrive-webhook': 0, 'pipeliner-webhook': 1}
-  for (const item of plan.filter(p => p.verb === 'delete').sort((a, b) => order[a.kind] - order[b.kind])) {
+  await each(plan.filter(p => p.verb === 'delete').sort((a, b) => order[a.kind] - order[b.kind]), async item => {
     const {id} = (item.existing as {id: number | string})
     try {
       if (item.kind === 'pipedrive-webhook') await need(clients.pd, 'Pipedrive').deleteWebhook(id)
-      else if (item.kind === 'pipeliner-webhook') {
-        await need(clients.pl, 'Pipeliner').deleteWebhook(String(id))
-        out.pipeliner.deleted.push(String(id))
-      } else await need(clients.ce, 'Cloud Elements').deleteInstance(id)
+      else if (item.kind === 'pipeliner-webhook') await need(clients.pl, 'Pipeliner').deleteWebhook(String(id))
+      else await need(clients.ce, 'Cloud Elements').deleteInstance(id)
       set(item, {id, status: 'done'})
     } catch (error) {
       if (error instanceof PdhooksError && error.status === 404) set(item, {id, status: 'done'})
       else set(item, {error: errorOf(error), status: 'failed'})
     }
-  }
+  })
 
-  out.results = plan.map(p => results.get(p) ?? {item: p, status: 'skipped'})
-  return out
+  const interrupted = o.signal?.aborted === true
+  return {
+    interrupted,
+    results: plan.map(p => results.get(p) ?? {
+      item: p,
+      status: 'skipped',
+      ...(interrupted ? {error: {code: 'interrupted', exit: ExitCode.interrupted, message: 'not started: the run was interrupted'}} : {}),
+    }),
+  }
 }

@@ -4,7 +4,7 @@ import {
 import {configDir, ConfigStore, Settings} from '../config.js'
 import {ExitCode, PdhooksError} from '../errors.js'
 import {registerSecret} from '../mask.js'
-import {type Clients, executePlan} from './execute.js'
+import {type Clients, executePlan, type ExecuteProgress} from './execute.js'
 import {type DesiredInstance, type DesiredState, loadDesiredState} from './file.js'
 import {type ActualState, computePlan, type PlanItem} from './plan.js'
 
@@ -15,17 +15,21 @@ export interface PlanItemView {
   instance?: string
   kind: PlanItem['kind']
   label: string
+  /** The stack recorded on the existing object (null: none). */
+  owner?: null | string
   reason?: string
   verb: PlanItem['verb']
 }
 
 export interface ResultView extends PlanItemView {
-  error?: {code: string; exit: number; message: string}
+  error?: {code: string; exit: number; message: string; outcome?: string}
   status: 'done' | 'failed' | 'skipped' | 'unchanged'
 }
 
 export interface ApplyProfileResult {
   error?: {code: string; exit: number; message: string}
+  /** Things to know that are not errors (e.g. ownership recorded by an older pdhooks). */
+  notes?: string[]
   plan: PlanItemView[]
   profile: string
   results?: Array<ResultView & {item: PlanItemView}>
@@ -51,6 +55,7 @@ const view = (i: PlanItem): PlanItemView => ({
   ...(i.instance ? {instance: i.instance} : {}),
   kind: i.kind,
   label: i.label,
+  ...(i.owner === undefined ? {} : {owner: i.owner}),
   ...(i.reason ? {reason: i.reason} : {}),
   verb: i.verb,
 })
@@ -63,10 +68,16 @@ const errorOf = (error: unknown) => {
 export interface ApplyContext {
   configDir?: string
   execute: boolean
+  /** Progress lines as each object is applied. */
+  log?: (line: string) => void
   /** The planning result to execute (execute: true). */
   plan?: ApplyProfileResult
   profile: string
+  /** Filled while executing: what an interruption reports. */
+  progress?: ExecuteProgress
   prune?: boolean
+  /** Aborted on Ctrl-C: no new object is started. */
+  signal?: AbortSignal
   timeoutMs: number
   userAgent: string
 }
@@ -75,14 +86,21 @@ export interface ApplyContext {
 export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Promise<ApplyProfileResult> {
   if (ctx.execute && ctx.plan) {
     const prior = internal.get(ctx.plan)!
-    const res = await executePlan(prior.items!, prior.clients!, {base: prior.base!, existingPipedrive: prior.actual?.pipedrive})
-    const store = new ConfigStore(configDir(ctx.configDir))
-    if (res.pipeliner.created.length > 0 || res.pipeliner.deleted.length > 0) {
-      await store.updateProfile(ctx.profile, p => {
-        const owned = new Set(p.owned?.pipeliner ?? [])
-        for (const id of res.pipeliner.created) owned.add(id)
-        for (const id of res.pipeliner.deleted) owned.delete(id)
-        return {...p, owned: {...p.owned, pipeliner: [...owned]}}
+    const res = await executePlan(prior.items!, prior.clients!, {
+      base: prior.base!,
+      existingPipedrive: prior.actual?.pipedrive,
+      existingPipeliner: prior.actual?.pipeliner,
+      log: ctx.log,
+      progress: ctx.progress,
+      signal: ctx.signal,
+      stack: desired.stack,
+    })
+    // ownership lives on the server now: the list an older pdhooks kept in the profile goes (see notes)
+    if (ctx.plan.notes?.length) {
+      await new ConfigStore(configDir(ctx.configDir)).updateProfile(ctx.profile, p => {
+        const rest = {...p}
+        delete rest.owned
+        return rest
       })
     }
 
@@ -118,8 +136,12 @@ export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Pr
       actual.pipeliner = await clients.pl.listAll()
     }
 
-    const owned = new Set((await store.getProfile(ctx.profile))?.owned?.pipeliner ?? [])
-    const items = computePlan(desired, actual, {base, ownedPipeliner: owned, prune: ctx.prune})
+    const legacy = (await store.getProfile(ctx.profile))?.owned?.pipeliner ?? []
+    if (legacy.length > 0) {
+      out.notes = [`Profile "${ctx.profile}" lists ${legacy.length} Pipeliner webhook(s) an older pdhooks created (${legacy.join(', ')}). Ownership is now recorded on the server (the file's stack), so --prune never deletes these; delete them with "pdhooks pipeliner webhook delete ID…" if they are not wanted. The list is removed from the profile when this plan is applied.`]
+    }
+
+    const items = computePlan(desired, actual, {base, prune: ctx.prune})
     for (const i of items) {
       const want = i.want as DesiredInstance | undefined
       if (i.kind === 'instance' && i.verb === 'create' && !(want?.login?.email && want.login.password) && !want?.configuration?.['pipedrive.api.token']) {

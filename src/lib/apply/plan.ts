@@ -1,15 +1,17 @@
 import {callbackUrl, parseCallbackUrl} from '../callback-url.js'
-import {type Instance, tagNames} from '../elements.js'
-import {DEFAULT_POLL_INTERVAL, eventsMode, POLL_RESOURCES} from '../instances.js'
+import {type Instance} from '../elements.js'
+import {compareInstance} from '../instances.js'
 import {type Webhook} from '../pipedrive.js'
 import {sameEventSet} from '../pipeliner-events.js'
-import {live} from '../pipeliner-webhooks.js'
+import {live, sameOptions} from '../pipeliner-webhooks.js'
 import {type PipelinerWebhook} from '../pipeliner.js'
 import {sameUrl} from '../urls.js'
-import {OWNED_PREFIX} from '../webhooks.js'
 import {
   type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook, type DesiredState,
 } from './file.js'
+import {
+  instanceStack, isStackMark, pipelinerStack, webhookStack, withoutStackOptions,
+} from './stack.js'
 
 export type Verb = 'create' | 'delete' | 'keep' | 'replace' | 'update'
 export type Kind = 'instance' | 'pipedrive-webhook' | 'pipeliner-webhook'
@@ -20,6 +22,8 @@ export interface PlanItem {
   /** For webhooks aimed at an instance: that instance's name. */
   instance?: string
   kind: Kind
+  /** The stack recorded on the existing object (null: none, e.g. made by hand, by `webhook add` or by `setup`). */
+  owner?: null | string
   /** Display identity: instance name, `event vX → url`, `[events] → url`. */
   label: string
   /** What differs (update, replace) or why (delete). */
@@ -38,12 +42,10 @@ export interface ActualState {
 export interface PlanOptions {
   /** Platform base URL (callback URLs). */
   base: string
-  /** Pipeliner webhook ids pdhooks created (they have no name to carry ownership). */
-  ownedPipeliner?: Set<string>
+  /** Delete the objects of the file's stack that the file no longer declares (needs `stack:`). */
   prune?: boolean
 }
 
-const sortedEvents = (e: string[]) => [...e].sort().join(',')
 const short = (url: string) => {
   const cb = parseCallbackUrl(url)
   return cb ? `instance ${cb.instanceId}` : url
@@ -55,28 +57,12 @@ function pdLabel(w: DesiredPipedriveWebhook, url: string): string {
 
 /** What differs between a desired instance and the existing one (visible values only: secrets come back masked). */
 export function instanceDiff(want: DesiredInstance, have: Instance): string[] {
-  const c = have.configuration ?? {}
-  const diff: string[] = []
-  const mode = eventsMode(have)
-  if (mode !== want.events) diff.push(`events ${mode} → ${want.events}`)
-  if (want.events !== 'none' && want.callbackUrl && c['event.notification.callback.url'] !== want.callbackUrl) diff.push('callbackUrl')
-  if (want.events === 'polling') {
-    const poller = c['event.poller.configuration']
-    const have0 = poller && typeof poller === 'object' ? Object.keys(poller).sort().join(',') : (typeof poller === 'string' ? poller : '')
-    const wantPoll = [...(want.poll ?? POLL_RESOURCES)].sort().join(',')
-    if (typeof poller !== 'string' && have0 !== wantPoll) diff.push(`poll ${have0 || '-'} → ${wantPoll}`)
-    const interval = String(want.pollInterval ?? DEFAULT_POLL_INTERVAL)
-    if (String(c['event.poller.refresh_interval'] ?? '') !== interval) diff.push(`pollInterval → ${interval}`)
-  }
-
-  if (want.tags && sortedEvents(tagNames(have.tags)) !== sortedEvents(want.tags)) diff.push('tags')
-  for (const [k, v] of Object.entries(want.configuration ?? {})) {
-    const cur = c[k]
-    if (cur === '********') continue
-    if (JSON.stringify(cur) !== JSON.stringify(v)) diff.push(k)
-  }
-
-  return diff
+  return compareInstance(have, {...want, configuration: want.configuration}, {ignoreTag: t => isStackMark(t)}).map(d => {
+    if (d.field === 'events') return `events ${d.have} → ${d.want}`
+    if (d.field === 'poll') return `poll ${d.have} → ${d.want}`
+    if (d.field === 'pollInterval') return `pollInterval → ${d.want}`
+    return d.field
+  })
 }
 
 /** Why an existing Pipedrive webhook no longer matches (Pipedrive has no update call: any difference is a replace). */
@@ -103,8 +89,8 @@ function matchPd(hooks: Webhook[], used: Set<number>, w: DesiredPipedriveWebhook
 
 /**
  * Compares the file with what exists. Identity: an instance by name; a Pipedrive webhook by URL + action + object +
- * version; a Pipeliner webhook by URL + event set. With `prune`, objects pdhooks owns that the file no longer declares
- * are deleted (only in the sections the file has).
+ * version; a Pipeliner webhook by URL + event set. With `prune`, the objects of the file's stack (recorded on the
+ * server, see stack.ts) that the file no longer declares are deleted, only in the sections the file has.
  */
 export function computePlan(desired: DesiredState, actual: ActualState, o: PlanOptions): PlanItem[] {
   const items: PlanItem[] = []
@@ -125,7 +111,7 @@ export function computePlan(desired: DesiredState, actual: ActualState, o: PlanO
 
     const diff = instanceDiff(want, have)
     items.push({
-      existing: have, kind: 'instance', label: `${want.name} (${have.id})`, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'update' : 'keep', want,
+      existing: have, kind: 'instance', label: `${want.name} (${have.id})`, owner: instanceStack(have) ?? null, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'update' : 'keep', want,
     })
     const url = callbackUrl(o.base, have.id, have.element?.key ?? 'pipedrive')
     for (const w of want.webhooks) items.push(pdItem(w, url, pdHooks, pdUsed, want.name))
@@ -148,33 +134,35 @@ export function computePlan(desired: DesiredState, actual: ActualState, o: PlanO
     const diff: string[] = []
     if (Boolean(have.insecure_ssl) !== want.insecureSsl) diff.push('insecureSsl')
     if ((want.signature ?? null) !== (have.signature ?? null) && !(have.signature && /^\*+|…$/.test(have.signature))) diff.push('signature')
-    if (want.options && JSON.stringify(have.options ?? {}) !== JSON.stringify(want.options)) diff.push('options')
+    // options the file does not give are the service's business (it may fill in defaults)
+    if (want.options && !sameOptions(withoutStackOptions(have.options), want.options)) diff.push('options')
     items.push({
-      existing: have, kind: 'pipeliner-webhook', label, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want,
+      existing: have, kind: 'pipeliner-webhook', label, owner: pipelinerStack(have) ?? null, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want,
     })
   }
 
-  if (o.prune) {
+  const {stack} = desired
+  if (o.prune && stack) {
     if (desired.sections.instances || desired.sections.pipedrive) {
       for (const h of pdHooks) {
-        if (pdUsed.has(h.id) || !(h.name ?? '').startsWith(OWNED_PREFIX)) continue
+        if (pdUsed.has(h.id) || webhookStack(h) !== stack) continue
         items.push({
-          existing: h, kind: 'pipedrive-webhook', label: `${h.event_action}.${h.event_object} v${h.version ?? '1.0'} → ${short(h.subscription_url)} (${h.id})`, reason: 'not in the file', verb: 'delete',
+          existing: h, kind: 'pipedrive-webhook', label: `${h.event_action}.${h.event_object} v${h.version ?? '1.0'} → ${short(h.subscription_url)} (${h.id})`, owner: stack, reason: 'not in the file', verb: 'delete',
         })
       }
     }
 
     for (const i of desired.sections.instances ? actual.instances ?? [] : []) {
-      if (desired.instances.some(d => d.name === i.name) || !(i.name ?? '').startsWith(OWNED_PREFIX)) continue
+      if (desired.instances.some(d => d.name === i.name) || instanceStack(i) !== stack) continue
       items.push({
-        existing: i, kind: 'instance', label: `${i.name} (${i.id})`, reason: 'not in the file', verb: 'delete',
+        existing: i, kind: 'instance', label: `${i.name} (${i.id})`, owner: stack, reason: 'not in the file', verb: 'delete',
       })
     }
 
     for (const h of desired.sections.pipeliner ? live(actual.pipeliner ?? []) : []) {
-      if (plUsed.has(h.id) || !o.ownedPipeliner?.has(h.id)) continue
+      if (plUsed.has(h.id) || pipelinerStack(h) !== stack) continue
       items.push({
-        existing: h, kind: 'pipeliner-webhook', label: `[${(h.events ?? []).join(', ')}] → ${h.url} (${h.id})`, reason: 'not in the file', verb: 'delete',
+        existing: h, kind: 'pipeliner-webhook', label: `[${(h.events ?? []).join(', ')}] → ${h.url} (${h.id})`, owner: stack, reason: 'not in the file', verb: 'delete',
       })
     }
   }
@@ -191,7 +179,7 @@ function pdItem(w: DesiredPipedriveWebhook, url: string, hooks: Webhook[], used:
   used.add(have.id)
   const diff = webhookDiff(w, have)
   return {
-    existing: have, instance, kind: 'pipedrive-webhook', label: `${label} (${have.id})`, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want: w,
+    existing: have, instance, kind: 'pipedrive-webhook', label: `${label} (${have.id})`, owner: webhookStack(have) ?? null, reason: diff.join(', ') || undefined, verb: diff.length > 0 ? 'replace' : 'keep', want: w,
   }
 }
 

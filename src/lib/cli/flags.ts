@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {checkValue} from '../config.js'
-import {registerSecret, scrub} from '../mask.js'
+import {registerConfigSecret, registerSecret, scrub} from '../mask.js'
 
 /** The environment twin of a flag: `PDHOOKS_` + the flag name in upper snake case (`basic-auth` → `PDHOOKS_BASIC_AUTH`). */
 export const envTwin = (flag: string): string => `PDHOOKS_${flag.toUpperCase().replaceAll('-', '_')}`
@@ -42,13 +42,21 @@ export const wideFlag = Flags.boolean({description: 'Show every column and every
 const SECRET_FLAG = /(password|token|secret|signature|key)$/i
 
 /**
- * Registers the values of secret flags found in a raw argv (`--pipedrive-token X`, `--signature=X`), and of their
+ * The environment variable of a flag that holds a secret (its twin), by the flags defined with {@link secret} or, for
+ * one not loaded yet, by its name; undefined for a flag that is not a secret.
+ */
+export const secretFlagEnv = (name: string): string | undefined => SECRET_FLAGS.get(name) ?? (SECRET_FLAG.test(name) ? envTwin(name) : undefined)
+
+/**
+ * Registers the values of secret flags found in a raw argv (`--pipedrive-token X`, `--signature=X`, the value of
+ * `--config pipedrive.api.token=X`), and of their
  * environment twins, so that nothing printed before or while parsing (oclif's DEBUG output, a parse error) shows them.
  */
 export function registerArgvSecrets(argv: string[]): void {
   for (const [i, a] of argv.entries()) {
     if (a === '--') break
     const m = /^--([\w-]+)(?:=(.*))?$/s.exec(a)
+    if (m?.[1] === 'config') registerConfigSecret(m[2] ?? argv[i + 1])
     if (!m || !(SECRET_FLAGS.has(m[1]) || SECRET_FLAG.test(m[1]))) continue
     registerSecret(m[2] ?? argv[i + 1])
   }
