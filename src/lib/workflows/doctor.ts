@@ -8,6 +8,7 @@ import {hostname} from 'node:os'
 
 import type {Settings} from '../config.js'
 
+import {pipelinerStack, webhookStack} from '../apply/stack.js'
 import {parseCallbackUrl} from '../callback-url.js'
 import {
   type ClientOptions, elementsBase, elementsClient, pipedriveClient, pipelinerClient,
@@ -205,13 +206,13 @@ const time = (s: null | string | undefined) => parseDate(s)?.getTime() ?? Number
 
 /** The duplicate to keep: the healthiest, then one an apply stack owns (`pdhooks:<stack>`), then the oldest, then the lowest id. */
 export function keeper(group: Webhook[], now = Date.now()): Webhook {
-  const key = (w: Webhook) => [HEALTH_RANK[health(w, now)], (w.name ?? '').startsWith('pdhooks:') ? 0 : 1, time(w.add_time), Number(w.id)]
+  const key = (w: Webhook) => [HEALTH_RANK[health(w, now)], webhookStack(w) === undefined ? 1 : 0, time(w.add_time), Number(w.id)]
   return [...group].sort((a, b) => compareKeys(key(a), key(b)))[0]
 }
 
-/** Pipeliner duplicate to keep: signed, then verifying TLS, then the oldest. */
+/** Pipeliner duplicate to keep: signed, then verifying TLS, then one an apply stack owns, then the oldest. */
 export function pipelinerKeeper(group: PipelinerWebhook[]): PipelinerWebhook {
-  const key = (w: PipelinerWebhook) => [typeof w.signature === 'string' && w.signature !== '' ? 0 : 1, w.insecure_ssl === true ? 1 : 0, time(w.created)]
+  const key = (w: PipelinerWebhook) => [typeof w.signature === 'string' && w.signature !== '' ? 0 : 1, w.insecure_ssl === true ? 1 : 0, pipelinerStack(w) === undefined ? 1 : 0, time(w.created)]
   return [...group].sort((a, b) => compareKeys(key(a), key(b)) || String(a.id).localeCompare(String(b.id)))[0]
 }
 
@@ -524,7 +525,23 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     }
 
     // --- v1 webhooks that could move to v2 (never those aimed at a Cloud Elements callback: the connector expects v1)
-    const v1 = staying.filter(w => (w.version ?? '1.0') === '1.0' && !parseCallbackUrl(w.subscription_url) && w.event_object !== 'activityType' && (w.event_action === '*' || isPipedriveAction(w.event_action)) && w.type !== 'application')
+    const v1All = staying.filter(w => (w.version ?? '1.0') === '1.0' && !parseCallbackUrl(w.subscription_url) && w.event_object !== 'activityType' && (w.event_action === '*' || isPipedriveAction(w.event_action)) && w.type !== 'application')
+    // an apply stack's webhook moves by changing its file (migrating it would fight the next apply)
+    const v1 = v1All.filter(w => webhookStack(w) === undefined)
+    const stacks = [...new Set(v1All.map(w => webhookStack(w)).filter(Boolean))] as string[]
+    for (const stack of stacks) {
+      const own = v1All.filter(w => webhookStack(w) === stack)
+      add({
+        code: 'v1-webhooks-of-stack',
+        fix: `In the apply file of stack "${stack}", declare these webhooks with v2 events (change.deal, not updated.deal), then run pdhooks apply${pf}`,
+        fixable: false,
+        message: `${own.length} webhook(s) of apply stack "${stack}" still use webhooks v1.`,
+        objects: own.map(w => pdObject(w)),
+        service: 'pipedrive',
+        severity: 'info',
+      })
+    }
+
     if (v1.length > 0) {
       add({
         code: 'v1-webhooks',

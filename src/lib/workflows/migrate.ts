@@ -5,6 +5,7 @@
  * event is lost (for a moment both deliver). A create answered ambiguously (timeout, 429/5xx after applying it) is
  * looked up before anything else (addWebhook → createChecked): never a duplicate.
  */
+import {webhookStack} from '../apply/stack.js'
 import {isElementsEventsUrl, parseCallbackUrl} from '../callback-url.js'
 import {ExitCode, PdhooksError} from '../errors.js'
 import {isPipedriveAction, toV2Action, V2_OBJECTS} from '../events.js'
@@ -62,6 +63,11 @@ export function whyNot(w: Webhook, o: {force?: boolean; password?: string}): {ha
   if (w.event_object !== '*' && !(V2_OBJECTS as readonly string[]).includes(w.event_object)) return {hard: true, reason: `"${w.event_object}" has no webhooks v2 object`}
   if (!o.force && (parseCallbackUrl(w.subscription_url) || isElementsEventsUrl(w.subscription_url))) {
     return {hard: true, reason: 'aimed at a Cloud Elements / Open Connectors callback URL: the connector expects v1 deliveries (--force to migrate anyway)'}
+  }
+
+  const stack = webhookStack(w)
+  if (stack && !o.force) {
+    return {hard: true, reason: `owned by apply stack "${stack}": declare it with a v2 event in that stack's file and run pdhooks apply (a migration would fight the next apply; --force to migrate anyway)`}
   }
 
   if (w.http_auth_user && unknownPassword(w.http_auth_password) && !o.password) {

@@ -67,6 +67,14 @@ describe('webhook migrate', () => {
     const r = await run(['webhook:migrate', '4', '--yes', '--json'], pdEnv)
     expect(r.exit).to.equal(2)
     expect(r.json().error.message).to.include('4: aimed at a Cloud Elements / Open Connectors callback URL').and.include('--force')
+    nock(PD).get('/v1/webhooks').reply(200, {
+      data: [webhook({
+        event_action: 'updated', id: 6, name: 'pdhooks:prod updated.deal', version: '1.0',
+      })], success: true,
+    })
+    const owned = await run(['webhook:migrate', '6', '--yes', '--json'], pdEnv)
+    expect(owned.exit).to.equal(2)
+    expect(owned.json().error.message).to.include('owned by apply stack "prod"')
     nock(PD).get('/v1/webhooks').reply(200, {data: [webhook({id: 5})], success: true})
     const v2 = await run(['webhook:migrate', '5', '--yes', '--json'], pdEnv)
     expect(v2.exit).to.equal(0)

@@ -190,6 +190,9 @@ describe('doctor analysis', () => {
       hook({...v1, subscription_url: 'https://a.example.com', type: 'application'}),
     ]))
     const f = r.findings.find(x => x.code === 'v1-webhooks')!
+    const stack = run(pdOnly([hook({...v1, name: 'pdhooks:prod updated.deal'})]))
+    expect(stack.findings.map(x => [x.code, x.objects.length])).to.deep.equal([['v1-webhooks-of-stack', 1]])
+    expect(stack.findings[0].fix).to.include('apply file of stack "prod"')
     expect(f.objects.map(o => o.id)).to.deep.equal([plain.id])
     expect(f.fix).to.equal(`pdhooks webhook migrate ${plain.id} --dry-run   (then without --dry-run)`)
   })
