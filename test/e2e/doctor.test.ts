@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {hostname} from 'node:os'
 
 import {
-  CREDENTIALS, type E2E, explain, HOOK_PASSWORD, useSandbox,
+  CREDENTIALS, type E2E, explain, HOOK_PASSWORD, startReceiver, useSandbox,
 } from './helpers.js'
 
 const CE_AUTH = {authorization: `User ${CREDENTIALS.PDHOOKS_USER_SECRET}, Organization ${CREDENTIALS.PDHOOKS_ORG_SECRET}`}
@@ -263,5 +263,40 @@ describe('e2e: doctor', () => {
     expect(doc.profiles[1].services.pipedrive.status).to.equal('skipped')
     expect(doc.plan.map((p: any) => p.profile)).to.deep.equal(['other'])
     expect(doc.findings.find((f: any) => f.code === 'duplicate-webhooks').fix).to.match(/ --profile other$/)
+  })
+
+  it('doctor --fix, then webhook migrate --all: a clean account (exit 0, no warning) that still delivers each change once, as v2', async function () {
+    this.timeout(60_000)
+    const receiver = await startReceiver('/hook')
+    try {
+      const old = new Date(Date.now() - (72 * HOURS)).toISOString()
+      await e2e.seedPipedrive(4, i => [
+        {
+          event_action: 'updated', event_object: 'deal', name: 'app', subscription_url: receiver.url, version: '1.0',
+        },
+        {
+          event_action: 'updated', event_object: 'deal', name: 'app again', subscription_url: receiver.url, version: '1.0',
+        },
+        {
+          event_action: '*', event_object: '*', name: `pdhooks-listen gone-host 7 ${old}`, subscription_url: 'https://tunnel.example.com/x', version: '2.0',
+        },
+        {
+          event_action: '*', event_object: '*', name: 'orphan', subscription_url: `${e2e.url}/elements/api-v2/events/pipedrive/${b64(424_242)}`, version: '1.0',
+        },
+      ][i])
+      const fix = await e2e.run(['doctor', '--fix', '--yes'])
+      expect(fix.code, explain(fix)).to.equal(0)
+      const migrate = await e2e.run(['webhook', 'migrate', '--all', '--yes'])
+      expect(migrate.code, explain(migrate)).to.equal(0)
+      await e2e.api('POST', '/sandbox/events', {action: 'change', id: 42, object: 'deal'})
+      const got = await receiver.waitFor(1)
+      expect(got[0].json.meta).to.deep.include({action: 'change', entity: 'deal', version: '2.0'})
+      const after = await e2e.run(['doctor', '--json'])
+      expect(after.code, explain(after)).to.equal(0)
+      expect(after.json().findings.map((f: any) => f.code)).to.deep.equal(['api-budget'])
+      expect(receiver.received).to.have.length(1)
+    } finally {
+      await receiver.close()
+    }
   })
 })
