@@ -2,6 +2,7 @@ import {type Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {planLine} from '../lib/cli/plan.js'
 import {configDir, ConfigStore, Settings} from '../lib/config.js'
 import {ExitCode, PdhooksError} from '../lib/errors.js'
 import {printable, style} from '../lib/output.js'
@@ -165,7 +166,7 @@ Exit codes: 0 no finding of error severity (warnings and info do not fail); 8 at
     for (const r of reports) {
       if (r.plan.length === 0) continue
       this.log(style.bold(`Plan for profile "${r.profile}" (${r.plan.length} change(s)):`))
-      for (const i of r.plan) this.log(`  ${style.red(`- ${i.verb.padEnd(7)}`)} ${i.kind.padEnd(17)} ${i.id}  ${printable(i.label)}${style.dim(` (${printable(i.reason)})`)}`)
+      for (const i of r.plan) this.log(planLine({...i, label: `${i.id}  ${printable(i.label)}`}, [printable(i.reason)]))
     }
   }
 
