@@ -99,13 +99,14 @@ async function messyAccount(e2e: E2E) {
   await patch(e2e, id[8], {add_time: old, last_delivery_time: recent, last_http_status: 0})
   await patch(e2e, id[9], {is_active: 0, remove_reason: 'banned: 10 failed deliveries'})
   await patch(e2e, id[15], {last_delivery_time: recent, last_http_status: 200})
-  const pl = await e2e.seedPipeliner(4, i => [
+  const pl = await e2e.seedPipeliner(5, i => [
     {events: ['Account.Create'], signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c11', url: 'https://pl.example.com/ok'},
     {
       events: ['Contact.Update'], insecure_ssl: true, signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c12', url: 'https://pl.example.com/insecure',
     },
+    {events: ['Lead.Create'], signature: '3f0c1a43-8f4f-4b1a-9a53-6f5b8f0e2c13', url: 'https://pl.example.com/dup'},
     {events: ['Lead.Create'], url: 'https://pl.example.com/dup'},
-    {events: ['Lead.Create'], url: 'https://pl.example.com/dup'},
+    {events: ['Lead.Update'], url: 'https://pl.example.com/unsigned'},
   ][i])
   return {
     fed, id, off, pl: pl.map(w => w.id as string), polling, unfed,
@@ -125,7 +126,7 @@ describe('e2e: doctor', () => {
     const byCode = (code: string) => doc.findings.filter((f: any) => f.code === code)
     expect(doc.healthy).to.equal(false)
     expect(doc.profiles[0].services).to.deep.equal({
-      'cloud-elements': {count: 4, status: 'checked'}, pipedrive: {count: 16, status: 'checked'}, pipeliner: {count: 4, status: 'checked'},
+      'cloud-elements': {count: 4, status: 'checked'}, pipedrive: {count: 16, status: 'checked'}, pipeliner: {count: 5, status: 'checked'},
     })
     expect(byCode('duplicate-webhooks')).to.have.length(1)
     expect(ids(byCode('duplicate-webhooks')[0])).to.deep.equal([m.id[1], m.id[2]])
@@ -148,8 +149,8 @@ describe('e2e: doctor', () => {
     expect(JSON.stringify(doc.findings)).not.to.include(`"id":${m.id[12]},`)
     expect(byCode('pipeliner-insecure-ssl').map((f: any) => ids(f))).to.deep.equal([[m.pl[1]]])
     expect(byCode('pipeliner-duplicates').map((f: any) => ids(f))).to.deep.equal([[m.pl[2], m.pl[3]]])
-    // the kept duplicate is unsigned too
-    expect(byCode('pipeliner-unsigned').map((f: any) => ids(f))).to.deep.equal([[m.pl[2]]])
+    // the signed duplicate is the one kept
+    expect(byCode('pipeliner-unsigned').map((f: any) => ids(f))).to.deep.equal([[m.pl[4]]])
     expect(byCode('api-budget')).to.have.length(1)
     expect(byCode('api-budget')[0].message).to.match(/\d+ requests left today/)
     expect(doc.profiles[0].quota).to.deep.equal([{count: 16, limit: 40, userId: 1}])
@@ -189,7 +190,7 @@ describe('e2e: doctor', () => {
     const left = state.pipedrive.webhooks.map((w: any) => w.id).sort((a: number, b: number) => a - b)
     const gone = new Set([m.id[1], m.id[4], m.id[11], m.id[14]])
     expect(left).to.deep.equal(m.id.filter(id => !gone.has(id)))
-    expect(state.pipeliner.webhooks.filter((w: any) => !w.is_deleted).map((w: any) => w.id).sort()).to.deep.equal([m.pl[0], m.pl[1], m.pl[2]].sort())
+    expect(state.pipeliner.webhooks.filter((w: any) => !w.is_deleted).map((w: any) => w.id).sort()).to.deep.equal([m.pl[0], m.pl[1], m.pl[2], m.pl[4]].sort())
     expect(state.elements.instances).to.have.length(4)
 
     // a second run has nothing left to fix
