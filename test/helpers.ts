@@ -4,8 +4,8 @@ import nock from 'nock'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {forgetSecrets} from '../src/lib/mask.js'
-import {prompts} from '../src/lib/prompts.js'
+import {prompts} from '../src/lib/cli/prompts.js'
+import {forgetSecrets} from '../src/lib/core/mask.js'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 let config: Config | undefined

@@ -4,7 +4,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import * as Y from 'yaml'
 
-import {parseDesiredState} from '../src/lib/apply/file.js'
+import {parseDesiredState} from '../src/lib/workflows/apply/file.js'
 import {root} from './helpers.js'
 
 const schema = JSON.parse(readFileSync(join(root, 'schema', 'pdhooks.schema.json'), 'utf8'))

@@ -1,10 +1,10 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../lib/base-command.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
 import {secret} from '../lib/cli/flags.js'
-import {registerSecret, scrub} from '../lib/mask.js'
-import {checkPipelinerKey} from '../lib/signatures.js'
-import {parseBasicAuth} from '../lib/trigger.js'
+import {registerSecret, scrub} from '../lib/core/mask.js'
+import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
+import {parseBasicAuth} from '../lib/deliveries/trigger.js'
 
 export default class Listen extends BaseCommand<typeof Listen> {
   static description = `Receive webhook deliveries on this machine: recognise, verify, print, journal and relay them.
@@ -47,7 +47,7 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
-    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/listener.js')
+    const {formatEvent, formatRejection, NOT_FORWARDED, startListener} = await import('../lib/deliveries/listener.js')
     const {safeJson} = await import('../lib/deliveries/printable.js')
     const listener = await startListener({
       basicAuth,

@@ -1,12 +1,12 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {secret} from '../lib/cli/flags.js'
+import {ExitCode, PdhooksError} from '../lib/core/errors.js'
+import {registerSecret} from '../lib/core/mask.js'
 import {printable} from '../lib/deliveries/printable.js'
-import {ExitCode, PdhooksError} from '../lib/errors.js'
-import {registerSecret} from '../lib/mask.js'
-import {checkPipelinerKey} from '../lib/signatures.js'
-import {parseBasicAuth} from '../lib/trigger.js'
+import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
+import {parseBasicAuth} from '../lib/deliveries/trigger.js'
 
 export interface ReplayCommandResult {
   deliveries: Array<{error?: string; id: string; ms: number; source: string; status: null | number}>
@@ -41,7 +41,7 @@ The body and its headers are sent as received; auth that was redacted in the jou
     registerSecret(flags['elements-key'])
     registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
-    const {authHint, replayJournal} = await import('../lib/replay.js')
+    const {authHint, replayJournal} = await import('../lib/deliveries/replay.js')
     const skipped: ReplayCommandResult['skipped'] = []
     const results = await replayJournal({
       basicAuth,

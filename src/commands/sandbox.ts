@@ -3,8 +3,8 @@ import {
   readFileSync, renameSync, rmSync, writeFileSync,
 } from 'node:fs'
 
-import {BaseCommand} from '../lib/base-command.js'
-import {ExitCode, PdhooksError} from '../lib/errors.js'
+import {BaseCommand} from '../lib/cli/base-command.js'
+import {ExitCode, PdhooksError} from '../lib/core/errors.js'
 
 export interface SandboxResult {
   env: Record<string, string>

@@ -1,22 +1,22 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {elementsFlags, instanceCreateFlags, pipedriveFlags} from '../lib/cli/common-flags.js'
 import {secret} from '../lib/cli/flags.js'
 import {type InterruptReport} from '../lib/cli/interrupt.js'
+import {prompts} from '../lib/cli/prompts.js'
 import {shellQuote} from '../lib/cli/shell.js'
-import {elementsBase, elementsClient, pipedriveClient} from '../lib/clients.js'
-import {type SettingKey, SETTINGS} from '../lib/config.js'
-import {PdhooksError, usageError} from '../lib/errors.js'
-import {parseEvent} from '../lib/events.js'
-import {elementsFlags, instanceCreateFlags, pipedriveFlags} from '../lib/flags.js'
-import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/instances.js'
-import {registerConfigSecret, registerSecret} from '../lib/mask.js'
-import {prompts} from '../lib/prompts.js'
+import {elementsBase, elementsClient, pipedriveClient} from '../lib/core/clients.js'
+import {type SettingKey, SETTINGS} from '../lib/core/config.js'
+import {PdhooksError, usageError} from '../lib/core/errors.js'
+import {registerConfigSecret, registerSecret} from '../lib/core/mask.js'
+import {normalizePipedriveUrl} from '../lib/core/urls.js'
+import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/elements/instances.js'
+import {parseEvent} from '../lib/pipedrive/events.js'
+import {generateAuth} from '../lib/pipedrive/webhooks.js'
 import {
   hasSomethingToRollBack, newSetupState, type Resume, resumeCommand, rollback, type RollbackResult, runSetup, SetupError, type SetupState,
-} from '../lib/setup.js'
-import {normalizePipedriveUrl} from '../lib/urls.js'
-import {generateAuth} from '../lib/webhooks.js'
+} from '../lib/workflows/setup.js'
 
 export interface SetupResult {
   callbackUrl: string

@@ -1,21 +1,21 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {secret} from '../lib/cli/flags.js'
+import {table} from '../lib/cli/output.js'
+import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
+import {registerSecret} from '../lib/core/mask.js'
+import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {type CatalogEntry, sampleCatalog} from '../lib/deliveries/catalog.js'
 import {customFieldHelp} from '../lib/deliveries/custom-fields.js'
 import {fileDeliveries, readFileBodies} from '../lib/deliveries/from-file.js'
-import {ExitCode, PdhooksError, usageError} from '../lib/errors.js'
-import {parseTargetUrl} from '../lib/listener-send.js'
-import {registerSecret} from '../lib/mask.js'
-import {table} from '../lib/output.js'
-import {ELEMENTS_FORMS, type ElementsForm} from '../lib/payloads.js'
-import {checkPipelinerKey} from '../lib/signatures.js'
+import {ELEMENTS_FORMS, type ElementsForm} from '../lib/deliveries/payloads.js'
+import {parseTargetUrl} from '../lib/deliveries/send.js'
+import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
 import {
   authenticateRaw, buildDeliveries, changeInSandbox, eventWarnings, inferFormat, parseBasicAuth, type SampleDelivery, sandboxRequest, sendDelivery, type TriggerFormat,
-} from '../lib/trigger.js'
-import {normalizePipedriveUrl} from '../lib/urls.js'
+} from '../lib/deliveries/trigger.js'
 
 export interface TriggerResult {
   deliveries: Array<{description: string; error?: string; ms: number; n: number; status: null | number}>

@@ -4,7 +4,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {ConfigStore} from '../../src/lib/config.js'
+import {ConfigStore} from '../../src/lib/core/config.js'
 import {fakeWorld, plEnv} from '../fakes.js'
 import {
   ceEnv, cleanNock, pdEnv, run, stubPrompts, webhook,

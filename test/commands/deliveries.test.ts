@@ -4,9 +4,9 @@ import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type Listener, startListener} from '../../src/lib/listener.js'
+import {type Listener, startListener} from '../../src/lib/deliveries/listener.js'
+import {verifyElements, verifyPipeliner} from '../../src/lib/deliveries/signatures.js'
 import {startSandbox} from '../../src/lib/sandbox/index.js'
-import {verifyElements, verifyPipeliner} from '../../src/lib/signatures.js'
 import {root, run} from '../helpers.js'
 import {captureServer} from '../receivers.js'
 

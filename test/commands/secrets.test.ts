@@ -5,7 +5,7 @@ import nock from 'nock'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {ConfigStore} from '../../src/lib/config.js'
+import {ConfigStore} from '../../src/lib/core/config.js'
 import {
   assertNockDone, cleanNock, PD, run, webhook,
 } from '../helpers.js'

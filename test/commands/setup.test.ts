@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {ConfigStore} from '../../src/lib/config.js'
+import {ConfigStore} from '../../src/lib/core/config.js'
 import {
   assertNockDone, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, TOKEN, webhook,
 } from '../helpers.js'

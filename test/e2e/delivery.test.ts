@@ -3,7 +3,7 @@
 // delivery's health.
 import {expect} from 'chai'
 
-import {verifyBasicAuth, verifyElements} from '../../src/lib/signatures.js'
+import {verifyBasicAuth, verifyElements} from '../../src/lib/deliveries/signatures.js'
 import {
   explain, HOOK_PASSWORD, PD_PASSWORD, type Receiver, SIGNATURE_KEY, startReceiver, useSandbox,
 } from './helpers.js'

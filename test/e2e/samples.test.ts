@@ -5,7 +5,7 @@ import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {verifyBasicAuth} from '../../src/lib/signatures.js'
+import {verifyBasicAuth} from '../../src/lib/deliveries/signatures.js'
 import {
   explain, HOOK_PASSWORD, listen, startReceiver, useSandbox,
 } from './helpers.js'

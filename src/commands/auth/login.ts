@@ -1,17 +1,17 @@
 import * as Flags from '@oclif/core/flags'
 
-import {
-  SERVICE_LABEL, type ServiceName, SERVICES, type VerifyResult, verifyService,
-} from '../../lib/auth.js'
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
 import {secret} from '../../lib/cli/flags.js'
+import {prompts} from '../../lib/cli/prompts.js'
 import {
   type Profile, type SettingKey, SETTINGS, Settings,
-} from '../../lib/config.js'
-import {ExitCode, PdhooksError, usageError} from '../../lib/errors.js'
-import {registerSecret} from '../../lib/mask.js'
-import {prompts} from '../../lib/prompts.js'
-import {normalizeElementsUrl, normalizePipedriveUrl, normalizePipelinerUrl} from '../../lib/urls.js'
+} from '../../lib/core/config.js'
+import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
+import {registerSecret} from '../../lib/core/mask.js'
+import {normalizeElementsUrl, normalizePipedriveUrl, normalizePipelinerUrl} from '../../lib/core/urls.js'
+import {
+  SERVICE_LABEL, type ServiceName, SERVICES, type VerifyResult, verifyService,
+} from '../../lib/workflows/auth.js'
 
 export interface AuthLoginResult {
   configPath: string

@@ -1,15 +1,15 @@
 import * as Flags from '@oclif/core/flags'
 
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {wideFlag} from '../../lib/cli/flags.js'
+import {style} from '../../lib/cli/output.js'
+import {SETTING_KEYS, SETTINGS} from '../../lib/core/config.js'
+import {ExitCode, PdhooksError} from '../../lib/core/errors.js'
+import {normalizeElementsUrl, normalizePipedriveUrl} from '../../lib/core/urls.js'
 import {
   describeService, isConfigured, type ProfileSummary, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, summarizeProfiles,
   type VerifyResult, verifyService,
-} from '../../lib/auth.js'
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {wideFlag} from '../../lib/cli/flags.js'
-import {SETTING_KEYS, SETTINGS} from '../../lib/config.js'
-import {ExitCode, PdhooksError} from '../../lib/errors.js'
-import {style} from '../../lib/output.js'
-import {normalizeElementsUrl, normalizePipedriveUrl} from '../../lib/urls.js'
+} from '../../lib/workflows/auth.js'
 
 export interface ServiceStatus {
   configured: boolean

@@ -1,10 +1,10 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand} from '../../lib/base-command.js'
-import {callbackUrl} from '../../lib/callback-url.js'
-import {elementsBase} from '../../lib/clients.js'
-import {usageError} from '../../lib/errors.js'
+import {BaseCommand} from '../../lib/cli/base-command.js'
+import {elementsBase} from '../../lib/core/clients.js'
+import {usageError} from '../../lib/core/errors.js'
+import {callbackUrl} from '../../lib/elements/callback-url.js'
 
 export interface CallbackUrlResult {
   element: string

@@ -1,13 +1,13 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {elementsBase, elementsClient} from '../../lib/clients.js'
-import {elementsFlags, instanceCreateFlags} from '../../lib/flags.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {elementsFlags, instanceCreateFlags} from '../../lib/cli/common-flags.js'
+import {prompts} from '../../lib/cli/prompts.js'
+import {elementsBase, elementsClient} from '../../lib/core/clients.js'
+import {registerSecret} from '../../lib/core/mask.js'
 import {
   buildInstanceBody, collectInstanceSpec, createInstance, type InstanceView, nameConflict, viewInstance,
-} from '../../lib/instances.js'
-import {registerSecret} from '../../lib/mask.js'
-import {prompts} from '../../lib/prompts.js'
+} from '../../lib/elements/instances.js'
 
 export interface InstanceCreateResult {
   instance: InstanceView

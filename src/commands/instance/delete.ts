@@ -1,14 +1,14 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {elementsClient, pipedriveClient} from '../../lib/clients.js'
-import {ExitCode, PdhooksError, usageError} from '../../lib/errors.js'
-import {elementsFlags, pipedriveFlags} from '../../lib/flags.js'
-import {viewInstance, webhooksForInstance} from '../../lib/instances.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {elementsFlags, pipedriveFlags} from '../../lib/cli/common-flags.js'
+import {elementsClient, pipedriveClient} from '../../lib/core/clients.js'
+import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
+import {viewInstance, webhooksForInstance} from '../../lib/elements/instances.js'
 import {
   BulkProgress, type DeleteResult, deleteWebhooks, viewWebhook, type WebhookView,
-} from '../../lib/webhooks.js'
+} from '../../lib/pipedrive/webhooks.js'
 
 export interface InstanceDeleteResult {
   deleted: boolean

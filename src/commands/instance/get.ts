@@ -1,10 +1,10 @@
 import * as Args from '@oclif/core/args'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {elementsBase, elementsClient} from '../../lib/clients.js'
-import {usageError} from '../../lib/errors.js'
-import {elementsFlags} from '../../lib/flags.js'
-import {type InstanceView, viewInstance} from '../../lib/instances.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {elementsFlags} from '../../lib/cli/common-flags.js'
+import {elementsBase, elementsClient} from '../../lib/core/clients.js'
+import {usageError} from '../../lib/core/errors.js'
+import {type InstanceView, viewInstance} from '../../lib/elements/instances.js'
 
 export interface InstanceGetResult {
   instance: InstanceView

@@ -1,8 +1,8 @@
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {elementsFlags} from '../../lib/cli/common-flags.js'
 import {wideFlag} from '../../lib/cli/flags.js'
-import {elementsBase, elementsClient} from '../../lib/clients.js'
-import {elementsFlags} from '../../lib/flags.js'
-import {type InstanceView, viewInstance} from '../../lib/instances.js'
+import {elementsBase, elementsClient} from '../../lib/core/clients.js'
+import {type InstanceView, viewInstance} from '../../lib/elements/instances.js'
 
 export interface InstanceListResult {
   instances: InstanceView[]

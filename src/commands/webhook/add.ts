@@ -1,20 +1,20 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {callbackUrl} from '../../lib/callback-url.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {pipedriveFlags} from '../../lib/cli/common-flags.js'
 import {secret} from '../../lib/cli/flags.js'
 import {shellQuote} from '../../lib/cli/shell.js'
-import {elementsBase, pipedriveClient} from '../../lib/clients.js'
-import {usageError} from '../../lib/errors.js'
-import {parseEvent} from '../../lib/events.js'
-import {pipedriveFlags} from '../../lib/flags.js'
-import {checkInstanceTarget} from '../../lib/instances.js'
-import {registerSecret} from '../../lib/mask.js'
-import {checkTargetUrl} from '../../lib/urls.js'
+import {elementsBase, pipedriveClient} from '../../lib/core/clients.js'
+import {usageError} from '../../lib/core/errors.js'
+import {registerSecret} from '../../lib/core/mask.js'
+import {checkTargetUrl} from '../../lib/core/urls.js'
+import {callbackUrl} from '../../lib/elements/callback-url.js'
+import {checkInstanceTarget} from '../../lib/elements/instances.js'
+import {parseEvent} from '../../lib/pipedrive/events.js'
 import {
   addWebhook, type DeleteResult, viewWebhook, type WebhookView,
-} from '../../lib/webhooks.js'
+} from '../../lib/pipedrive/webhooks.js'
 
 export interface WebhookAddResult {
   created: boolean

@@ -1,18 +1,18 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
-import {pipedriveClient} from '../../lib/clients.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {pipedriveFlags} from '../../lib/cli/common-flags.js'
+import {style} from '../../lib/cli/output.js'
+import {pipedriveClient} from '../../lib/core/clients.js'
 import {
   ExitCode, notFoundError, PdhooksError, usageError,
-} from '../../lib/errors.js'
-import {splitEvent} from '../../lib/events.js'
-import {pipedriveFlags} from '../../lib/flags.js'
-import {style} from '../../lib/output.js'
-import {type Webhook} from '../../lib/pipedrive.js'
+} from '../../lib/core/errors.js'
+import {type Webhook} from '../../lib/pipedrive/client.js'
+import {splitEvent} from '../../lib/pipedrive/events.js'
 import {
   BulkProgress, type DeleteResult, deleteWebhooks, filterWebhooks, viewWebhook, type WebhookView,
-} from '../../lib/webhooks.js'
+} from '../../lib/pipedrive/webhooks.js'
 
 /** A webhook as a confirmation names it: id, event, version, target, name. */
 const describe = (v: WebhookView) => `${v.id}  ${v.event} (v${v.version}) → ${v.target}${v.name ? `  "${v.name}"` : ''}`

@@ -1,14 +1,14 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {pipedriveFlags} from '../../lib/cli/common-flags.js'
 import {wideFlag} from '../../lib/cli/flags.js'
-import {pipedriveClient} from '../../lib/clients.js'
-import {splitEvent} from '../../lib/events.js'
-import {pipedriveFlags} from '../../lib/flags.js'
-import {ago, style} from '../../lib/output.js'
+import {ago, style} from '../../lib/cli/output.js'
+import {pipedriveClient} from '../../lib/core/clients.js'
+import {splitEvent} from '../../lib/pipedrive/events.js'
 import {
   filterWebhooks, parseDate, viewWebhook, type WebhookView,
-} from '../../lib/webhooks.js'
+} from '../../lib/pipedrive/webhooks.js'
 
 export interface WebhookListResult {
   total: number

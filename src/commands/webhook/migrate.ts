@@ -1,13 +1,13 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
+import {pipedriveFlags} from '../../lib/cli/common-flags.js'
 import {secret} from '../../lib/cli/flags.js'
-import {pipedriveClient} from '../../lib/clients.js'
-import {ExitCode, PdhooksError, usageError} from '../../lib/errors.js'
-import {pipedriveFlags} from '../../lib/flags.js'
-import {registerSecret} from '../../lib/mask.js'
-import {printable, style} from '../../lib/output.js'
+import {printable, style} from '../../lib/cli/output.js'
+import {pipedriveClient} from '../../lib/core/clients.js'
+import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
+import {registerSecret} from '../../lib/core/mask.js'
 import {safeUrl} from '../../lib/workflows/doctor.js'
 import {
   checkMigrationQuota, describeItem, type MigrateItem, type MigrateResult, migrateWebhooks, RECEIVER_CHANGES, selectMigrations,

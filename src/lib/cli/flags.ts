@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
-import {checkValue} from '../config.js'
-import {registerConfigSecret, registerSecret, scrub} from '../mask.js'
+import {checkValue} from '../core/config.js'
+import {registerConfigSecret, registerSecret, scrub} from '../core/mask.js'
 
 /** The environment twin of a flag: `PDHOOKS_` + the flag name in upper snake case (`basic-auth` → `PDHOOKS_BASIC_AUTH`). */
 export const envTwin = (flag: string): string => `PDHOOKS_${flag.toUpperCase().replaceAll('-', '_')}`

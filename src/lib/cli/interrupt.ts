@@ -5,7 +5,7 @@
  * prints (one JSON document under --json) before exiting 130 (SIGINT) or 143 (SIGTERM). If the work has not stopped
  * after a grace period, or at a second signal, the report is printed at once and the process exits.
  */
-import {PdhooksError} from '../errors.js'
+import {PdhooksError} from '../core/errors.js'
 
 export type StopSignal = 'SIGINT' | 'SIGTERM'
 

@@ -1,7 +1,7 @@
 import type {Hook} from '@oclif/core'
 
-import {scrub} from '../mask.js'
-import {printable, stderrStyle} from '../output.js'
+import {scrub} from '../core/mask.js'
+import {printable, stderrStyle} from './output.js'
 import {closest} from './suggest.js'
 
 /**

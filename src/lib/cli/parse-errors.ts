@@ -1,7 +1,7 @@
 // oclif's parser errors, reworded: one line in pdhooks' words ("Unexpected argument 9.", "--timeout must be an
 // integer…"), never oclif's ("The following error occurred", "Parsing --timeout", "Missing 1 required arg"), and
 // never a flag's value when it could be a secret.
-import {printable} from '../output.js'
+import {printable} from './output.js'
 import {closest} from './suggest.js'
 
 export interface CommandShape {

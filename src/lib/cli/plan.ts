@@ -1,7 +1,7 @@
 /**
  * One line of a plan, as `apply` and `doctor --fix` print it: `  + create  pipedrive-webhook  <label> (<notes>)`.
  */
-import {style} from '../output.js'
+import {style} from './output.js'
 
 export const VERB_STYLE: Record<string, (s: string) => string> = {
   create: style.green, delete: style.red, keep: style.dim, replace: style.yellow, update: style.yellow,

@@ -4,7 +4,7 @@
  */
 import {
   type Change, type ElementsForm, elementsNotification, type ElementsNotification, pipedriveV1Payload, type PipedriveV1Payload, pipedriveV2Payload, type PipedriveV2Payload,
-} from '../payloads.js'
+} from './payloads.js'
 import {type PipedriveVersion, type SampleEvent} from './samples.js'
 
 /** Who and where a delivery comes from (its meta block). */

@@ -2,8 +2,8 @@
  * Every sample `trigger` can send (`trigger --list`): each Pipedrive event of both versions (merges included), each
  * Cloud Elements notification, each Pipeliner event.
  */
-import {V1_ACTIONS, V2_ACTIONS, V2_OBJECTS} from '../events.js'
-import {ALL_PIPELINER_EVENTS} from '../pipeliner-events.js'
+import {V1_ACTIONS, V2_ACTIONS, V2_OBJECTS} from '../pipedrive/events.js'
+import {ALL_PIPELINER_EVENTS} from '../pipeliner/events.js'
 import {
   MERGEABLE_OBJECTS, type PipedriveVersion, sampleObjects, sampleSource,
 } from './samples.js'

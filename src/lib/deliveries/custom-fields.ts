@@ -5,7 +5,7 @@
  * migration guide), webhooks v1 put the value at the top level under `KEY`, with the API v1 companion keys
  * (`KEY_currency`, `KEY_until`, `KEY_timezone_id`, `KEY_locality`…).
  */
-import {usageError} from '../errors.js'
+import {usageError} from '../core/errors.js'
 
 /** One custom field value in the webhooks v2 format (`null` clears the field). */
 export type CustomFieldValue = null | Record<string, unknown>

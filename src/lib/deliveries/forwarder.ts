@@ -12,7 +12,7 @@ import type {OutgoingHttpHeaders} from 'node:http'
 import http from 'node:http'
 import https from 'node:https'
 
-import {sendRaw, type SendResult} from '../listener-send.js'
+import {sendRaw, type SendResult} from './send.js'
 
 export interface ForwardJob {
   body: Buffer

@@ -6,12 +6,12 @@
  */
 import {readFileSync} from 'node:fs'
 
-import type {SampleDelivery, TriggerFormat} from '../trigger.js'
+import type {SampleDelivery, TriggerFormat} from './trigger.js'
 
-import {usageError} from '../errors.js'
-import {REDACTED_HEADERS} from '../journal.js'
-import {type DeliverySource, detectDelivery} from '../listener-detect.js'
-import {endToEndHeaders} from '../listener-send.js'
+import {usageError} from '../core/errors.js'
+import {REDACTED_HEADERS} from './journal.js'
+import {type DeliverySource, detectDelivery} from './recognition.js'
+import {endToEndHeaders} from './send.js'
 
 /** One body found in the file. */
 export interface FileBody {

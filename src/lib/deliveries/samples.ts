@@ -6,8 +6,8 @@
  */
 import {randomUUID} from 'node:crypto'
 
-import {usageError} from '../errors.js'
-import {toV2Action} from '../events.js'
+import {usageError} from '../core/errors.js'
+import {toV2Action} from '../pipedrive/events.js'
 import {applySetOps, parseSets, type SetOp} from './custom-fields.js'
 import v1Samples from './samples/pipedrive-v1.json'
 import v2Samples from './samples/pipedrive-v2.json'

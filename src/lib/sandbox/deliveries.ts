@@ -11,17 +11,17 @@ import type {
 
 import {type DeliveryContext, eventName, pipedriveBody} from '../deliveries/build.js'
 import {
-  pipedriveSample, type PipedriveVersion, type SampleEvent, sampleObjects,
-} from '../deliveries/samples.js'
-import {
   elementsDate,
   type ElementsEvent,
   elementsNotification,
   elementsObjectType,
   pipelinerChunks,
   pipelinerDelivery,
-} from '../payloads.js'
-import {basicAuthHeader, signElements, signPipeliner} from '../signatures.js'
+} from '../deliveries/payloads.js'
+import {
+  pipedriveSample, type PipedriveVersion, type SampleEvent, sampleObjects,
+} from '../deliveries/samples.js'
+import {basicAuthHeader, signElements, signPipeliner} from '../deliveries/signatures.js'
 import {
   canForward, polledResources, recordEvent, refreshMinutes, vendorType,
 } from './elements.js'

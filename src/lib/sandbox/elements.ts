@@ -6,10 +6,10 @@ import {randomBytes, randomUUID} from 'node:crypto'
 
 import type {CeEventRecord, CeInstance, SandboxState} from './state.js'
 
-import {isPipedriveAction} from '../events.js'
 import {
   elementsDate, type ElementsEvent, elementsEventType, elementsObjectType, parsePipedrivePayload,
-} from '../payloads.js'
+} from '../deliveries/payloads.js'
+import {isPipedriveAction} from '../pipedrive/events.js'
 import {
   type ApiRequest, header, isHttpUrl, isJsonContentType, isRecord, json, parseJson, type Reply,
 } from './http.js'

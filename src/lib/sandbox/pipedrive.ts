@@ -10,7 +10,7 @@ import type {PdWebhook, SandboxState} from './state.js'
 
 import {
   isPipedriveAction, toV1Action, toV2Action, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
-} from '../events.js'
+} from '../pipedrive/events.js'
 import {
   type ApiRequest, header, isHttpUrl, isJsonContentType, isRecord, json, parseJson, type Reply,
 } from './http.js'

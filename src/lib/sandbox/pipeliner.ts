@@ -6,7 +6,7 @@ import {createHash, randomUUID} from 'node:crypto'
 
 import type {PlWebhook, PlWebhookRecord, SandboxState} from './state.js'
 
-import {PIPELINER_EVENTS} from '../pipeliner-events.js'
+import {PIPELINER_EVENTS} from '../pipeliner/events.js'
 import {
   type ApiRequest, header, isHttpUrl, isRecord, json, parseJson, type Reply,
 } from './http.js'

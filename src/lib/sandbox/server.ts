@@ -14,8 +14,8 @@ import type {
 } from './state.js'
 
 import {pipelinerSample, sampleObjects} from '../deliveries/samples.js'
-import {isPipedriveAction, knownPipedriveObjects, toV2Action} from '../events.js'
-import {PIPELINER_ENTITIES} from '../pipeliner-events.js'
+import {isPipedriveAction, knownPipedriveObjects, toV2Action} from '../pipedrive/events.js'
+import {PIPELINER_ENTITIES} from '../pipeliner/events.js'
 import {changeEvents, DeliveryEngine, type EngineContext} from './deliveries.js'
 import {
   ELEMENTS_PREFIX, type ElementsContext, handleElements, vendorType,

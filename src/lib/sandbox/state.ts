@@ -6,7 +6,7 @@ import {
 } from 'node:fs'
 import {dirname} from 'node:path'
 
-import type {ElementsEvent} from '../payloads.js'
+import type {ElementsEvent} from '../deliveries/payloads.js'
 
 /** A Pipedrive webhook exactly as the API returns it. */
 export interface PdWebhook {

@@ -7,7 +7,7 @@
  * Used by `webhook add`, `instance create` and `pipeliner webhook add` (through addWebhook, createInstance and
  * addPipelinerWebhook), and meant for setup and apply.
  */
-import {ExitCode, PdhooksError} from '../errors.js'
+import {ExitCode, PdhooksError} from '../core/errors.js'
 
 /** What became of an ambiguous create that is reported as failed (`details.outcome` of the error). */
 export type CreateOutcome = 'not-created' | 'not-found-yet' | 'unknown'

@@ -6,26 +6,26 @@
  */
 import {hostname} from 'node:os'
 
-import type {Settings} from '../config.js'
+import type {Settings} from '../core/config.js'
 
-import {pipelinerStack, webhookStack} from '../apply/stack.js'
-import {parseCallbackUrl} from '../callback-url.js'
 import {
   type ClientOptions, elementsBase, elementsClient, pipedriveClient, pipelinerClient,
-} from '../clients.js'
-import {type Instance} from '../elements.js'
-import {PdhooksError} from '../errors.js'
-import {isPipedriveAction} from '../events.js'
-import {eventsMode} from '../instances.js'
-import {maskUrlCredentials, redactUrl} from '../mask.js'
-import {type Webhook} from '../pipedrive.js'
-import {sameEventSet} from '../pipeliner-events.js'
-import {deletePipelinerWebhooks, live} from '../pipeliner-webhooks.js'
-import {type PipelinerWebhook} from '../pipeliner.js'
-import {sameUrl} from '../urls.js'
+} from '../core/clients.js'
+import {PdhooksError} from '../core/errors.js'
+import {maskUrlCredentials, redactUrl} from '../core/mask.js'
+import {sameUrl} from '../core/urls.js'
+import {parseCallbackUrl} from '../elements/callback-url.js'
+import {type Instance} from '../elements/client.js'
+import {eventsMode} from '../elements/instances.js'
+import {type Webhook} from '../pipedrive/client.js'
+import {isPipedriveAction} from '../pipedrive/events.js'
 import {
   deleteWebhooks, health, type Health, parseDate, sameIdentity, viewWebhook, WEBHOOK_LIMIT,
-} from '../webhooks.js'
+} from '../pipedrive/webhooks.js'
+import {type PipelinerWebhook} from '../pipeliner/client.js'
+import {sameEventSet} from '../pipeliner/events.js'
+import {deletePipelinerWebhooks, live} from '../pipeliner/webhooks.js'
+import {pipelinerStack, webhookStack} from './apply/stack.js'
 
 export type Severity = 'error' | 'info' | 'warning'
 export type ServiceName = 'cloud-elements' | 'pipedrive' | 'pipeliner'

@@ -1,3 +1,10 @@
+import {ExitCode, PdhooksError} from '../core/errors.js'
+import {isElementsEventsUrl, parseCallbackUrl} from '../elements/callback-url.js'
+import {type PipedriveClient, type Webhook} from '../pipedrive/client.js'
+import {isPipedriveAction, toV2Action, V2_OBJECTS} from '../pipedrive/events.js'
+import {
+  addWebhook, deleteWebhooks, QUOTA_HINT, WEBHOOK_LIMIT,
+} from '../pipedrive/webhooks.js'
 /**
  * `pdhooks webhook migrate`: Pipedrive webhooks v1 → v2. Pipedrive has no update call, so each webhook is replaced:
  * the v2 webhook first (same URL, user and basic auth; the action mapped added → create, updated and merged → change,
@@ -5,14 +12,7 @@
  * event is lost (for a moment both deliver). A create answered ambiguously (timeout, 429/5xx after applying it) is
  * looked up before anything else (addWebhook → createChecked): never a duplicate.
  */
-import {webhookStack} from '../apply/stack.js'
-import {isElementsEventsUrl, parseCallbackUrl} from '../callback-url.js'
-import {ExitCode, PdhooksError} from '../errors.js'
-import {isPipedriveAction, toV2Action, V2_OBJECTS} from '../events.js'
-import {type PipedriveClient, type Webhook} from '../pipedrive.js'
-import {
-  addWebhook, deleteWebhooks, QUOTA_HINT, WEBHOOK_LIMIT,
-} from '../webhooks.js'
+import {webhookStack} from './apply/stack.js'
 import {safeUrl} from './doctor.js'
 
 /** What the receiver must change for v2 deliveries (Pipedrive's v2 migration guide, briefly). */

@@ -5,7 +5,7 @@ import {
 } from 'node:fs'
 import {join} from 'node:path'
 
-import {ConfigStore} from '../../../src/lib/config.js'
+import {ConfigStore} from '../../../src/lib/core/config.js'
 import {
   assertNockDone, cleanNock, PD, run, stubPrompts,
 } from '../../helpers.js'

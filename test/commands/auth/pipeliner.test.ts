@@ -3,7 +3,7 @@ import nock from 'nock'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {ConfigStore} from '../../../src/lib/config.js'
+import {ConfigStore} from '../../../src/lib/core/config.js'
 import {assertNockDone, cleanNock, run} from '../../helpers.js'
 
 // Pipeliner values of auth login / status (issue 6, item 1)

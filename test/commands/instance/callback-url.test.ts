@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {ConfigStore} from '../../../src/lib/config.js'
+import {ConfigStore} from '../../../src/lib/core/config.js'
 import {run} from '../../helpers.js'
 
 describe('instance callback-url', () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {health} from '../../../src/lib/webhooks.js'
+import {health} from '../../../src/lib/pipedrive/webhooks.js'
 import {
   cleanNock, PD, pdEnv, run, webhook,
 } from '../../helpers.js'

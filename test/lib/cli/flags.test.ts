@@ -4,8 +4,8 @@ import {join} from 'node:path'
 
 import {COMMANDS} from '../../../src/index.js'
 import {envTwin, registerArgvSecrets, SECRET_FLAGS} from '../../../src/lib/cli/flags.js'
-import {invalidCharacter} from '../../../src/lib/config.js'
-import {forgetSecrets, scrub} from '../../../src/lib/mask.js'
+import {invalidCharacter} from '../../../src/lib/core/config.js'
+import {forgetSecrets, scrub} from '../../../src/lib/core/mask.js'
 import {root} from '../../helpers.js'
 
 /** Flag names that hold secrets (not `--sign`, `--skip-key`, `--generate-auth`, which hold none). */

@@ -1,11 +1,11 @@
 import {expect} from 'chai'
 
+import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {pipedriveBody} from '../../../src/lib/deliveries/build.js'
 import {
   CUSTOM_FIELD_TYPES, customFieldHelp, parseSets, v1CustomField,
 } from '../../../src/lib/deliveries/custom-fields.js'
 import {pipedriveSample} from '../../../src/lib/deliveries/samples.js'
-import {PdhooksError} from '../../../src/lib/errors.js'
 import {customFieldValueProblems, docFixtures} from '../../doc-shapes.js'
 
 const KEY = 'dcf558aac1ae4e8c4f849ba5e668430d8df9be12'

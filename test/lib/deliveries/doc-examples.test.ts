@@ -5,7 +5,7 @@ import {expect} from 'chai'
 
 import type {Sandbox} from '../../../src/lib/sandbox/index.js'
 
-import {buildDeliveries} from '../../../src/lib/trigger.js'
+import {buildDeliveries} from '../../../src/lib/deliveries/trigger.js'
 import {
   type DocExample, docFixtures, jsonType, shapeProblems,
 } from '../../doc-shapes.js'

@@ -3,15 +3,15 @@ import {readFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {pipedriveBody} from '../../../src/lib/deliveries/build.js'
 import {sampleCatalog} from '../../../src/lib/deliveries/catalog.js'
 import {
   CUSTOM_FIELD_OBJECTS, MERGEABLE_OBJECTS, pipedriveSample, pipelinerSample, pipelinerSampleEntities, sampleObjects,
 } from '../../../src/lib/deliveries/samples.js'
-import {PdhooksError} from '../../../src/lib/errors.js'
-import {V1_OBJECTS, V2_OBJECTS} from '../../../src/lib/events.js'
-import {PIPELINER_ENTITIES} from '../../../src/lib/pipeliner-events.js'
-import {buildDeliveries, TRIGGER_CONTEXT} from '../../../src/lib/trigger.js'
+import {buildDeliveries, TRIGGER_CONTEXT} from '../../../src/lib/deliveries/trigger.js'
+import {V1_OBJECTS, V2_OBJECTS} from '../../../src/lib/pipedrive/events.js'
+import {PIPELINER_ENTITIES} from '../../../src/lib/pipeliner/events.js'
 import {type Shape, shapeProblems} from '../../doc-shapes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))

@@ -3,6 +3,7 @@ import {expect} from 'chai'
 import type {Sandbox} from '../../../src/lib/sandbox/index.js'
 import type {ChangeRecord, PdWebhook} from '../../../src/lib/sandbox/state.js'
 
+import {basicAuthHeader} from '../../../src/lib/deliveries/signatures.js'
 import {
   applyAttempt,
   autoDeleteDue,
@@ -13,7 +14,6 @@ import {
   pollIntervalMs,
   REMOVE_REASON,
 } from '../../../src/lib/sandbox/deliveries.js'
-import {basicAuthHeader} from '../../../src/lib/signatures.js'
 import {
   eventually, hook, pd, type Receiver, receiver, sandbox, sleep, webhookBody,
 } from './helpers.js'

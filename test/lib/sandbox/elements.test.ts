@@ -2,7 +2,8 @@ import {expect} from 'chai'
 
 import type {Sandbox} from '../../../src/lib/sandbox/index.js'
 
-import {pipedriveV1Payload, pipedriveV2Payload} from '../../../src/lib/payloads.js'
+import {pipedriveV1Payload, pipedriveV2Payload} from '../../../src/lib/deliveries/payloads.js'
+import {verifyElements} from '../../../src/lib/deliveries/signatures.js'
 import {
   decodeInstanceId,
   encodeInstanceId,
@@ -10,7 +11,6 @@ import {
   parseElementsAuth,
   validateConfiguration,
 } from '../../../src/lib/sandbox/elements.js'
-import {verifyElements} from '../../../src/lib/signatures.js'
 import {
   call, ce, eventually, hook, pd, type Receiver, receiver, sandbox,
 } from './helpers.js'

@@ -2,10 +2,10 @@ import {expect} from 'chai'
 
 import type {Sandbox} from '../../../src/lib/sandbox/index.js'
 
+import {verifyPipeliner} from '../../../src/lib/deliveries/signatures.js'
 import {
   decodeCursor, encodeCursor, isValidEventPattern, plOptionsAllow,
 } from '../../../src/lib/sandbox/pipeliner.js'
-import {verifyPipeliner} from '../../../src/lib/signatures.js'
 import {
   call, hook, pl, PL_BASE, type Receiver, receiver, sandbox,
 } from './helpers.js'

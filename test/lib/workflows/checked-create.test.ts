@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {PdhooksError} from '../../../src/lib/errors.js'
+import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {createChecked} from '../../../src/lib/workflows/checked-create.js'
 
 const answered = (status: number, waitMs = 0) => new PdhooksError(`Svc is unavailable (${status} from h).`, {

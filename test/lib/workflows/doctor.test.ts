@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {PdhooksError} from '../../../src/lib/errors.js'
-import {type Webhook} from '../../../src/lib/pipedrive.js'
+import {PdhooksError} from '../../../src/lib/core/errors.js'
+import {type Webhook} from '../../../src/lib/pipedrive/client.js'
 import {
   analyze, budgetFrom, type Gathered, isFixed, keeper, parseListenName, pipelinerKeeper, safeUrl,
 } from '../../../src/lib/workflows/doctor.js'

@@ -1,16 +1,16 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
 import {secret} from '../../../lib/cli/flags.js'
-import {pipelinerClient} from '../../../lib/clients.js'
-import {usageError} from '../../../lib/errors.js'
-import {registerSecret} from '../../../lib/mask.js'
-import {eventTable, parsePipelinerEvents} from '../../../lib/pipeliner-events.js'
+import {pipelinerClient} from '../../../lib/core/clients.js'
+import {usageError} from '../../../lib/core/errors.js'
+import {registerSecret} from '../../../lib/core/mask.js'
+import {checkTargetUrl} from '../../../lib/core/urls.js'
+import {type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
+import {eventTable, parsePipelinerEvents} from '../../../lib/pipeliner/events.js'
 import {
   addPipelinerWebhook, buildOptions, checkSignature, pipelinerFlags, pipelinerOptionFlags, type PipelinerWebhookView, viewPipelinerWebhook,
-} from '../../../lib/pipeliner-webhooks.js'
-import {checkTargetUrl} from '../../../lib/urls.js'
-import {type DeleteResult} from '../../../lib/webhooks.js'
+} from '../../../lib/pipeliner/webhooks.js'
 
 export interface PipelinerWebhookAddResult {
   created: boolean

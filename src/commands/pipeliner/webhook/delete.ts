@@ -1,17 +1,17 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
-import {pipelinerClient} from '../../../lib/clients.js'
+import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
+import {style} from '../../../lib/cli/output.js'
+import {pipelinerClient} from '../../../lib/core/clients.js'
 import {
   ExitCode, notFoundError, PdhooksError, usageError,
-} from '../../../lib/errors.js'
-import {style} from '../../../lib/output.js'
+} from '../../../lib/core/errors.js'
+import {BulkProgress, type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
+import {type PipelinerWebhook} from '../../../lib/pipeliner/client.js'
 import {
   deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
-} from '../../../lib/pipeliner-webhooks.js'
-import {type PipelinerWebhook} from '../../../lib/pipeliner.js'
-import {BulkProgress, type DeleteResult} from '../../../lib/webhooks.js'
+} from '../../../lib/pipeliner/webhooks.js'
 
 /** A webhook as a confirmation names it: id, events, URL. */
 const describe = (v: PipelinerWebhookView) => `${v.id}  ${v.events.join(',')} → ${v.url}`

@@ -1,13 +1,13 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../../../lib/base-command.js'
+import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
 import {wideFlag} from '../../../lib/cli/flags.js'
-import {pipelinerClient} from '../../../lib/clients.js'
-import {style} from '../../../lib/output.js'
-import {parsePipelinerEvent} from '../../../lib/pipeliner-events.js'
+import {style} from '../../../lib/cli/output.js'
+import {pipelinerClient} from '../../../lib/core/clients.js'
+import {parsePipelinerEvent} from '../../../lib/pipeliner/events.js'
 import {
   filterPipelinerWebhooks, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
-} from '../../../lib/pipeliner-webhooks.js'
+} from '../../../lib/pipeliner/webhooks.js'
 
 export interface PipelinerWebhookListResult {
   /** Webhooks in the space (before --url / --event). */

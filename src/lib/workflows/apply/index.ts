@@ -1,0 +1,163 @@
+import {
+  elementsBase, elementsClient, pipedriveClient, pipelinerClient,
+} from '../../core/clients.js'
+import {configDir, ConfigStore, Settings} from '../../core/config.js'
+import {ExitCode, PdhooksError} from '../../core/errors.js'
+import {registerSecret} from '../../core/mask.js'
+import {type Clients, executePlan, type ExecuteProgress} from './execute.js'
+import {type DesiredInstance, type DesiredState, loadDesiredState} from './file.js'
+import {type ActualState, computePlan, type PlanItem} from './plan.js'
+
+export {computePlan} from './plan.js'
+
+export interface PlanItemView {
+  id?: number | string
+  instance?: string
+  kind: PlanItem['kind']
+  label: string
+  /** The stack recorded on the existing object (null: none). */
+  owner?: null | string
+  reason?: string
+  verb: PlanItem['verb']
+}
+
+export interface ResultView extends PlanItemView {
+  error?: {code: string; exit: number; message: string; outcome?: string}
+  status: 'done' | 'failed' | 'skipped' | 'unchanged'
+}
+
+export interface ApplyProfileResult {
+  error?: {code: string; exit: number; message: string}
+  /** Things to know that are not errors (e.g. ownership recorded by an older pdhooks). */
+  notes?: string[]
+  plan: PlanItemView[]
+  profile: string
+  results?: Array<ResultView & {item: PlanItemView}>
+}
+
+interface Internal {
+  actual?: ActualState
+  base?: string
+  clients?: Clients
+  items?: PlanItem[]
+}
+
+const internal = new WeakMap<ApplyProfileResult, Internal>()
+
+export async function loadDesired(file: string): Promise<DesiredState> {
+  const desired = await loadDesiredState(file)
+  for (const s of desired.secrets) registerSecret(s)
+  return desired
+}
+
+const view = (i: PlanItem): PlanItemView => ({
+  ...((i.existing as {id?: number | string} | undefined)?.id === undefined ? {} : {id: (i.existing as {id: number | string}).id}),
+  ...(i.instance ? {instance: i.instance} : {}),
+  kind: i.kind,
+  label: i.label,
+  ...(i.owner === undefined ? {} : {owner: i.owner}),
+  ...(i.reason ? {reason: i.reason} : {}),
+  verb: i.verb,
+})
+
+const errorOf = (error: unknown) => {
+  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  return {code: e.code, exit: e.exit, message: e.line}
+}
+
+export interface ApplyContext {
+  configDir?: string
+  execute: boolean
+  /** Progress lines as each object is applied. */
+  log?: (line: string) => void
+  /** The planning result to execute (execute: true). */
+  plan?: ApplyProfileResult
+  profile: string
+  /** Filled while executing: what an interruption reports. */
+  progress?: ExecuteProgress
+  prune?: boolean
+  /** Aborted on Ctrl-C: no new object is started. */
+  signal?: AbortSignal
+  timeoutMs: number
+  userAgent: string
+}
+
+/** Plans (and with `execute`, applies) the desired state for one profile. Errors are reported in the result, not thrown. */
+export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Promise<ApplyProfileResult> {
+  if (ctx.execute && ctx.plan) {
+    const prior = internal.get(ctx.plan)!
+    const res = await executePlan(prior.items!, prior.clients!, {
+      base: prior.base!,
+      existingPipedrive: prior.actual?.pipedrive,
+      existingPipeliner: prior.actual?.pipeliner,
+      log: ctx.log,
+      progress: ctx.progress,
+      signal: ctx.signal,
+      stack: desired.stack,
+    })
+    // ownership lives on the server now: the list an older pdhooks kept in the profile goes (see notes)
+    if (ctx.plan.notes?.length) {
+      await new ConfigStore(configDir(ctx.configDir)).updateProfile(ctx.profile, p => {
+        const rest = {...p}
+        delete rest.owned
+        return rest
+      })
+    }
+
+    return {
+      ...ctx.plan,
+      results: res.results.map(r => ({
+        ...view(r.item), item: view(r.item), status: r.status, ...(r.id === undefined ? {} : {id: r.id}), ...(r.error ? {error: r.error} : {}),
+      })),
+    }
+  }
+
+  const out: ApplyProfileResult = {plan: [], profile: ctx.profile}
+  try {
+    const store = new ConfigStore(configDir(ctx.configDir))
+    const settings = new Settings({profile: ctx.profile, store})
+    const opts = {timeoutMs: ctx.timeoutMs, userAgent: ctx.userAgent}
+    const {sections} = desired
+    const clients: Clients = {}
+    const actual: ActualState = {}
+    const base = await elementsBase(settings)
+    if (sections.instances) {
+      clients.ce = await elementsClient(settings, opts)
+      actual.instances = await clients.ce.listInstances()
+    }
+
+    if (sections.instances || sections.pipedrive) {
+      clients.pd = await pipedriveClient(settings, opts)
+      actual.pipedrive = await clients.pd.listWebhooks()
+    }
+
+    if (sections.pipeliner) {
+      clients.pl = await pipelinerClient(settings, opts)
+      actual.pipeliner = await clients.pl.listAll()
+    }
+
+    const legacy = (await store.getProfile(ctx.profile))?.owned?.pipeliner ?? []
+    if (legacy.length > 0) {
+      out.notes = [`Profile "${ctx.profile}" lists ${legacy.length} Pipeliner webhook(s) an older pdhooks created (${legacy.join(', ')}). Ownership is now recorded on the server (the file's stack), so --prune never deletes these; delete them with "pdhooks pipeliner webhook delete ID…" if they are not wanted. The list is removed from the profile when this plan is applied.`]
+    }
+
+    const items = computePlan(desired, actual, {base, prune: ctx.prune})
+    for (const i of items) {
+      const want = i.want as DesiredInstance | undefined
+      if (i.kind === 'instance' && i.verb === 'create' && !(want?.login?.email && want.login.password) && !want?.configuration?.['pipedrive.api.token']) {
+        throw new PdhooksError(`${want!.where}: instance "${want!.name}" must be created, but it has no login {email, password}.`, {
+          code: 'invalid_file', exit: ExitCode.usage, hint: 'Add login (or configuration pipedrive.api.token) to the instance.',
+        })
+      }
+    }
+
+    out.plan = items.map(i => view(i))
+    internal.set(out, {
+      actual, base, clients, items,
+    })
+  } catch (error) {
+    out.error = errorOf(error)
+  }
+
+  return out
+}
