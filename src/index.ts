@@ -23,6 +23,7 @@ const LOADERS: Record<string, Loader> = {
   'auth:logout': () => import('./commands/auth/logout.js'),
   'auth:status': () => import('./commands/auth/status.js'),
   backfill: () => import('./commands/backfill.js'),
+  doctor: () => import('./commands/doctor.js'),
   'instance:callback-url': () => import('./commands/instance/callback-url.js'),
   'instance:create': () => import('./commands/instance/create.js'),
   'instance:delete': () => import('./commands/instance/delete.js'),
@@ -39,6 +40,7 @@ const LOADERS: Record<string, Loader> = {
   'webhook:add': () => import('./commands/webhook/add.js'),
   'webhook:delete': () => import('./commands/webhook/delete.js'),
   'webhook:list': () => import('./commands/webhook/list.js'),
+  'webhook:migrate': () => import('./commands/webhook/migrate.js'),
 }
 
 /** The ids of every command. */

@@ -4,6 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {type InterruptReport} from '../lib/cli/interrupt.js'
 import {style, table} from '../lib/cli/output.js'
+import {planLine} from '../lib/cli/plan.js'
 import {prompts} from '../lib/cli/prompts.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
 import {type ExecuteProgress, type ItemResult} from '../lib/workflows/apply/execute.js'
@@ -14,13 +15,6 @@ export interface ApplyResult {
   changes: number
   file: string
   profiles: ApplyProfileResult[]
-}
-
-const VERB_STYLE: Record<string, (s: string) => string> = {
-  create: style.green, delete: style.red, keep: style.dim, replace: style.yellow, update: style.yellow,
-}
-const SIGN: Record<string, string> = {
-  create: '+', delete: '-', keep: '=', replace: '±', update: '~',
 }
 
 type ApplyFlags = Interfaces.InferredFlags<typeof applyFlags>
@@ -150,8 +144,7 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       }
 
       for (const i of p.plan) {
-        const notes = [i.reason, stack && (i.verb === 'keep' || i.verb === 'update') ? ownership(i.owner, stack) : undefined].filter(Boolean)
-        this.log(`  ${VERB_STYLE[i.verb](`${SIGN[i.verb]} ${i.verb.padEnd(7)}`)} ${i.kind.padEnd(17)} ${i.label}${notes.length > 0 ? style.dim(` (${notes.join('; ')})`) : ''}`)
+        this.log(planLine(i, [i.reason, stack && (i.verb === 'keep' || i.verb === 'update') ? ownership(i.owner, stack) : undefined]))
       }
 
       for (const n of p.notes ?? []) this.logToStderr(`Note: ${n}`)

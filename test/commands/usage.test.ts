@@ -29,10 +29,10 @@ describe('usage errors', () => {
 
   it('an unknown command says which one was meant, off a terminal too (a message, not a prompt)', async () => {
     expect(await usage(['webhok', 'list'])).to.equal('Error: Unknown command "pdhooks webhok list". Did you mean "pdhooks webhook list"? Run "pdhooks help" for every command.')
-    expect(await usage(['webhook', 'lst'])).to.equal('Error: Unknown command "pdhooks webhook lst". Did you mean "pdhooks webhook list"? pdhooks webhook has: add, delete, list.')
+    expect(await usage(['webhook', 'lst'])).to.equal('Error: Unknown command "pdhooks webhook lst". Did you mean "pdhooks webhook list"? pdhooks webhook has: add, delete, list, migrate.')
     expect(await usage(['auth', 'logn'])).to.contain('Did you mean "pdhooks auth login"?')
     expect(await usage(['lisen'])).to.contain('Did you mean "pdhooks listen"?')
-    expect(await usage(['webhook', '9'])).to.equal('Error: Unknown command "pdhooks webhook 9". pdhooks webhook has: add, delete, list.')
+    expect(await usage(['webhook', '9'])).to.equal('Error: Unknown command "pdhooks webhook 9". pdhooks webhook has: add, delete, list, migrate.')
     expect(await usage(['frobnicate'])).to.equal('Error: Unknown command "pdhooks frobnicate". Run "pdhooks help" for every command.')
     // a hostile command name cannot move the cursor or colour the terminal
     expect(await usage(['\u001B[2Jevil'])).to.contain(String.raw`"pdhooks \u001b[2Jevil"`)

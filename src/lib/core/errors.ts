@@ -8,6 +8,8 @@ export const ExitCode = {
   conflict: 5,
   unavailable: 6,
   changes: 7,
+  /** `doctor` found problems of error severity. */
+  findings: 8,
   /** Ctrl-C (SIGINT), like a shell: 128 + 2. */
   interrupted: 130,
 } as const
@@ -21,6 +23,7 @@ const CODE_NAMES: Record<number, string> = {
   5: 'conflict',
   6: 'unavailable',
   7: 'changes_pending',
+  8: 'findings',
   130: 'interrupted',
 }
 

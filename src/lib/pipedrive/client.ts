@@ -1,5 +1,5 @@
 import {ExitCode, PdhooksError} from '../core/errors.js'
-import {HttpClient, type ServiceDescription} from '../core/http.js'
+import {HttpClient, type HttpResponse, type ServiceDescription} from '../core/http.js'
 
 export interface Webhook {
   [key: string]: unknown
@@ -80,6 +80,8 @@ export interface PipedriveAuth {
 /** Pipedrive webhooks API (v1 endpoints): list, create, delete, and the current user. */
 export class PipedriveClient {
   readonly http: HttpClient
+  /** The headers of the last `GET /webhooks` answer (its rate-limit headers: `doctor`'s API budget). */
+  lastHeaders?: HttpResponse['headers']
   private readonly make: (baseUrl: string) => HttpClient
   private v2Client?: HttpClient
 
@@ -143,6 +145,7 @@ export class PipedriveClient {
    */
   async listWebhooks(): Promise<Webhook[]> {
     const res = await this.http.get<Envelope<Webhook[]>>('/webhooks')
+    this.lastHeaders = res.headers
     const body = res.body as unknown
     const env = body && typeof body === 'object' && !Array.isArray(body) ? body as Envelope<unknown> : undefined
     if (env && Array.isArray(env.data) && env.success !== false) return env.data as Webhook[]

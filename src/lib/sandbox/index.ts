@@ -11,6 +11,7 @@
  *   `status` is 0 when no HTTP answer came (connection error, timeout); webhooks then get `last_http_status` 0.
  * - `POST /sandbox/faults` `{method?,path,status?,body?,headers?,times?,delay?,passThrough?,apply?}`, `GET`/`DELETE /sandbox/faults`.
  *   `apply: true` runs the real handler (a create happens), then answers the fault's status (default 503) and body only.
+ * - `PATCH /sandbox/pipedrive/webhooks/{id}` `{…webhook fields}`: sets fields of a webhook (health states that take days).
  * - `GET /sandbox/requests[?path=prefix]`, `DELETE /sandbox/requests`; `POST /sandbox/reset`; `GET /sandbox/health`;
  *   `GET /sandbox/state` (the whole state); `POST /sandbox/poll` (run every polling instance's poll now).
  */

@@ -39,6 +39,7 @@ import {
 import {
   handlePipeliner, isConcreteEvent, PIPELINER_PREFIX, type PipelinerContext,
 } from './pipeliner.js'
+import {SEED_PATH, seedPipedriveWebhook} from './seed.js'
 import {
   emptyState, LIMITS, loadState, saveState,
 } from './state.js'
@@ -298,6 +299,8 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     }
 
     default: {
+      const seed = SEED_PATH.exec(path)
+      if (seed && method === 'PATCH') return seedPipedriveWebhook(this.state, Number(seed[1]), req.rawBody, () => this.persist())
       return json(404, {error: 'not found', message: `No sandbox hook at ${method} ${path}`})
     }
     }
