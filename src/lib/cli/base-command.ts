@@ -9,9 +9,9 @@ import {
 import {
   cancelled, ExitCode, PdhooksError, usageError,
 } from '../core/errors.js'
+import {InterruptedError, Interruption, type InterruptReport} from '../core/interrupt.js'
 import {scrub} from '../core/mask.js'
 import {registerArgvSecrets, SECRET_FLAGS} from './flags.js'
-import {InterruptedError, Interruption, type InterruptReport} from './interrupt.js'
 import {
   type Column, fitTable, stderrStyle, terminalWidth,
 } from './output.js'

@@ -1,5 +1,5 @@
-import {nearest} from '../cli/suggest.js'
 import {usageError} from '../core/errors.js'
+import {nearest} from '../core/suggest.js'
 import {isElementsEventsUrl} from '../elements/callback-url.js'
 
 export type WebhookVersion = '1.0' | '2.0'

@@ -1,10 +1,10 @@
 import {randomBytes} from 'node:crypto'
 
+import {createChecked} from '../core/checked-create.js'
 import {ExitCode, PdhooksError} from '../core/errors.js'
 import {mask} from '../core/mask.js'
 import {sameUrl} from '../core/urls.js'
 import {parseCallbackUrl} from '../elements/callback-url.js'
-import {createChecked} from '../workflows/checked-create.js'
 import {type NewWebhook, type PipedriveClient, type Webhook} from './client.js'
 import {eventMatches, type ParsedEvent, splitEvent} from './events.js'
 

@@ -1,9 +1,7 @@
-import {instanceCreateFlags} from '../cli/common-flags.js'
-import {secretFlagEnv} from '../cli/flags.js'
-import {InterruptedError} from '../cli/interrupt.js'
-import {shellQuote} from '../cli/shell.js'
 import {ExitCode, PdhooksError} from '../core/errors.js'
+import {InterruptedError} from '../core/interrupt.js'
 import {SECRET_CONFIG_KEY} from '../core/mask.js'
+import {shellQuote} from '../core/shell.js'
 import {callbackUrl} from '../elements/callback-url.js'
 import {type ElementsClient, type Instance} from '../elements/client.js'
 import {
@@ -405,8 +403,10 @@ const dq = (v: string) => v.replaceAll(/["$\\`]/g, m => `\\${m}`)
  * same values, with `--instance` once the instance exists (its creation flags are then dropped), every secret as the
  * environment variable that stands for it (a secret flag's own twin, `"$PDHOOKS_PIPEDRIVE_PASSWORD"`; a `--config`
  * secret `"key=$PDHOOKS_CONFIG_KEY"`), and `--yes`. Running it after setting those variables works as printed.
+ * The command passes what only it knows of its flags: `instanceFlags`, the names dropped once the instance exists, and
+ * `secretEnv`, the environment variable standing for a secret flag (undefined for a flag that is not a secret).
  */
-export function resumeCommand(values: Record<string, unknown>, o: {events: string[]; instanceId?: number; json: boolean}): Resume {
+export function resumeCommand(values: Record<string, unknown>, o: {events: string[]; instanceFlags: readonly string[]; instanceId?: number; json: boolean; secretEnv: (flag: string) => string | undefined}): Resume {
   const parts = ['pdhooks', 'setup']
   const variables: ResumeVariable[] = []
   const variable = (name: string, what: string) => {
@@ -417,7 +417,7 @@ export function resumeCommand(values: Record<string, unknown>, o: {events: strin
   const skip = new Set(['event', 'instance', 'json', 'profile', 'rollback', 'timeout', 'yes'])
   if (o.instanceId !== undefined) {
     parts.push('--instance', String(o.instanceId))
-    for (const k of [...Object.keys(instanceCreateFlags), 'update']) skip.add(k)
+    for (const k of [...o.instanceFlags, 'update']) skip.add(k)
   }
 
   for (const e of o.events) parts.push('--event', shellQuote(e))
@@ -429,7 +429,7 @@ export function resumeCommand(values: Record<string, unknown>, o: {events: strin
     }
 
     for (const one of (Array.isArray(v) ? v : [v]).map(String)) {
-      const env = secretFlagEnv(k)
+      const env = o.secretEnv(k)
       if (env) parts.push(`--${k}`, variable(env, `--${k}`))
       else if (k === 'config') {
         const eq = one.indexOf('=')
