@@ -210,11 +210,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     super.logToStderr(scrub(String(message)), ...args)
   }
 
-  /** A notice on stderr (not under --json). */
-  protected note(message: string): void {
-    this.logToStderr(message)
-  }
-
   /** Resolves on Ctrl-C or SIGTERM (for commands that serve until stopped), or when `until` settles first. */
   protected async untilStopped(until?: Promise<unknown>): Promise<void> {
     let stop!: () => void
@@ -296,11 +291,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         code: e.code, message: scrub(e.line), status: e.status, ...report,
       },
     }
-  }
-
-  /** Results are built from masked views; `logJson` also scrubs every known secret. */
-  protected toSuccessJson(result: unknown): unknown {
-    return result
   }
 
   /** A warning on stderr (not under --json, where the result carries it). */

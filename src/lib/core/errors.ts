@@ -1,4 +1,4 @@
-/** Exit codes of SPEC §2. */
+/** Exit codes: the public interface, listed in the README's "Exit codes". */
 export const ExitCode = {
   ok: 0,
   unexpected: 1,
@@ -27,7 +27,7 @@ const CODE_NAMES: Record<number, string> = {
 export interface PdhooksErrorOptions {
   /** Machine-readable code for `--json` (defaults from the exit code). */
   code?: string
-  /** Exit code (SPEC §2). */
+  /** Exit code (ExitCode). */
   exit?: number
   /** What the user should do next: appended to the one-line message. */
   hint?: string
@@ -77,7 +77,7 @@ export const notFoundError = (message: string, hint?: string): PdhooksError =>
     code: 'not_found', exit: ExitCode.notFound, hint, status: 404,
   })
 
-/** Exit code for an HTTP status (SPEC §2). */
+/** Exit code for an HTTP status. */
 export function exitForStatus(status: number): number {
   if (status === 401 || status === 403) return ExitCode.auth
   if (status === 404) return ExitCode.notFound

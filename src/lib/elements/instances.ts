@@ -92,7 +92,7 @@ export function parseConfigEntries(entries: string[] = []): Record<string, unkno
   return out
 }
 
-/** The `POST /instances` body of the seed documents. */
+/** The `POST /instances` body the platform documents for the Pipedrive element. */
 export function buildInstanceBody(spec: InstanceSpec, elementsBase: string): NewInstance {
   if (!EVENTS_MODES.includes(spec.events)) throw usageError(`Invalid --events "${spec.events}".`, 'Use webhook, polling or none.')
   const configuration: Record<string, unknown> = {}

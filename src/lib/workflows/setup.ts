@@ -85,7 +85,6 @@ export const newSetupState = (events: EventsMode = 'webhook'): SetupState => ({e
 
 /** A failed step: what exists, so the command can print the resume command or roll back. */
 export class SetupError extends PdhooksError {
-  readonly cause0: PdhooksError
   readonly state: SetupState
   readonly step: SetupStepName
 
@@ -95,7 +94,6 @@ export class SetupError extends PdhooksError {
     })
     this.step = step
     this.state = state
-    this.cause0 = cause
   }
 }
 
