@@ -64,6 +64,11 @@ export class PdhooksError extends Error {
   get line(): string {
     return this.hint ? `${this.message} ${this.hint}` : this.message
   }
+
+  /** Anything thrown as a PdhooksError: itself, or one carrying its message (exit 1). */
+  static from(error: unknown): PdhooksError {
+    return error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  }
 }
 
 export const usageError = (message: string, hint?: string, code = 'usage'): PdhooksError =>

@@ -376,7 +376,7 @@ async function deleteOne(client: PipedriveClient, id: number | string, explicit:
         : {id, status: 'gone'}
     }
 
-    const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+    const e = PdhooksError.from(error)
     return {
       error: e.line, exit: e.exit, id, status: 'failed',
     }

@@ -500,7 +500,7 @@ function failure(error: unknown, id: string, explicit: boolean): DeleteResult {
       : {id, status: 'gone'}
   }
 
-  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  const e = PdhooksError.from(error)
   return {
     error: e.line, exit: e.exit, id, status: 'failed',
   }

@@ -97,12 +97,10 @@ export class SetupError extends PdhooksError {
   }
 }
 
-const asPd = (error: unknown) => (error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error)))
-
 /** Wraps a step's failure (an interruption goes through as it is). */
 function stepFailed(step: SetupStepName, error: unknown, state: SetupState): Error {
   if (error instanceof InterruptedError || error instanceof SetupError) return error
-  return new SetupError(step, asPd(error), state)
+  return new SetupError(step, PdhooksError.from(error), state)
 }
 
 /** How an instance's difference reads in a sentence. */
@@ -315,7 +313,7 @@ export interface RollbackResult {
   webhooks: Array<{error?: string; found?: boolean; id: number | string; status: string}>
 }
 
-const why = (error: unknown) => asPd(error).message.replace(/\.$/, '')
+const why = (error: unknown) => PdhooksError.from(error).message.replace(/\.$/, '')
 
 /**
  * Deletes what this run created (webhooks first, then the instance); never what existed before. A create whose
@@ -367,7 +365,7 @@ export async function rollback(o: {ce: ElementsClient; pd: PipedriveClient}, sta
       out.instance = {id: instanceId, status: 'deleted', ...(instanceFound ? {found: true} : {})}
     } catch (error) {
       out.instance = {
-        error: asPd(error).line, id: instanceId, status: 'failed', ...(instanceFound ? {found: true} : {}),
+        error: PdhooksError.from(error).line, id: instanceId, status: 'failed', ...(instanceFound ? {found: true} : {}),
       }
     }
   }

@@ -65,7 +65,7 @@ export interface ExecuteOptions {
 }
 
 const errorOf = (error: unknown): ItemError => {
-  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  const e = PdhooksError.from(error)
   const outcome = e.details?.outcome
   return {
     code: e.code, exit: e.exit, message: e.line, ...(typeof outcome === 'string' ? {outcome} : {}),
