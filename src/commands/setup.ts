@@ -1,8 +1,9 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {elementsFlags, instanceCreateFlags, pipedriveFlags} from '../lib/cli/common-flags.js'
-import {secret, secretFlagEnv} from '../lib/cli/flags.js'
+import {
+  elementsFlags, instanceCreateFlags, pipedriveFlags, secret, secretFlagEnv,
+} from '../lib/cli/flags.js'
 import {prompts} from '../lib/cli/prompts.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/core/clients.js'
 import {type SettingKey, SETTINGS} from '../lib/core/config.js'

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags, instanceCreateFlags} from '../../lib/cli/common-flags.js'
+import {elementsFlags, instanceCreateFlags} from '../../lib/cli/flags.js'
 import {prompts} from '../../lib/cli/prompts.js'
 import {elementsBase, elementsClient} from '../../lib/core/clients.js'
 import {registerSecret} from '../../lib/core/mask.js'

@@ -114,8 +114,7 @@ describe('instances', () => {
 describe('setup resume command', () => {
   it('repeats the flags, uses --instance once it exists, and never repeats a secret', async () => {
     const {resumeCommand} = await import('../../../src/lib/workflows/setup.js')
-    const {instanceCreateFlags} = await import('../../../src/lib/cli/common-flags.js')
-    const {secretFlagEnv} = await import('../../../src/lib/cli/flags.js')
+    const {instanceCreateFlags, secretFlagEnv} = await import('../../../src/lib/cli/flags.js')
     const cli = {instanceFlags: Object.keys(instanceCreateFlags), secretEnv: secretFlagEnv}
     const flags = {
       'callback-url': 'https://app.example.com/ce', event: ['*.deal'], events: 'webhook', 'http-auth-password': 'secret-pw', 'http-auth-user': 'hooks',

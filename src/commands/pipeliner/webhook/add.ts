@@ -1,8 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
-import {pipelinerFlags, pipelinerOptionFlags} from '../../../lib/cli/common-flags.js'
-import {secret} from '../../../lib/cli/flags.js'
+import {pipelinerFlags, pipelinerOptionFlags, secret} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {usageError} from '../../../lib/core/errors.js'
 import {registerSecret} from '../../../lib/core/mask.js'

@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
-import {pipelinerFlags} from '../../../lib/cli/common-flags.js'
+import {pipelinerFlags} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {

@@ -1,8 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
-import {pipelinerFlags} from '../../../lib/cli/common-flags.js'
-import {wideFlag} from '../../../lib/cli/flags.js'
+import {pipelinerFlags, wideFlag} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {parsePipelinerEvent} from '../../../lib/pipeliner/events.js'
