@@ -5,6 +5,7 @@ import Apply from './commands/apply.js'
 import AuthLogin from './commands/auth/login.js'
 import AuthLogout from './commands/auth/logout.js'
 import AuthStatus from './commands/auth/status.js'
+import Backfill from './commands/backfill.js'
 import InstanceCallbackUrl from './commands/instance/callback-url.js'
 import InstanceCreate from './commands/instance/create.js'
 import InstanceDelete from './commands/instance/delete.js'
@@ -28,6 +29,7 @@ export const COMMANDS = {
   'auth:login': AuthLogin,
   'auth:logout': AuthLogout,
   'auth:status': AuthStatus,
+  backfill: Backfill,
   'instance:callback-url': InstanceCallbackUrl,
   'instance:create': InstanceCreate,
   'instance:delete': InstanceDelete,

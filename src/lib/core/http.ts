@@ -27,6 +27,8 @@ export interface ServiceDescription {
 
 export interface HttpClientOptions {
   baseUrl: string
+  /** Share another client's pacing (one burst limit per token, e.g. Pipedrive's API v1 and v2). */
+  gate?: RateGate
   headers?: Record<string, string>
   /** Base of the exponential backoff in ms (default 500; PDHOOKS_RETRY_BASE_MS overrides, for tests). */
   retryBaseMs?: number
@@ -195,12 +197,13 @@ function parseBody(text: string, contentType: string | undefined): {json: boolea
  */
 export class HttpClient {
   readonly baseUrl: string
-  readonly gate = new RateGate()
+  readonly gate: RateGate
   readonly host: string
   private readonly opts: HttpClientOptions
 
   constructor(opts: HttpClientOptions) {
     this.opts = opts
+    this.gate = opts.gate ?? new RateGate()
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
     this.host = new URL(this.baseUrl).host
     for (const s of opts.secrets ?? []) registerSecret(s)

@@ -65,6 +65,13 @@ export const PIPEDRIVE_SERVICE: ServiceDescription = {
   rejected: 'rejected the API token',
 }
 
+/** The API v2 base beside a v1 base: `https://api.pipedrive.com/v1` and `https://acme.pipedrive.com/api/v1` → `…/api/v2`. */
+export function v2Base(v1Base: string): string {
+  const url = new URL(v1Base)
+  url.pathname = url.pathname.replace(/\/+$/, '').replace(/(\/api)?\/v1$/, '') + '/api/v2'
+  return url.toString().replace(/\/+$/, '')
+}
+
 export interface PipedriveAuth {
   accessToken?: string
   token?: string
@@ -73,13 +80,16 @@ export interface PipedriveAuth {
 /** Pipedrive webhooks API (v1 endpoints): list, create, delete, and the current user. */
 export class PipedriveClient {
   readonly http: HttpClient
+  private readonly make: (baseUrl: string) => HttpClient
+  private v2Client?: HttpClient
 
   constructor(opts: {auth: PipedriveAuth; baseUrl: string; timeoutMs?: number; userAgent: string}) {
     const headers: Record<string, string> = opts.auth.accessToken
       ? {authorization: `Bearer ${opts.auth.accessToken}`}
       : {'x-api-token': opts.auth.token ?? ''}
-    this.http = new HttpClient({
-      baseUrl: opts.baseUrl,
+    this.make = baseUrl => new HttpClient({
+      baseUrl,
+      gate: this.http?.gate,
       headers,
       secrets: [opts.auth.token, opts.auth.accessToken],
       service: {
@@ -89,6 +99,16 @@ export class PipedriveClient {
       timeoutMs: opts.timeoutMs,
       userAgent: opts.userAgent,
     })
+    this.http = this.make(opts.baseUrl)
+  }
+
+  /**
+   * The same credentials against API v2 (`…/api/v2`, beside the v1 base: `/v1` and `/api/v1` both become `/api/v2`),
+   * paced by this client's gate (Pipedrive's burst limit is per token, whatever the API version).
+   */
+  get v2(): HttpClient {
+    this.v2Client ??= this.make(v2Base(this.http.baseUrl))
+    return this.v2Client
   }
 
   async createWebhook(body: NewWebhook): Promise<Webhook> {

@@ -32,6 +32,7 @@ import {
   type Reply,
   Timers,
 } from './http.js'
+import {handleV2Lists, isV2ListPath} from './lists.js'
 import {
   BurstLimiter, handlePipedrive, type PipedriveContext, pipedriveSubpath,
 } from './pipedrive.js'
@@ -350,6 +351,7 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
 
   private route(req: ApiRequest): Reply {
     if (pipedriveSubpath(req.path) !== undefined) return handlePipedrive(this, req)
+    if (isV2ListPath(req.path)) return handleV2Lists(this, req)
     if (req.path === ELEMENTS_PREFIX || req.path.startsWith(ELEMENTS_PREFIX + '/')) return handleElements(this, req)
     if (req.path.startsWith(PIPELINER_PREFIX)) return handlePipeliner(this, req)
     return json(404, {
