@@ -2,11 +2,11 @@ import {type Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {type InterruptReport} from '../lib/cli/interrupt.js'
 import {style, table} from '../lib/cli/output.js'
 import {planLine} from '../lib/cli/plan.js'
 import {prompts} from '../lib/cli/prompts.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
+import {type InterruptReport} from '../lib/core/interrupt.js'
 import {type ExecuteProgress, type ItemResult} from '../lib/workflows/apply/execute.js'
 import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/workflows/apply/index.js'
 

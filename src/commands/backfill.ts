@@ -2,8 +2,7 @@ import * as Flags from '@oclif/core/flags'
 import {join} from 'node:path'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {pipedriveFlags} from '../lib/cli/common-flags.js'
-import {secret} from '../lib/cli/flags.js'
+import {pipedriveFlags, secret} from '../lib/cli/flags.js'
 import {parseWhen} from '../lib/cli/time.js'
 import {pipedriveClient} from '../lib/core/clients.js'
 import {configDir} from '../lib/core/config.js'
@@ -156,7 +155,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
         since = state.since
         until = state.until
         objects = state.objects
-        this.note(`Resuming: ${saved.counts.sent} sent before; continuing with ${objects[state.position.index] ?? 'the end'}.`)
+        this.logToStderr(`Resuming: ${saved.counts.sent} sent before; continuing with ${objects[state.position.index] ?? 'the end'}.`)
       } else {
         state = fresh()
         // saved at once: a run stopped before its first delivery is resumable too

@@ -1,15 +1,16 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {elementsFlags, instanceCreateFlags, pipedriveFlags} from '../lib/cli/common-flags.js'
-import {secret} from '../lib/cli/flags.js'
-import {type InterruptReport} from '../lib/cli/interrupt.js'
+import {
+  elementsFlags, instanceCreateFlags, pipedriveFlags, secret, secretFlagEnv,
+} from '../lib/cli/flags.js'
 import {prompts} from '../lib/cli/prompts.js'
-import {shellQuote} from '../lib/cli/shell.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/core/clients.js'
 import {type SettingKey, SETTINGS} from '../lib/core/config.js'
 import {PdhooksError, usageError} from '../lib/core/errors.js'
+import {type InterruptReport} from '../lib/core/interrupt.js'
 import {registerConfigSecret, registerSecret} from '../lib/core/mask.js'
+import {shellQuote} from '../lib/core/shell.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/elements/instances.js'
 import {parseEvent} from '../lib/pipedrive/events.js'
@@ -260,7 +261,9 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
 
   private resume(run: Run): Resume {
     const id = run.state.instance?.id ?? (run.pickedInstance ? Number(run.pickedInstance) : undefined)
-    return resumeCommand(this.resumeValues(run), {events: run.events, instanceId: id, json: this.jsonEnabled()})
+    return resumeCommand(this.resumeValues(run), {
+      events: run.events, instanceFlags: Object.keys(instanceCreateFlags), instanceId: id, json: this.jsonEnabled(), secretEnv: secretFlagEnv,
+    })
   }
 
   /** What exists, as lines for people and as data for --json. */

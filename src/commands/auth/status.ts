@@ -138,7 +138,7 @@ With --verify, each configured service is checked with one cheap read; a failed 
       ], {wide: this.flags.wide})
       this.noteIfCut()
       const overriding = SETTING_KEYS.filter(k => SETTINGS[k].secret && process.env[SETTINGS[k].env]).map(k => SETTINGS[k].env)
-      if (overriding.length > 0) this.note(`${overriding.join(', ')} ${overriding.length === 1 ? 'is' : 'are'} set in this environment: ${overriding.length === 1 ? 'it overrides' : 'they override'} what these profiles hold.`)
+      if (overriding.length > 0) this.logToStderr(`${overriding.join(', ')} ${overriding.length === 1 ? 'is' : 'are'} set in this environment: ${overriding.length === 1 ? 'it overrides' : 'they override'} what these profiles hold.`)
     }
 
     return {configPath: this.store.path, current: this.profile, profiles}

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags, instanceCreateFlags} from '../../lib/cli/common-flags.js'
+import {elementsFlags, instanceCreateFlags} from '../../lib/cli/flags.js'
 import {prompts} from '../../lib/cli/prompts.js'
 import {elementsBase, elementsClient} from '../../lib/core/clients.js'
 import {registerSecret} from '../../lib/core/mask.js'
@@ -18,7 +18,7 @@ export interface InstanceCreateResult {
 export default class InstanceCreate extends BaseCommand<typeof InstanceCreate> {
   static description = `Create a Cloud Elements / SAP Open Connectors Pipedrive connector instance with events.
 
-Sends the seed documents' body (element key pipedrive, pipedrive.email/password, event settings, tags, name). Polling builds event.poller.configuration with the documented URLs and each platform's date keys (updatedDateField… on Cloud Elements, updatedAtField… on SAP hosts). Prints the instance's Pipedrive webhook callback URL and the next command; the instance becomes the profile's current instance.
+Sends the platform's documented body (element key pipedrive, pipedrive.email/password, event settings, tags, name). Polling builds event.poller.configuration with the documented URLs and each platform's date keys (updatedDateField… on Cloud Elements, updatedAtField… on SAP hosts). Prints the instance's Pipedrive webhook callback URL and the next command; the instance becomes the profile's current instance.
 
 A name that an instance already has is a conflict (exit 5, naming its id) unless --allow-duplicate. A create that fails ambiguously (timeout, 429 or 5xx answer) is looked up before it is ever sent again.`
   static examples = [
@@ -56,7 +56,7 @@ A name that an instance already has is a conflict (exit 5, naming its id) unless
         elementsUrl: base, id: instance.id, name: instance.name ?? spec.name, token: instance.token,
       },
     }))
-    // the platform's answer may still show events off right after create (see the seeds): report what was asked
+    // the platform's answer may still show events off right after create: report what was asked
     const view = {...viewInstance(instance, base), events: spec.events}
     const next = view.events === 'webhook' ? `pdhooks webhook add '*.*' --instance ${view.id}` : null
     this.log(`Created instance ${view.id} "${view.name ?? spec.name}" (events: ${spec.events === 'none' ? 'off' : spec.events})${recovered ? ' (confirmed after the create call failed)' : ''}`)

@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags, pipedriveFlags} from '../../lib/cli/common-flags.js'
+import {elementsFlags, pipedriveFlags} from '../../lib/cli/flags.js'
 import {elementsClient, pipedriveClient} from '../../lib/core/clients.js'
 import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
 import {viewInstance, webhooksForInstance} from '../../lib/elements/instances.js'

@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags} from '../../lib/cli/common-flags.js'
+import {elementsFlags} from '../../lib/cli/flags.js'
 import {elementsBase, elementsClient} from '../../lib/core/clients.js'
 import {usageError} from '../../lib/core/errors.js'
 import {type InstanceView, viewInstance} from '../../lib/elements/instances.js'

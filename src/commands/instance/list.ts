@@ -1,6 +1,5 @@
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags} from '../../lib/cli/common-flags.js'
-import {wideFlag} from '../../lib/cli/flags.js'
+import {elementsFlags, wideFlag} from '../../lib/cli/flags.js'
 import {elementsBase, elementsClient} from '../../lib/core/clients.js'
 import {type InstanceView, viewInstance} from '../../lib/elements/instances.js'
 

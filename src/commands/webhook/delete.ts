@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {pipedriveFlags} from '../../lib/cli/common-flags.js'
+import {pipedriveFlags} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
 import {

@@ -1,8 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {pipedriveFlags} from '../../lib/cli/common-flags.js'
-import {wideFlag} from '../../lib/cli/flags.js'
+import {pipedriveFlags, wideFlag} from '../../lib/cli/flags.js'
 import {ago, style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
 import {splitEvent} from '../../lib/pipedrive/events.js'

@@ -9,9 +9,9 @@ import {
 import {
   cancelled, ExitCode, PdhooksError, usageError,
 } from '../core/errors.js'
+import {InterruptedError, Interruption, type InterruptReport} from '../core/interrupt.js'
 import {scrub} from '../core/mask.js'
 import {registerArgvSecrets, SECRET_FLAGS} from './flags.js'
-import {InterruptedError, Interruption, type InterruptReport} from './interrupt.js'
 import {
   type Column, fitTable, stderrStyle, terminalWidth,
 } from './output.js'
@@ -210,11 +210,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     super.logToStderr(scrub(String(message)), ...args)
   }
 
-  /** A notice on stderr (not under --json). */
-  protected note(message: string): void {
-    this.logToStderr(message)
-  }
-
   /** Resolves on Ctrl-C or SIGTERM (for commands that serve until stopped), or when `until` settles first. */
   protected async untilStopped(until?: Promise<unknown>): Promise<void> {
     let stop!: () => void
@@ -297,11 +292,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         code: e.code, message: scrub(e.line), status: e.status, ...report,
       },
     }
-  }
-
-  /** Results are built from masked views; `logJson` also scrubs every known secret. */
-  protected toSuccessJson(result: unknown): unknown {
-    return result
   }
 
   /** A warning on stderr (not under --json, where the result carries it). */

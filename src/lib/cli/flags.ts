@@ -77,3 +77,54 @@ export function guardDebugOutput(argv: string[] = process.argv): void {
   const write = stderr.write.bind(stderr) as (...a: unknown[]) => boolean
   stderr.write = ((chunk: unknown, ...rest: unknown[]) => write(typeof chunk === 'string' ? scrub(chunk) : (Buffer.isBuffer(chunk) ? scrub(chunk.toString('utf8')) : chunk), ...rest)) as typeof stderr.write
 }
+
+/** Credentials flags shared by every Pipedrive command (each also has its PDHOOKS_* variable). */
+export const pipedriveFlags = {
+  'pipedrive-access-token': secret('pipedrive-access-token', {description: 'Pipedrive OAuth access token.', header: true, helpGroup: 'CREDENTIALS'}),
+  'pipedrive-token': secret('pipedrive-token', {description: 'Pipedrive API token.', header: true, helpGroup: 'CREDENTIALS'}),
+  'pipedrive-url': Flags.string({description: 'Pipedrive API base or company domain (PDHOOKS_PIPEDRIVE_URL).', helpGroup: 'CREDENTIALS'}),
+}
+
+/** Credentials flags shared by every Cloud Elements / Open Connectors command. */
+export const elementsFlags = {
+  'elements-url': Flags.string({description: 'Platform base: URL, host, or us, eu, staging, sap-us2, sap-eu10, sap-us10 (PDHOOKS_ELEMENTS_URL).', helpGroup: 'CREDENTIALS'}),
+  'org-secret': secret('org-secret', {description: 'Platform organization secret.', header: true, helpGroup: 'CREDENTIALS'}),
+  'user-secret': secret('user-secret', {description: 'Platform user secret.', header: true, helpGroup: 'CREDENTIALS'}),
+}
+
+/** The flags of `instance create`, shared with `setup`. */
+export const instanceCreateFlags = {
+  'callback-url': Flags.string({description: "Your app's endpoint that receives the platform's normalized events (required when events are on)."}),
+  config: Flags.string({description: 'Extra configuration entry key=value (JSON objects parsed); overrides anything.', multiple: true}),
+  events: Flags.string({default: 'webhook', description: 'Events mode.', options: ['webhook', 'polling', 'none']}),
+  name: Flags.string({description: 'Instance name.'}),
+  poll: Flags.string({description: 'Polling: resources to poll (comma-separated; default accounts,contacts,opportunities).'}),
+  'poll-interval': Flags.integer({description: 'Polling: refresh interval in minutes (default 15).', min: 1}),
+  'pipedrive-email': Flags.string({description: 'Pipedrive login email for the connector (PDHOOKS_PIPEDRIVE_EMAIL).'}),
+  'pipedrive-password': secret('pipedrive-password', {description: 'Pipedrive login password for the connector.'}),
+  'signature-key': secret('signature-key', {description: 'HMAC key: the platform signs its notifications (Elements-Webhook-Signature).'}),
+  tag: Flags.string({description: 'Instance tag (repeatable).', multiple: true}),
+}
+
+/** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
+export const pipelinerFlags = {
+  'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.', helpGroup: 'CREDENTIALS'}),
+  'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space (PDHOOKS_PIPELINER_URL).', helpGroup: 'CREDENTIALS'}),
+  'pipeliner-username': Flags.string({description: 'Pipeliner API key username (PDHOOKS_PIPELINER_USERNAME).', helpGroup: 'CREDENTIALS'}),
+}
+
+/** The option flags of `pipeliner webhook add` (they build the webhook's `options`). */
+export const pipelinerOptionFlags = {
+  'chunk-delay': Flags.integer({description: 'options.chunk_delay: seconds; chunk N of a delivery waits N × this (Pipeliner default 0).', helpGroup: 'OPTIONS', min: 0}),
+  'chunk-size': Flags.integer({
+    description: 'options.chunk_size: items per delivery, 1..100 (Pipeliner default 100).', helpGroup: 'OPTIONS', max: 100, min: 1,
+  }),
+  'custom-entity': Flags.string({description: 'options.custom_entity_api_name: API name of a custom entity whose records fire CustomEntity.* events (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
+  expand: Flags.string({description: 'options.entity.<Entity>.expand: Entity:field,… (repeatable; related_entity:field,… sets options.related_entity).', helpGroup: 'OPTIONS', multiple: true}),
+  filter: Flags.string({description: 'options.entity.<Entity>.filter: Entity.field=value (repeatable; the same field twice makes a list of values).', helpGroup: 'OPTIONS', multiple: true}),
+  'filter-op': Flags.string({description: 'options.entity.<Entity>.filter-op: Entity.field=op, e.g. Opportunity.value=gt (Pipeliner default eq).', helpGroup: 'OPTIONS', multiple: true}),
+  'load-only': Flags.string({description: 'options.entity.<Entity>.load-only: Entity:field,… (repeatable; related_entity:field,… sets options.related_entity).', helpGroup: 'OPTIONS', multiple: true}),
+  'on-field-change': Flags.string({description: 'options.entity.<Entity>.on-field-change: Entity:field,… fire only when one of these fields changes (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
+  'options-file': Flags.string({description: 'JSON file with the webhook\'s options object; the option flags are merged over it (flags win).', helpGroup: 'OPTIONS'}),
+  'skip-key': Flags.string({description: 'options.skip_keys: API requests sent with the header "Webhook-Skip-Key: <key>" do not fire the webhook (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
+}

@@ -1,8 +1,9 @@
 import type {Hook} from '@oclif/core'
 
 import {scrub} from '../core/mask.js'
-import {printable, stderrStyle} from './output.js'
-import {closest} from './suggest.js'
+import {closest} from '../core/suggest.js'
+import {printable} from '../core/text.js'
+import {stderrStyle} from './output.js'
 
 /**
  * oclif's `command_not_found` hook. With spaces between words, oclif reads `webhook list 9` as the command

@@ -3,6 +3,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 import stringWidth from 'string-width'
 
 import {scrub} from '../core/mask.js'
+import {printable} from '../core/text.js'
 
 /** Colour only on a TTY, and never with NO_COLOR. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -36,12 +37,6 @@ export const stderrStyle = {
   dim: (s: string) => stderrColors().dim(s),
   red: (s: string) => stderrColors().red(s),
   yellow: (s: string) => stderrColors().yellow(s),
-}
-
-/** Control characters in a value from outside (a server, a sender, the user) made visible: `\n`, `\u001b`… */
-export function printable(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ch => JSON.stringify(ch).slice(1, -1))
 }
 
 /** Columns of the terminal stdout is, or undefined when stdout is not a terminal (piped output is never cut). */

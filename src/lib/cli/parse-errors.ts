@@ -1,8 +1,8 @@
+import {closest} from '../core/suggest.js'
 // oclif's parser errors, reworded: one line in pdhooks' words ("Unexpected argument 9.", "--timeout must be an
 // integer…"), never oclif's ("The following error occurred", "Parsing --timeout", "Missing 1 required arg"), and
 // never a flag's value when it could be a secret.
-import {printable} from './output.js'
-import {closest} from './suggest.js'
+import {printable} from '../core/text.js'
 
 export interface CommandShape {
   /** The variable a flag's value came from, when it was not given on the command line. */

@@ -4,9 +4,9 @@ import {
 import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 
-import {closest} from '../cli/suggest.js'
 import {ExitCode, PdhooksError, usageError} from './errors.js'
 import {registerSecret} from './mask.js'
+import {closest} from './suggest.js'
 
 /** The current Cloud Elements instance of a profile. */
 export interface CurrentInstance {

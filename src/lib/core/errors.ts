@@ -1,4 +1,4 @@
-/** Exit codes of SPEC §2. */
+/** Exit codes: the public interface, listed in the README's "Exit codes". */
 export const ExitCode = {
   ok: 0,
   unexpected: 1,
@@ -30,7 +30,7 @@ const CODE_NAMES: Record<number, string> = {
 export interface PdhooksErrorOptions {
   /** Machine-readable code for `--json` (defaults from the exit code). */
   code?: string
-  /** Exit code (SPEC §2). */
+  /** Exit code (ExitCode). */
   exit?: number
   /** What the user should do next: appended to the one-line message. */
   hint?: string
@@ -67,6 +67,11 @@ export class PdhooksError extends Error {
   get line(): string {
     return this.hint ? `${this.message} ${this.hint}` : this.message
   }
+
+  /** Anything thrown as a PdhooksError: itself, or one carrying its message (exit 1). */
+  static from(error: unknown): PdhooksError {
+    return error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  }
 }
 
 export const usageError = (message: string, hint?: string, code = 'usage'): PdhooksError =>
@@ -80,7 +85,7 @@ export const notFoundError = (message: string, hint?: string): PdhooksError =>
     code: 'not_found', exit: ExitCode.notFound, hint, status: 404,
   })
 
-/** Exit code for an HTTP status (SPEC §2). */
+/** Exit code for an HTTP status. */
 export function exitForStatus(status: number): number {
   if (status === 401 || status === 403) return ExitCode.auth
   if (status === 404) return ExitCode.notFound

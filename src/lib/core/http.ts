@@ -291,7 +291,7 @@ export class HttpClient {
         }
 
         // any of these answers to a create may hide a created object (applied, then answered 503 or 429): a POST is
-        // never resent here; the caller looks the object up first (see workflows/checked-create.ts)
+        // never resent here; the caller looks the object up first (see checked-create.ts)
         const ambiguous = !idempotent
         if (attempt < retries && !ambiguous && (wait === undefined || wait <= MAX_WAIT_MS)) {
           await sleep(wait ?? backoff(baseMs, attempt))

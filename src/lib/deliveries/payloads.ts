@@ -2,7 +2,8 @@
  * Delivery payload builders: the bodies Pipedrive (webhooks v1 and v2), Cloud Elements / Open Connectors
  * (event notifications) and Pipeliner (webhook arrays) POST to a receiver. Pure functions: no I/O, no clock
  * unless no timestamp is given. Pipedrive envelopes follow Pipedrive's webhook guides (v1 and v2) and the v2 migration
- * guide's examples; the others reference/api-notes.md §1 and §3. The objects inside come from deliveries/samples.ts.
+ * guide's examples; the others the platforms' documented notification and webhook bodies. The objects inside come
+ * from deliveries/samples.ts.
  */
 import {randomUUID} from 'node:crypto'
 
@@ -129,7 +130,7 @@ export interface ElementsEvent {
 }
 
 /**
- * What the platform POSTs to `event.notification.callback.url`. The references disagree (api-notes §1): its test suite
+ * What the platform POSTs to `event.notification.callback.url`. Its own documents disagree, so both are accepted: its test suite
  * reads `{"message":{eventId, instanceId, elementKey, events, raw}}` (the `message` form, the default), its
  * event-management guide shows `{eventId, instanceId, notificationId, response: {events}}` (the `response` form).
  */

@@ -2,10 +2,10 @@
  * Recognises what kind of webhook delivery a parsed JSON body is, and what it is about.
  * Pure functions: no I/O, no verification (that is the listener's job, per source).
  *
- * Shapes (reference/api-notes.md):
+ * Shapes:
  * - Pipedrive v1: `{"v":1,"event":"added.deal","retry":0,"meta":{"v":1,"action":"added","object":"deal","id":123,…}}`
  * - Pipedrive v2: `{"meta":{"version":"2.0","action":"create","entity":"deal","entity_id":"123","attempt":1,…},"data":…}`
- * - Cloud Elements / Open Connectors, in either of the forms the references show (api-notes §1):
+ * - Cloud Elements / Open Connectors, in either of the two forms its documentation shows (test suite, event guide):
  *   `{"message":{"eventId":"…","events":[{"objectId","objectType","eventType"},…]}}` or
  *   `{"eventId":…,"instanceId":…,"notificationId":…,"response":{"events":[…]}}`
  * - Pipeliner: `[{"event":"Opportunity.Update","entity":{"id":"…"},"webhook":{"id":"…"},…},…]`

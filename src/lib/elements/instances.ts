@@ -1,15 +1,15 @@
 import type {Settings} from '../core/config.js'
 
-import {printable} from '../cli/output.js'
-import {closest} from '../cli/suggest.js'
+import {createChecked} from '../core/checked-create.js'
 import {type ClientOptions, elementsClient} from '../core/clients.js'
 import {
   ExitCode, notFoundError, PdhooksError, usageError,
 } from '../core/errors.js'
 import {isSecretKey, mask, registerConfigSecret} from '../core/mask.js'
+import {closest} from '../core/suggest.js'
+import {printable} from '../core/text.js'
 import {checkTargetUrl, isSapHost} from '../core/urls.js'
 import {type Webhook} from '../pipedrive/client.js'
-import {createChecked} from '../workflows/checked-create.js'
 import {callbackUrl, parseCallbackUrl} from './callback-url.js'
 import {
   type ElementsClient, type Instance, type NewInstance, tagNames,
@@ -92,7 +92,7 @@ export function parseConfigEntries(entries: string[] = []): Record<string, unkno
   return out
 }
 
-/** The `POST /instances` body of the seed documents. */
+/** The `POST /instances` body the platform documents for the Pipedrive element. */
 export function buildInstanceBody(spec: InstanceSpec, elementsBase: string): NewInstance {
   if (!EVENTS_MODES.includes(spec.events)) throw usageError(`Invalid --events "${spec.events}".`, 'Use webhook, polling or none.')
   const configuration: Record<string, unknown> = {}

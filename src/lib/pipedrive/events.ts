@@ -1,5 +1,5 @@
-import {nearest} from '../cli/suggest.js'
 import {usageError} from '../core/errors.js'
+import {nearest} from '../core/suggest.js'
 import {isElementsEventsUrl} from '../elements/callback-url.js'
 
 export type WebhookVersion = '1.0' | '2.0'
@@ -88,7 +88,7 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return hit ?? nearest(w, candidates, 2)
 }
 
-/** Infers the webhook version when `--version` is not given (SPEC: v1 words or a platform events URL → 1.0, else 2.0). */
+/** Infers the webhook version when `--version` is not given (v1 words or a platform events URL → 1.0, else 2.0). */
 export function inferVersion(action: string, object: string, url?: string): WebhookVersion {
   if (isV1Action(action)) return '1.0'
   if (isV2Action(action)) return isElementsEventsUrl(url) ? '1.0' : '2.0'

@@ -1,10 +1,10 @@
 import {randomBytes} from 'node:crypto'
 
+import {createChecked} from '../core/checked-create.js'
 import {ExitCode, PdhooksError} from '../core/errors.js'
 import {mask} from '../core/mask.js'
 import {sameUrl} from '../core/urls.js'
 import {parseCallbackUrl} from '../elements/callback-url.js'
-import {createChecked} from '../workflows/checked-create.js'
 import {type NewWebhook, type PipedriveClient, type Webhook} from './client.js'
 import {eventMatches, type ParsedEvent, splitEvent} from './events.js'
 
@@ -386,7 +386,7 @@ async function deleteOne(client: PipedriveClient, id: number | string, explicit:
         : {id, status: 'gone'}
     }
 
-    const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+    const e = PdhooksError.from(error)
     return {
       error: e.line, exit: e.exit, id, status: 'failed',
     }

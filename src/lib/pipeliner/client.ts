@@ -17,7 +17,7 @@ export interface PipelinerWebhook {
   url: string
 }
 
-/** The body of `POST /entities/Webhooks` (api-notes §3). */
+/** The body of `POST /entities/Webhooks`. */
 export interface NewPipelinerWebhook {
   events: string[]
   insecure_ssl: boolean

@@ -1,7 +1,7 @@
 import {usageError} from '../core/errors.js'
 
 /**
- * Pipeliner CRM webhook events, from the seed's table (`pipeliner-webhooks.txt`): `*`, `<Entity>.*` or
+ * Pipeliner CRM webhook events, from Pipeliner's table of webhook events: `*`, `<Entity>.*` or
  * `<Entity>.<Event>`. Spellings here are the canonical ones; input is matched case-insensitively.
  */
 const BASE = ['Create', 'Update', 'Delete', 'DocumentLinked', 'OwnerChanged'] as const
@@ -211,7 +211,7 @@ export function entitiesOf(events: readonly string[]): string[] {
   return [...new Set(events.map(e => e.split('.')[0]))]
 }
 
-/** The seed's table as help text, one entity per line. */
+/** The table of events as help text, one entity per line. */
 export function eventTable(): string {
   return PIPELINER_ENTITIES.map(e => `  ${e}: ${PIPELINER_EVENTS[e].join(', ')}`).join('\n')
 }

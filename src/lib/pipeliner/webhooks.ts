@@ -1,43 +1,18 @@
-import * as Flags from '@oclif/core/flags'
 import {randomUUID} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 
-import {secret} from '../cli/flags.js'
+import {createChecked} from '../core/checked-create.js'
 import {ExitCode, PdhooksError, usageError} from '../core/errors.js'
 import {mask} from '../core/mask.js'
 import {sameUrl} from '../core/urls.js'
 import {checkPipelinerKey} from '../deliveries/signatures.js'
 import {type DeleteHooks, type DeleteResult, pool} from '../pipedrive/webhooks.js'
-import {createChecked} from '../workflows/checked-create.js'
 import {
   type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook,
 } from './client.js'
 import {
   canonicalEntity, didYouMean, entitiesOf, eventsOverlap, normalizeEventLoose, PIPELINER_ENTITIES, sameEventSet,
 } from './events.js'
-
-/** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
-export const pipelinerFlags = {
-  'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.', helpGroup: 'CREDENTIALS'}),
-  'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space (PDHOOKS_PIPELINER_URL).', helpGroup: 'CREDENTIALS'}),
-  'pipeliner-username': Flags.string({description: 'Pipeliner API key username (PDHOOKS_PIPELINER_USERNAME).', helpGroup: 'CREDENTIALS'}),
-}
-
-/** The option flags of `pipeliner webhook add` (they build the webhook's `options`). */
-export const pipelinerOptionFlags = {
-  'chunk-delay': Flags.integer({description: 'options.chunk_delay: seconds; chunk N of a delivery waits N × this (Pipeliner default 0).', helpGroup: 'OPTIONS', min: 0}),
-  'chunk-size': Flags.integer({
-    description: 'options.chunk_size: items per delivery, 1..100 (Pipeliner default 100).', helpGroup: 'OPTIONS', max: 100, min: 1,
-  }),
-  'custom-entity': Flags.string({description: 'options.custom_entity_api_name: API name of a custom entity whose records fire CustomEntity.* events (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
-  expand: Flags.string({description: 'options.entity.<Entity>.expand: Entity:field,… (repeatable; related_entity:field,… sets options.related_entity).', helpGroup: 'OPTIONS', multiple: true}),
-  filter: Flags.string({description: 'options.entity.<Entity>.filter: Entity.field=value (repeatable; the same field twice makes a list of values).', helpGroup: 'OPTIONS', multiple: true}),
-  'filter-op': Flags.string({description: 'options.entity.<Entity>.filter-op: Entity.field=op, e.g. Opportunity.value=gt (Pipeliner default eq).', helpGroup: 'OPTIONS', multiple: true}),
-  'load-only': Flags.string({description: 'options.entity.<Entity>.load-only: Entity:field,… (repeatable; related_entity:field,… sets options.related_entity).', helpGroup: 'OPTIONS', multiple: true}),
-  'on-field-change': Flags.string({description: 'options.entity.<Entity>.on-field-change: Entity:field,… fire only when one of these fields changes (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
-  'options-file': Flags.string({description: 'JSON file with the webhook\'s options object; the option flags are merged over it (flags win).', helpGroup: 'OPTIONS'}),
-  'skip-key': Flags.string({description: 'options.skip_keys: API requests sent with the header "Webhook-Skip-Key: <key>" do not fire the webhook (repeatable).', helpGroup: 'OPTIONS', multiple: true}),
-}
 
 export interface OptionInputs {
   chunkDelay?: number
@@ -525,7 +500,7 @@ function failure(error: unknown, id: string, explicit: boolean): DeleteResult {
       : {id, status: 'gone'}
   }
 
-  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  const e = PdhooksError.from(error)
   return {
     error: e.line, exit: e.exit, id, status: 'failed',
   }

@@ -30,7 +30,7 @@ import {webhookMatches} from './pipedrive.js'
 import {plEventMatches, plOptionsAllow, presentPlWebhook} from './pipeliner.js'
 import {LIMITS} from './state.js'
 
-/** Pipedrive delivery timings at timeScale 1 (api-notes §2). */
+/** Pipedrive's documented delivery timings at timeScale 1 (answer timeout, retry gaps, ban, auto-delete). */
 export const PIPEDRIVE_TIMING = {
   timeoutMs: 10_000,
   retryGapsMs: [3000, 30_000, 150_000],

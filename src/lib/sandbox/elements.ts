@@ -34,7 +34,7 @@ export const PIPEDRIVE_ELEMENT = {
   hub: 'crm',
   parameters: [],
 }
-/** Configuration entries always shown (the seed's response), overridden by what was sent. */
+/** Configuration entries the platform's documented answer always shows, overridden by what was sent. */
 export const DEFAULT_CONFIGURATION: Record<string, unknown> = {
   'base.url': 'https://api.pipedrive.com/v1',
   'pagination.offset': 'true',

@@ -1,7 +1,7 @@
 /**
  * The pdhooks sandbox: a local emulator of the Cloud Elements / Open Connectors platform API, the Pipedrive
  * webhooks API and the Pipeliner webhooks API, which also delivers (Pipedrive webhooks, normalized and signed
- * Cloud Elements notifications, Pipeliner arrays). See SPEC.md "sandbox" and reference/api-notes.md.
+ * Cloud Elements notifications, Pipeliner arrays).
  *
  * Test hooks (not part of any real API):
  * - `POST /sandbox/events`: `{"object":"deal","action":"change","id":42,"data":{…},"previous":{…}}` delivers to the

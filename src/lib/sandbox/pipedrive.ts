@@ -82,7 +82,7 @@ function vocabularyMessage(kind: 'action' | 'object', value: string, version: Pd
   return `must be one of: ${list.join(', ')}`
 }
 
-/** Validates a POST /webhooks body against api-notes §2. Errors are keyed by field, like the real API. */
+/** Validates a POST /webhooks body as Pipedrive does. Errors are keyed by field, like the real API. */
 export function validateWebhookInput(
   body: Record<string, unknown>,
   sandboxBase?: string,

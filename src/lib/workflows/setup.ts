@@ -1,9 +1,7 @@
-import {instanceCreateFlags} from '../cli/common-flags.js'
-import {secretFlagEnv} from '../cli/flags.js'
-import {InterruptedError} from '../cli/interrupt.js'
-import {shellQuote} from '../cli/shell.js'
 import {ExitCode, PdhooksError} from '../core/errors.js'
+import {InterruptedError} from '../core/interrupt.js'
 import {SECRET_CONFIG_KEY} from '../core/mask.js'
+import {shellQuote} from '../core/shell.js'
 import {callbackUrl} from '../elements/callback-url.js'
 import {type ElementsClient, type Instance} from '../elements/client.js'
 import {
@@ -87,7 +85,6 @@ export const newSetupState = (events: EventsMode = 'webhook'): SetupState => ({e
 
 /** A failed step: what exists, so the command can print the resume command or roll back. */
 export class SetupError extends PdhooksError {
-  readonly cause0: PdhooksError
   readonly state: SetupState
   readonly step: SetupStepName
 
@@ -97,16 +94,13 @@ export class SetupError extends PdhooksError {
     })
     this.step = step
     this.state = state
-    this.cause0 = cause
   }
 }
-
-const asPd = (error: unknown) => (error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error)))
 
 /** Wraps a step's failure (an interruption goes through as it is). */
 function stepFailed(step: SetupStepName, error: unknown, state: SetupState): Error {
   if (error instanceof InterruptedError || error instanceof SetupError) return error
-  return new SetupError(step, asPd(error), state)
+  return new SetupError(step, PdhooksError.from(error), state)
 }
 
 /** How an instance's difference reads in a sentence. */
@@ -319,7 +313,7 @@ export interface RollbackResult {
   webhooks: Array<{error?: string; found?: boolean; id: number | string; status: string}>
 }
 
-const why = (error: unknown) => asPd(error).message.replace(/\.$/, '')
+const why = (error: unknown) => PdhooksError.from(error).message.replace(/\.$/, '')
 
 /**
  * Deletes what this run created (webhooks first, then the instance); never what existed before. A create whose
@@ -371,7 +365,7 @@ export async function rollback(o: {ce: ElementsClient; pd: PipedriveClient}, sta
       out.instance = {id: instanceId, status: 'deleted', ...(instanceFound ? {found: true} : {})}
     } catch (error) {
       out.instance = {
-        error: asPd(error).line, id: instanceId, status: 'failed', ...(instanceFound ? {found: true} : {}),
+        error: PdhooksError.from(error).line, id: instanceId, status: 'failed', ...(instanceFound ? {found: true} : {}),
       }
     }
   }
@@ -405,8 +399,10 @@ const dq = (v: string) => v.replaceAll(/["$\\`]/g, m => `\\${m}`)
  * same values, with `--instance` once the instance exists (its creation flags are then dropped), every secret as the
  * environment variable that stands for it (a secret flag's own twin, `"$PDHOOKS_PIPEDRIVE_PASSWORD"`; a `--config`
  * secret `"key=$PDHOOKS_CONFIG_KEY"`), and `--yes`. Running it after setting those variables works as printed.
+ * The command passes what only it knows of its flags: `instanceFlags`, the names dropped once the instance exists, and
+ * `secretEnv`, the environment variable standing for a secret flag (undefined for a flag that is not a secret).
  */
-export function resumeCommand(values: Record<string, unknown>, o: {events: string[]; instanceId?: number; json: boolean}): Resume {
+export function resumeCommand(values: Record<string, unknown>, o: {events: string[]; instanceFlags: readonly string[]; instanceId?: number; json: boolean; secretEnv: (flag: string) => string | undefined}): Resume {
   const parts = ['pdhooks', 'setup']
   const variables: ResumeVariable[] = []
   const variable = (name: string, what: string) => {
@@ -417,7 +413,7 @@ export function resumeCommand(values: Record<string, unknown>, o: {events: strin
   const skip = new Set(['event', 'instance', 'json', 'profile', 'rollback', 'timeout', 'yes'])
   if (o.instanceId !== undefined) {
     parts.push('--instance', String(o.instanceId))
-    for (const k of [...Object.keys(instanceCreateFlags), 'update']) skip.add(k)
+    for (const k of [...o.instanceFlags, 'update']) skip.add(k)
   }
 
   for (const e of o.events) parts.push('--event', shellQuote(e))
@@ -429,7 +425,7 @@ export function resumeCommand(values: Record<string, unknown>, o: {events: strin
     }
 
     for (const one of (Array.isArray(v) ? v : [v]).map(String)) {
-      const env = secretFlagEnv(k)
+      const env = o.secretEnv(k)
       if (env) parts.push(`--${k}`, variable(env, `--${k}`))
       else if (k === 'config') {
         const eq = one.indexOf('=')

@@ -2,9 +2,10 @@ import {expect} from 'chai'
 import stringWidth from 'string-width'
 
 import {
-  type Column, fitTable, printable, table,
+  type Column, fitTable, table,
 } from '../../../src/lib/cli/output.js'
 import {forgetSecrets, registerSecret} from '../../../src/lib/core/mask.js'
+import {printable} from '../../../src/lib/core/text.js'
 
 interface Row {
   event: string

@@ -114,15 +114,19 @@ describe('instances', () => {
 describe('setup resume command', () => {
   it('repeats the flags, uses --instance once it exists, and never repeats a secret', async () => {
     const {resumeCommand} = await import('../../../src/lib/workflows/setup.js')
+    const {instanceCreateFlags, secretFlagEnv} = await import('../../../src/lib/cli/flags.js')
+    const cli = {instanceFlags: Object.keys(instanceCreateFlags), secretEnv: secretFlagEnv}
     const flags = {
       'callback-url': 'https://app.example.com/ce', event: ['*.deal'], events: 'webhook', 'http-auth-password': 'secret-pw', 'http-auth-user': 'hooks',
       name: 'crm', 'pipedrive-password': 'pw', profile: 'prod', timeout: 10, 'user-id': 3, yes: true,
     }
-    expect(resumeCommand(flags, {events: ['*.deal', "it's"], instanceId: 7, json: false})).to.deep.equal({
+    expect(resumeCommand(flags, {
+      ...cli, events: ['*.deal', "it's"], instanceId: 7, json: false,
+    })).to.deep.equal({
       command: "pdhooks setup --instance 7 --event '*.deal' --event 'it'\\''s' --http-auth-password \"$PDHOOKS_HTTP_AUTH_PASSWORD\" --http-auth-user hooks --user-id 3 --profile prod --timeout 10 --yes",
       variables: [{for: '--http-auth-password', name: 'PDHOOKS_HTTP_AUTH_PASSWORD'}],
     })
-    const r = resumeCommand({...flags, config: ['pipedrive.api.token=tok', "a.b=it's", 'event.notification.signature.key=k$`"x']}, {events: ['*.*'], json: true})
+    const r = resumeCommand({...flags, config: ['pipedrive.api.token=tok', "a.b=it's", 'event.notification.signature.key=k$`"x']}, {...cli, events: ['*.*'], json: true})
     expect(r.command).to.equal("pdhooks setup --event '*.*' --callback-url https://app.example.com/ce --http-auth-password \"$PDHOOKS_HTTP_AUTH_PASSWORD\" --http-auth-user hooks --name crm --pipedrive-password \"$PDHOOKS_PIPEDRIVE_PASSWORD\" --user-id 3 --config \"pipedrive.api.token=$PDHOOKS_CONFIG_PIPEDRIVE_API_TOKEN\" --config 'a.b=it'\\''s' --config \"event.notification.signature.key=$PDHOOKS_CONFIG_EVENT_NOTIFICATION_SIGNATURE_KEY\" --profile prod --timeout 10 --json --yes")
     expect(r.variables.map(v => v.name)).to.deep.equal(['PDHOOKS_HTTP_AUTH_PASSWORD', 'PDHOOKS_PIPEDRIVE_PASSWORD', 'PDHOOKS_CONFIG_PIPEDRIVE_API_TOKEN', 'PDHOOKS_CONFIG_EVENT_NOTIFICATION_SIGNATURE_KEY'])
     expect(r.command).not.to.match(/tok\b|k\$`/)

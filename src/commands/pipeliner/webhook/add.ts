@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
-import {secret} from '../../../lib/cli/flags.js'
+import {pipelinerFlags, pipelinerOptionFlags, secret} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {usageError} from '../../../lib/core/errors.js'
 import {registerSecret} from '../../../lib/core/mask.js'
@@ -9,7 +9,7 @@ import {checkTargetUrl} from '../../../lib/core/urls.js'
 import {type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
 import {eventTable, parsePipelinerEvents} from '../../../lib/pipeliner/events.js'
 import {
-  addPipelinerWebhook, buildOptions, checkSignature, pipelinerFlags, pipelinerOptionFlags, type PipelinerWebhookView, viewPipelinerWebhook,
+  addPipelinerWebhook, buildOptions, checkSignature, type PipelinerWebhookView, viewPipelinerWebhook,
 } from '../../../lib/pipeliner/webhooks.js'
 
 export interface PipelinerWebhookAddResult {

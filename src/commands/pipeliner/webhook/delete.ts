@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
+import {pipelinerFlags} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {
@@ -10,7 +11,7 @@ import {
 import {BulkProgress, type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
 import {type PipelinerWebhook} from '../../../lib/pipeliner/client.js'
 import {
-  deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
+  deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, type PipelinerWebhookView, viewPipelinerWebhook,
 } from '../../../lib/pipeliner/webhooks.js'
 
 /** A webhook as a confirmation names it: id, events, URL. */

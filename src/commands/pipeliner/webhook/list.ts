@@ -1,12 +1,12 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
-import {wideFlag} from '../../../lib/cli/flags.js'
+import {pipelinerFlags, wideFlag} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {parsePipelinerEvent} from '../../../lib/pipeliner/events.js'
 import {
-  filterPipelinerWebhooks, live, pipelinerFlags, type PipelinerWebhookView, viewPipelinerWebhook,
+  filterPipelinerWebhooks, live, type PipelinerWebhookView, viewPipelinerWebhook,
 } from '../../../lib/pipeliner/webhooks.js'
 
 export interface PipelinerWebhookListResult {

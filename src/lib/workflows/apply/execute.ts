@@ -1,3 +1,4 @@
+import {createChecked} from '../../core/checked-create.js'
 import {ExitCode, PdhooksError} from '../../core/errors.js'
 import {callbackUrl} from '../../elements/callback-url.js'
 import {type ElementsClient, type Instance} from '../../elements/client.js'
@@ -6,7 +7,6 @@ import {type PipedriveClient, type Webhook} from '../../pipedrive/client.js'
 import {addWebhook} from '../../pipedrive/webhooks.js'
 import {type NewPipelinerWebhook, type PipelinerClient, type PipelinerWebhook} from '../../pipeliner/client.js'
 import {findCreatedPipeliner} from '../../pipeliner/webhooks.js'
-import {createChecked} from '../checked-create.js'
 import {type DesiredInstance, type DesiredPipedriveWebhook, type DesiredPipelinerWebhook} from './file.js'
 import {type PlanItem} from './plan.js'
 import {
@@ -65,7 +65,7 @@ export interface ExecuteOptions {
 }
 
 const errorOf = (error: unknown): ItemError => {
-  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  const e = PdhooksError.from(error)
   const outcome = e.details?.outcome
   return {
     code: e.code, exit: e.exit, message: e.line, ...(typeof outcome === 'string' ? {outcome} : {}),

@@ -61,7 +61,7 @@ const view = (i: PlanItem): PlanItemView => ({
 })
 
 const errorOf = (error: unknown) => {
-  const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+  const e = PdhooksError.from(error)
   return {code: e.code, exit: e.exit, message: e.line}
 }
 

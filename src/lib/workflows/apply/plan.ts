@@ -183,4 +183,3 @@ function pdItem(w: DesiredPipedriveWebhook, url: string, hooks: Webhook[], used:
   }
 }
 
-export const hasChanges = (plan: PlanItem[]) => plan.some(p => p.verb !== 'keep')

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {
   InterruptedError, Interruption, REPEAT_MS, SIGNAL_EXIT,
-} from '../../../src/lib/cli/interrupt.js'
+} from '../../../src/lib/core/interrupt.js'
 import {catchStraySignals} from '../../signals.js'
 
 const sleep = (ms: number) => new Promise(resolve => {

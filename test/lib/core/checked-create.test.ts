@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
+import {createChecked} from '../../../src/lib/core/checked-create.js'
 import {PdhooksError} from '../../../src/lib/core/errors.js'
-import {createChecked} from '../../../src/lib/workflows/checked-create.js'
 
 const answered = (status: number, waitMs = 0) => new PdhooksError(`Svc is unavailable (${status} from h).`, {
   details: {
