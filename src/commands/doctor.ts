@@ -2,10 +2,11 @@ import {type Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {printable, style} from '../lib/cli/output.js'
+import {style} from '../lib/cli/output.js'
 import {planLine} from '../lib/cli/plan.js'
 import {configDir, ConfigStore, Settings} from '../lib/core/config.js'
 import {ExitCode, PdhooksError} from '../lib/core/errors.js'
+import {printable} from '../lib/core/text.js'
 import {
   analyze, applyFix, type Finding, type FixItem, type FixResult, gather, isFixed, type ProfileReport, SERVICE_LABEL,
   type ServiceName, type Severity,

@@ -3,12 +3,10 @@ import * as Flags from '@oclif/core/flags'
 import type {TemporarySession} from '../lib/deliveries/listen-session.js'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {pipedriveFlags} from '../lib/cli/common-flags.js'
-import {secret} from '../lib/cli/flags.js'
+import {pipedriveFlags, pipelinerFlags, secret} from '../lib/cli/flags.js'
 import {registerSecret, scrub} from '../lib/core/mask.js'
 import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
 import {parseBasicAuth} from '../lib/deliveries/trigger.js'
-import {pipelinerFlags} from '../lib/pipeliner/webhooks.js'
 
 /** A status line on stderr (also under --json, whose stdout carries the events), scrubbed of every known secret. */
 const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')

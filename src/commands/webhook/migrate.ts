@@ -2,12 +2,12 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {pipedriveFlags} from '../../lib/cli/common-flags.js'
-import {secret} from '../../lib/cli/flags.js'
-import {printable, style} from '../../lib/cli/output.js'
+import {pipedriveFlags, secret} from '../../lib/cli/flags.js'
+import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
 import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
 import {registerSecret} from '../../lib/core/mask.js'
+import {printable} from '../../lib/core/text.js'
 import {safeUrl} from '../../lib/workflows/doctor.js'
 import {
   checkMigrationQuota, describeItem, type MigrateItem, type MigrateResult, migrateWebhooks, RECEIVER_CHANGES, selectMigrations,

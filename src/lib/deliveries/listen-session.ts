@@ -17,11 +17,11 @@ import {randomBytes, randomUUID} from 'node:crypto'
 import type {Settings} from '../core/config.js'
 import type {Listener} from './listener.js'
 
-import {
-  InterruptedError, REPEAT_MS, SIGNAL_EXIT, type StopSignal,
-} from '../cli/interrupt.js'
 import {pipedriveClient, pipelinerClient} from '../core/clients.js'
 import {ExitCode, PdhooksError, usageError} from '../core/errors.js'
+import {
+  InterruptedError, REPEAT_MS, SIGNAL_EXIT, type StopSignal,
+} from '../core/interrupt.js'
 import {registerSecret} from '../core/mask.js'
 import {checkTargetUrl} from '../core/urls.js'
 import {type ParsedEvent, parseEvent} from '../pipedrive/events.js'
