@@ -80,6 +80,15 @@ export const usageError = (message: string, hint?: string, code = 'usage'): Pdho
 /** The user pressed Ctrl-C at a prompt (exit 130, like a shell): nothing alarming is printed. */
 export const cancelled = (): PdhooksError => new PdhooksError('Cancelled.', {code: 'cancelled', exit: ExitCode.interrupted})
 
+/**
+ * A create answered 2xx without the created object: the service may have made it, so the caller looks it up
+ * (`details.ambiguous`) before it reports anything.
+ */
+export const missingCreated = (service: string, status: number, host: string, what: string, hint?: string): PdhooksError =>
+  new PdhooksError(`${service} answered ${status} from ${host} without the created ${what}.`, {
+    code: 'bad_response', details: {ambiguous: true}, exit: ExitCode.unexpected, hint, status,
+  })
+
 export const notFoundError = (message: string, hint?: string): PdhooksError =>
   new PdhooksError(message, {
     code: 'not_found', exit: ExitCode.notFound, hint, status: 404,

@@ -1,4 +1,6 @@
-import {ExitCode, notFoundError, PdhooksError} from '../core/errors.js'
+import {
+  ExitCode, missingCreated, notFoundError, PdhooksError,
+} from '../core/errors.js'
 import {HttpClient, type ServiceDescription} from '../core/http.js'
 
 /** A Cloud Elements / Open Connectors instance as the platform returns it (fields vary: tolerate both tag shapes). */
@@ -67,9 +69,7 @@ export class ElementsClient {
   async createInstance(body: NewInstance): Promise<Instance> {
     const res = await this.http.post<Instance>('/instances', {json: body})
     if (!res.body || typeof res.body !== 'object' || Array.isArray(res.body) || typeof res.body.id !== 'number') {
-      throw new PdhooksError(`Cloud Elements answered ${res.status} from ${this.http.host} without the created instance.`, {
-        code: 'bad_response', details: {ambiguous: true}, exit: ExitCode.unexpected, status: res.status,
-      })
+      throw missingCreated('Cloud Elements', res.status, this.http.host, 'instance')
     }
 
     return res.body

@@ -1,4 +1,4 @@
-import {ExitCode, PdhooksError} from '../core/errors.js'
+import {ExitCode, missingCreated, PdhooksError} from '../core/errors.js'
 import {HttpClient, type HttpResponse, type ServiceDescription} from '../core/http.js'
 
 export interface Webhook {
@@ -118,13 +118,7 @@ export class PipedriveClient {
     const data = res.body?.data
     if (!data || typeof data !== 'object') {
       // it may have been created: addWebhook looks it up
-      throw new PdhooksError(`Pipedrive answered ${res.status} from ${this.http.host} without the created webhook.`, {
-        code: 'bad_response',
-        details: {ambiguous: true},
-        exit: ExitCode.unexpected,
-        hint: 'Run "pdhooks webhook list" to see whether it exists.',
-        status: res.status,
-      })
+      throw missingCreated('Pipedrive', res.status, this.http.host, 'webhook', 'Run "pdhooks webhook list" to see whether it exists.')
     }
 
     return data

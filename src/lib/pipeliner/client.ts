@@ -1,4 +1,4 @@
-import {ExitCode, PdhooksError} from '../core/errors.js'
+import {ExitCode, missingCreated, PdhooksError} from '../core/errors.js'
 import {HttpClient, type HttpResponse, type ServiceDescription} from '../core/http.js'
 import {basicAuthHeader} from '../deliveries/signatures.js'
 
@@ -78,13 +78,7 @@ export class PipelinerClient {
     const data = res.body?.data
     if (!data || typeof data !== 'object' || typeof data.id !== 'string') {
       // it may have been created: addPipelinerWebhook looks it up
-      throw new PdhooksError(`Pipeliner answered ${res.status} from ${this.http.host} without the created webhook.`, {
-        code: 'bad_response',
-        details: {ambiguous: true},
-        exit: ExitCode.unexpected,
-        hint: 'Run "pdhooks pipeliner webhook list" to see whether it exists.',
-        status: res.status,
-      })
+      throw missingCreated('Pipeliner', res.status, this.http.host, 'webhook', 'Run "pdhooks pipeliner webhook list" to see whether it exists.')
     }
 
     return data

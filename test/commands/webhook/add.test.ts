@@ -153,6 +153,18 @@ describe('webhook add', () => {
       event_action: 'change', event_object: 'deal', id: 60, subscription_url: HOOK,
     })
 
+    it('answered 201 without the created webhook: looked up (not sent again), found, reported created', async () => {
+      nock(PD).get('/v1/webhooks').reply(200, {data: []})
+      const post = nock(PD).post('/v1/webhooks').reply(201, {success: true})
+      nock(PD).get('/v1/webhooks').reply(200, {data: [made]})
+      const r = await run(['webhook:add', 'change.deal', '--url', HOOK, '--json'], pdEnv)
+      expect(r.exit).to.equal(0)
+      expect(r.json()).to.deep.include({created: true})
+      expect(r.json().webhook.id).to.equal(60)
+      expect(post.isDone()).to.equal(true)
+      assertNockDone()
+    })
+
     it('applied, then answered 503: found by the lookup, reported created (exit 0), one POST only', async () => {
       const order: string[] = []
       nock(PD).get('/v1/webhooks').reply(200, () => {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {ExitCode, PdhooksError} from '../../../src/lib/core/errors.js'
+import {ExitCode, missingCreated, PdhooksError} from '../../../src/lib/core/errors.js'
 
 describe('PdhooksError.from', () => {
   it('keeps a PdhooksError as it is', () => {
@@ -13,5 +13,15 @@ describe('PdhooksError.from', () => {
     expect(e).to.be.instanceOf(PdhooksError)
     expect([e.message, e.exit]).to.deep.equal(['boom', ExitCode.unexpected])
     expect(PdhooksError.from('plain').message).to.equal('plain')
+  })
+})
+
+describe('missingCreated', () => {
+  it('is an ambiguous bad response (exit 1) naming the service, the status, the host and what is missing', () => {
+    const e = missingCreated('Pipeliner', 201, 'eu.pipeliner.example', 'webhook', 'List them.')
+    expect([e.message, e.code, e.exit, e.status, e.hint]).to.deep.equal([
+      'Pipeliner answered 201 from eu.pipeliner.example without the created webhook.', 'bad_response', ExitCode.unexpected, 201, 'List them.',
+    ])
+    expect(e.details).to.deep.equal({ambiguous: true})
   })
 })
