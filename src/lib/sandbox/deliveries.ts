@@ -22,6 +22,7 @@ import {
   pipedriveSample, type PipedriveVersion, type SampleEvent, sampleObjects,
 } from '../deliveries/samples.js'
 import {basicAuthHeader, signElements, signPipeliner} from '../deliveries/signatures.js'
+import {type Clock, type TimerHandle} from './clock.js'
 import {
   canForward, polledResources, recordEvent, refreshMinutes, vendorType,
 } from './elements.js'
@@ -176,6 +177,8 @@ export interface DeliveryReport {
 
 /** What the engine needs from the sandbox. */
 export interface EngineContext {
+  /** Every "now" and every timer of the engine (the timers registry runs on the same clock). */
+  readonly clock: Clock
   readonly state: SandboxState
   readonly timers: Timers
   readonly timeScale: number
@@ -233,11 +236,11 @@ function background(p: Promise<unknown>): void {
 
 /** Drives deliveries, retries, bans, auto-deletion and polling for one sandbox. */
 export class DeliveryEngine {
-  private readonly banTimers = new Map<number, NodeJS.Timeout>()
+  private readonly banTimers = new Map<number, TimerHandle>()
   private readonly controllers = new Set<AbortController>()
-  private readonly deletionTimers = new Map<number, NodeJS.Timeout>()
+  private readonly deletionTimers = new Map<number, TimerHandle>()
   private generation = 0
-  private readonly pollers = new Map<number, NodeJS.Timeout>()
+  private readonly pollers = new Map<number, TimerHandle>()
   private stopped = false
 
   constructor(private readonly ctx: EngineContext) {}
@@ -247,7 +250,7 @@ export class DeliveryEngine {
    * other, to each webhook that matches them); resolves when every first attempt is done.
    */
   async dispatchPipedrive(change: SandboxChange): Promise<DeliveryReport[]> {
-    const now = Date.now()
+    const now = this.ctx.clock.now()
     const {state} = this.ctx
     const rendered = new Map<PipedriveVersion, SampleEvent[]>()
     const eventsOf = (version: PipedriveVersion): SampleEvent[] => {
@@ -368,7 +371,7 @@ export class DeliveryEngine {
     inst.pollCursor = state.changes.nextSeq - 1
     const batches = pollBatches(changes, polledResources(inst.configuration), inst.elementKey)
     for (const b of batches) {
-      const record = recordEvent(state, inst, {source: 'polling', events: b.events, raw: b.raw})
+      const record = recordEvent(state, inst, {source: 'polling', events: b.events, raw: b.raw}, this.ctx.clock.now())
       this.forwardElements(inst, record)
     }
 
@@ -378,7 +381,7 @@ export class DeliveryEngine {
 
   /** Re-arms timers after the state was loaded from a file. */
   restore(): void {
-    const now = Date.now()
+    const now = this.ctx.clock.now()
     const {state} = this.ctx
     for (const w of state.pipedrive.webhooks) {
       const h = this.health(w.id)
@@ -488,11 +491,11 @@ export class DeliveryEngine {
     if (!current) return report
     const h = this.health(id)
     const outcome = applyAttempt(current, h, {
-      attempt, result: r, now: Date.now(), timeScale: this.ctx.timeScale,
+      attempt, result: r, now: this.ctx.clock.now(), timeScale: this.ctx.timeScale,
     })
     if (outcome.banned && h.bannedUntil !== null) {
       this.ctx.log(`pipedrive webhook ${id} banned until ${new Date(h.bannedUntil).toISOString()}`)
-      this.scheduleBanEnd(id, h.bannedUntil - Date.now())
+      this.scheduleBanEnd(id, h.bannedUntil - this.ctx.clock.now())
     }
 
     if (r.ok) {
@@ -555,13 +558,13 @@ export class DeliveryEngine {
       const health = this.health(id)
       const when = autoDeleteDue(current, health, this.ctx.timeScale)
       if (when === null) return
-      if (when > Date.now()) {
+      if (when > this.ctx.clock.now()) {
         this.scheduleDeletion(id)
         return
       }
 
       this.autoDelete(current)
-    }, due - Date.now())
+    }, due - this.ctx.clock.now())
     if (h) this.deletionTimers.set(id, h)
   }
 
@@ -571,7 +574,7 @@ export class DeliveryEngine {
     delete state.pipedrive.health[String(w.id)]
     this.webhookRemoved(w.id)
     w.is_active = 0
-    w.remove_time = new Date().toISOString()
+    w.remove_time = new Date(this.ctx.clock.now()).toISOString()
     w.remove_reason = REMOVE_REASON
     state.pipedrive.removed.push(w)
     if (state.pipedrive.removed.length > LIMITS.removed) state.pipedrive.removed.splice(0, state.pipedrive.removed.length - LIMITS.removed)

@@ -4,6 +4,7 @@
  */
 import {randomBytes, randomUUID} from 'node:crypto'
 
+import type {Clock} from './clock.js'
 import type {CeEventRecord, CeInstance, SandboxState} from './state.js'
 
 import {
@@ -244,6 +245,7 @@ export function presentInstance(state: SandboxState, inst: CeInstance, tagsAs: '
 
 /** What the elements handler needs from the sandbox. */
 export interface ElementsContext {
+  readonly clock: Clock
   state: SandboxState
   persist(): void
   /** After create / update: (re)start the poller. */
@@ -389,7 +391,7 @@ function createInstance(ctx: ElementsContext, req: ApiRequest, pathKey?: string)
   if (!tags) return ceError(400, 'tags must be an array of strings')
   if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') return ceError(400, 'name must be a string')
   const id = ctx.state.elements.nextId++
-  const now = new Date().toISOString()
+  const now = new Date(ctx.clock.now()).toISOString()
   const inst: CeInstance = {
     id,
     name: typeof body.name === 'string' && body.name.trim() !== '' ? body.name : `pipedrive-${id}`,
@@ -448,7 +450,7 @@ function updateInstance(ctx: ElementsContext, req: ApiRequest, inst: CeInstance,
   inst.tags = tags
   if (typeof body.name === 'string' && body.name.trim() !== '') inst.name = body.name
   if (typeof body.disabled === 'boolean') inst.disabled = body.disabled
-  inst.updatedDate = new Date().toISOString()
+  inst.updatedDate = new Date(ctx.clock.now()).toISOString()
   ctx.instanceChanged(inst)
   ctx.persist()
   return json(200, presentInstance(ctx.state, inst, 'strings'))
@@ -459,13 +461,14 @@ export function recordEvent(
   state: SandboxState,
   inst: CeInstance,
   {events, raw, source}: {events: ElementsEvent[]; raw: unknown; source: CeEventRecord['source']},
+  now = Date.now(),
 ): CeEventRecord {
   const callback = inst.configuration['event.notification.callback.url']
   const record: CeEventRecord = {
     id: state.elements.nextEventId++,
     instanceId: inst.id,
     eventId: randomUUID(),
-    eventDate: new Date().toISOString(),
+    eventDate: new Date(now).toISOString(),
     source,
     status: 'RECEIVED',
     events,
@@ -503,7 +506,7 @@ function receiveEvent(ctx: ElementsContext, req: ApiRequest, elementKey: string,
   const parsed = parseJson(req.rawBody)
   if (!parsed.ok) return ceError(400, parsed.reason === 'empty' ? 'An event body is required' : 'Malformed JSON event body')
   const events = normalizePipedriveDelivery(parsed.value, inst.elementKey)
-  const record = recordEvent(ctx.state, inst, {source: 'webhook', events, raw: parsed.value})
+  const record = recordEvent(ctx.state, inst, {source: 'webhook', events, raw: parsed.value}, ctx.clock.now())
   if (events.length === 0) record.status = 'UNRECOGNIZED'
   else if (canForward(inst)) {
     ctx.forward(inst, record)

@@ -7,6 +7,8 @@ import type {IncomingHttpHeaders} from 'node:http'
 import {request as httpRequest} from 'node:http'
 import {request as httpsRequest} from 'node:https'
 
+import {type Clock, realClock, type TimerHandle} from './clock.js'
+
 /** An incoming API request, already read. */
 export interface ApiRequest {
   method: string
@@ -115,21 +117,23 @@ export function redactQuery(query: URLSearchParams): Record<string, string> {
  */
 export class Timers {
   private closed = false
-  private readonly handles = new Set<NodeJS.Timeout>()
+  private readonly handles = new Set<TimerHandle>()
   private readonly sleepers = new Set<() => void>()
+
+  constructor(private readonly clock: Clock = realClock) {}
 
   /** Clears every timer and resolves every pending sleep. No new timers start afterwards. */
   clearAll(): void {
     this.closed = true
-    for (const h of this.handles) clearTimeout(h)
+    for (const h of this.handles) this.clock.clearTimeout(h)
     this.handles.clear()
     for (const wake of this.sleepers) wake()
     this.sleepers.clear()
   }
 
-  clear(handle: NodeJS.Timeout | undefined): void {
+  clear(handle: TimerHandle | undefined): void {
     if (!handle) return
-    clearTimeout(handle)
+    this.clock.clearTimeout(handle)
     this.handles.delete(handle)
   }
 
@@ -139,17 +143,17 @@ export class Timers {
 
   /** Clears the timers and wakes pending sleeps, but keeps the registry usable (reset). */
   reset(): void {
-    for (const h of this.handles) clearTimeout(h)
+    for (const h of this.handles) this.clock.clearTimeout(h)
     this.handles.clear()
     for (const wake of this.sleepers) wake()
     this.sleepers.clear()
   }
 
   /** setTimeout through the registry (delay clamped to 0..2^31-1 ms). Returns undefined after close. */
-  set(fn: () => void, ms: number): NodeJS.Timeout | undefined {
+  set(fn: () => void, ms: number): TimerHandle | undefined {
     if (this.closed) return undefined
     const delay = Math.max(0, Math.min(2_147_483_647, Math.round(ms)))
-    const h = setTimeout(() => {
+    const h = this.clock.setTimeout(() => {
       this.handles.delete(h)
       fn()
     }, delay)
@@ -251,6 +255,7 @@ export async function postJson(url: string, body: string, opts: PostOptions): Pr
       finish(done(0, 'aborted'))
     }
 
+    // real time: it bounds a real HTTP exchange (a test's clock moving on must not cut one short)
     const timer = setTimeout(() => {
       req.destroy()
       finish(done(0, `timeout after ${opts.timeoutMs} ms`))

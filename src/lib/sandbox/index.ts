@@ -15,6 +15,8 @@
  * - `GET /sandbox/requests[?path=prefix]`, `DELETE /sandbox/requests`; `POST /sandbox/reset`; `GET /sandbox/health`;
  *   `GET /sandbox/state` (the whole state); `POST /sandbox/poll` (run every polling instance's poll now).
  */
+import type {Clock} from './clock.js'
+
 import {DEFAULT_HOST, DEFAULT_PORT, SandboxServer} from './server.js'
 
 export interface SandboxOptions {
@@ -34,6 +36,12 @@ export interface SandboxOptions {
   timeScale?: number
   /** Receives one line per request and per delivery. */
   log?: (line: string) => void
+  /**
+   * What "now" is and how the sandbox waits: every timestamp and timer (retries, bans, auto-deletion, polling, chunk
+   * and fault delays, the rate-limit window) uses it; only the delivery timeout, which bounds a real HTTP exchange,
+   * keeps real time. Default: the real clock. Tests pass one they move forward.
+   */
+  clock?: Clock
 }
 
 export interface Sandbox {
@@ -79,4 +87,5 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 }
 
+export {type Clock, realClock, type TimerHandle} from './clock.js'
 export {DEFAULT_HOST, DEFAULT_PORT} from './server.js'

@@ -6,6 +6,7 @@ import type {IncomingHttpHeaders} from 'node:http'
 
 import {createHash} from 'node:crypto'
 
+import type {Clock} from './clock.js'
 import type {PdWebhook, SandboxState} from './state.js'
 
 import {
@@ -217,10 +218,11 @@ export class BurstLimiter {
   constructor(
     readonly limit: number,
     readonly windowMs = BURST_WINDOW_MS,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Headers for a request that has no token (401): nothing consumed. */
-  peek(now = Date.now()): RateInfo {
+  peek(now = this.clock()): RateInfo {
     this.rollDay(now)
     const limit = this.limit > 0 ? this.limit : 10_000
     return {
@@ -234,7 +236,7 @@ export class BurstLimiter {
   }
 
   /** Counts a request of `key` (the token) unless it is over the limit. */
-  take(key: string, now = Date.now()): RateInfo {
+  take(key: string, now = this.clock()): RateInfo {
     this.rollDay(now)
     if (this.limit <= 0) {
       this.dailyUsed++
@@ -283,6 +285,7 @@ export function rateHeaders(info: RateInfo): Record<string, string> {
 
 /** What the Pipedrive handler needs from the sandbox. */
 export interface PipedriveContext {
+  readonly clock: Clock
   state: SandboxState
   limiter: BurstLimiter
   persist(): void
@@ -310,7 +313,7 @@ function userIdFor(ctx: PipedriveContext, token: string): number {
 }
 
 /** The user object of GET /users/me. */
-export function sandboxUser(id: number): Record<string, unknown> {
+export function sandboxUser(id: number, now = Date.now()): Record<string, unknown> {
   return {
     id,
     name: `Sandbox User ${id}`,
@@ -320,7 +323,7 @@ export function sandboxUser(id: number): Record<string, unknown> {
     email: `user${id}@sandbox.example`,
     phone: null,
     activated: true,
-    last_login: new Date().toISOString().replace('T', ' ').slice(0, 19),
+    last_login: new Date(now).toISOString().replace('T', ' ').slice(0, 19),
     created: '2024-01-01 00:00:00',
     modified: '2024-01-01 00:00:00',
     has_created_company: id === 1,
@@ -390,7 +393,7 @@ export function handlePipedrive(ctx: PipedriveContext, req: ApiRequest): Reply {
 
 function route(ctx: PipedriveContext, req: ApiRequest, sub: string, caller: number): Reply {
   const {method} = req
-  if (sub === '/users/me' && method === 'GET') return json(200, {success: true, data: sandboxUser(caller)})
+  if (sub === '/users/me' && method === 'GET') return json(200, {success: true, data: sandboxUser(caller, ctx.clock.now())})
   if (sub === '/webhooks' || sub === '/webhooks/') {
     if (method === 'GET') return json(200, {success: true, status: 'ok', data: ctx.state.pipedrive.webhooks})
     if (method === 'POST') return createWebhook(ctx, req, caller)
@@ -434,7 +437,7 @@ function createWebhook(ctx: PipedriveContext, req: ApiRequest, caller: number): 
     })
   }
 
-  const webhook = newWebhook(ctx.state.pipedrive.nextId++, v.value, caller)
+  const webhook = newWebhook(ctx.state.pipedrive.nextId++, v.value, caller, new Date(ctx.clock.now()))
   ctx.state.pipedrive.webhooks.push(webhook)
   ctx.state.pipedrive.health[String(webhook.id)] = {
     banCounter: 0, bannedUntil: null, lastSuccess: null, failingSince: null,

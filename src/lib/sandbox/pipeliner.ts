@@ -4,6 +4,7 @@
  */
 import {createHash, randomUUID} from 'node:crypto'
 
+import type {Clock} from './clock.js'
 import type {PlWebhook, PlWebhookRecord, SandboxState} from './state.js'
 
 import {PIPELINER_EVENTS} from '../pipeliner/events.js'
@@ -191,6 +192,7 @@ export function plOptionsAllow(
 
 /** What the Pipeliner handler needs from the sandbox. */
 export interface PipelinerContext {
+  readonly clock: Clock
   state: SandboxState
   persist(): void
 }
@@ -259,7 +261,7 @@ export function handlePipeliner(ctx: PipelinerContext, req: ApiRequest): Reply {
 
       const v = validatePlWebhook(merged)
       if (!v.ok) return invalidParameter(v.message)
-      Object.assign(w, v.value, {modified: new Date().toISOString()})
+      Object.assign(w, v.value, {modified: new Date(ctx.clock.now()).toISOString()})
       ctx.persist()
       return json(200, {success: true, data: presentPlWebhook(w)})
     }
@@ -279,7 +281,7 @@ function createWebhook(ctx: PipelinerContext, req: ApiRequest, user: string): Re
   if (!isRecord(b.value)) return invalidParameter('The body must be a JSON object')
   const v = validatePlWebhook(b.value)
   if (!v.ok) return invalidParameter(v.message)
-  const now = new Date().toISOString()
+  const now = new Date(ctx.clock.now()).toISOString()
   const record: PlWebhookRecord = {
     id: randomUUID(),
     ...v.value,

@@ -16,6 +16,7 @@ import type {
 import {pipelinerSample, sampleObjects} from '../deliveries/samples.js'
 import {isPipedriveAction, knownPipedriveObjects, toV2Action} from '../pipedrive/events.js'
 import {PIPELINER_ENTITIES} from '../pipeliner/events.js'
+import {type Clock, realClock} from './clock.js'
 import {changeEvents, DeliveryEngine, type EngineContext} from './deliveries.js'
 import {
   ELEMENTS_PREFIX, type ElementsContext, handleElements, vendorType,
@@ -64,6 +65,7 @@ export interface SandboxServerOptions {
   burst?: number
   timeScale?: number
   log?: (line: string) => void
+  clock?: Clock
 }
 
 /** One entry of GET /sandbox/requests. */
@@ -94,12 +96,13 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export class SandboxServer implements ElementsContext, EngineContext, PipedriveContext, PipelinerContext {
+  readonly clock: Clock
   readonly engine: DeliveryEngine
   readonly faults = new Faults()
   readonly limiter: BurstLimiter
   state: SandboxState
   readonly timeScale: number
-  readonly timers = new Timers()
+  readonly timers: Timers
   private baseUrl = ''
   private closing: Promise<void> | undefined
   private requests: LoggedRequest[] = []
@@ -109,9 +112,11 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     const ts = opts.timeScale ?? 1
     if (!(ts > 0) || !Number.isFinite(ts)) throw new Error(`timeScale must be a positive number (got ${ts})`)
     this.timeScale = ts
+    this.clock = opts.clock ?? realClock
+    this.timers = new Timers(this.clock)
     const burst = opts.burst ?? 20
     if (!(burst >= 0) || !Number.isFinite(burst)) throw new Error(`burst must be a number >= 0 (got ${burst})`)
-    this.limiter = new BurstLimiter(Math.floor(burst))
+    this.limiter = new BurstLimiter(Math.floor(burst), undefined, () => this.clock.now())
     this.state = opts.dataFile ? loadState(opts.dataFile) : emptyState()
     this.engine = new DeliveryEngine(this)
     this.server = createServer((req, res) => {
@@ -321,7 +326,7 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
       query: redactQuery(req.query),
       headers: redactRequestHeaders(req.headers),
       body,
-      time: new Date().toISOString(),
+      time: new Date(this.clock.now()).toISOString(),
     }
     this.requests.push(entry)
     if (this.requests.length > MAX_LOGGED_REQUESTS) this.requests.splice(0, this.requests.length - MAX_LOGGED_REQUESTS)
@@ -442,7 +447,7 @@ export class SandboxServer implements ElementsContext, EngineContext, PipedriveC
     const {changes} = this.state
     const record: ChangeRecord = {
       seq: changes.nextSeq,
-      time: Date.now(),
+      time: this.clock.now(),
       object: b.object,
       action: toV2Action(b.action),
       id,
