@@ -5,7 +5,7 @@ import {
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 
-import {root} from './helpers.js'
+import {root} from './support/run.js'
 
 function files(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))

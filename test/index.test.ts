@@ -4,7 +4,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 
 import {COMMANDS} from '../src/index.js'
-import {root} from './helpers.js'
+import {root} from './support/run.js'
 
 function files(dir: string): string[] {
   return readdirSync(dir, {withFileTypes: true}).flatMap(e => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]))

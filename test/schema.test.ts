@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import * as Y from 'yaml'
 
 import {parseDesiredState} from '../src/lib/workflows/apply/file.js'
-import {root} from './helpers.js'
+import {root} from './support/run.js'
 
 const schema = JSON.parse(readFileSync(join(root, 'schema', 'pdhooks.schema.json'), 'utf8'))
 const validate = new Ajv2020({allErrors: true, strict: false}).compile(schema)

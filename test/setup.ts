@@ -9,7 +9,7 @@ import {fileURLToPath} from 'node:url'
 
 // @ts-expect-error plain JS helper
 import {dropStaleManifest} from '../scripts/manifest-guard.js'
-import {killStrays} from './children.js'
+import {killStrays} from './support/children.js'
 
 // oclif reads oclif.manifest.json for the command list and flags: one older than src/ would hide new commands and flags
 dropStaleManifest(join(fileURLToPath(import.meta.url), '..', '..'))

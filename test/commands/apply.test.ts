@@ -5,10 +5,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {ConfigStore} from '../../src/lib/core/config.js'
-import {fakeWorld, plEnv} from '../fakes.js'
+import {cleanNock, fakeWorld} from '../support/fakes.js'
 import {
-  ceEnv, cleanNock, pdEnv, run, stubPrompts, webhook,
-} from '../helpers.js'
+  ceEnv, pdEnv, plEnv, webhook,
+} from '../support/fixtures.js'
+import {run, stubPrompts} from '../support/run.js'
 
 const env = {
   ...ceEnv, ...pdEnv, ...plEnv, PD_HOOK_PASSWORD: 'hook-password-123', PIPEDRIVE_PASSWORD: 'login-password-123',

@@ -4,10 +4,12 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {assertNockDone, cleanNock} from '../support/fakes.js'
 import {
-  assertNockDone, cleanNock, PD, pdEnv, run, TOKEN, webhook,
-} from '../helpers.js'
-import {captureServer, type CaptureServer} from '../receivers.js'
+  PD, pdEnv, TOKEN, webhook,
+} from '../support/fixtures.js'
+import {receiver, type Receiver} from '../support/receiver.js'
+import {run} from '../support/run.js'
 
 const SINCE = '2026-11-30T10:00:00Z'
 const UNTIL = '2026-11-30T12:00:00Z'
@@ -27,11 +29,11 @@ const entry = (id: number, timestamp: string) => JSON.stringify({
 const page = (data: unknown[], next: null | string = null) => ({additional_data: {next_cursor: next}, data, success: true})
 
 describe('backfill', () => {
-  let rec: CaptureServer
+  let rec: Receiver
   let env: Record<string, string>
 
   beforeEach(async () => {
-    rec = await captureServer()
+    rec = await receiver({path: '/'})
     // each test its own config folder: progress files never leak between tests
     env = {...pdEnv, PDHOOKS_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'pdhooks-backfill-cmd-'))}
   })
@@ -41,7 +43,7 @@ describe('backfill', () => {
     await rec.close()
   })
 
-  const bodies = () => rec.got.map(g => JSON.parse(g.body.toString('utf8')))
+  const bodies = () => rec.received.map(g => JSON.parse(g.body.toString('utf8')))
 
   it('reads each list with the window, the cursor and the token; sends each object as a v2 delivery marked as a backfill', async () => {
     const api = nock(PD, {reqheaders: {'x-api-token': TOKEN}})
@@ -67,7 +69,7 @@ describe('backfill', () => {
         change_source: 'backfill', company_id: '99', host: 'acme.pipedrive.com', user_id: '7', version: '2.0', webhook_id: '0',
       })
       expect(b.previous).to.equal(null)
-      expect(rec.got[i].headers).to.include({authorization: 'Basic ' + Buffer.from('hooks:s3cret-hook-pass').toString('base64'), 'content-type': 'application/json', 'x-pdhooks-backfill': '1'})
+      expect(rec.received[i].headers).to.include({authorization: 'Basic ' + Buffer.from('hooks:s3cret-hook-pass').toString('base64'), 'content-type': 'application/json', 'x-pdhooks-backfill': '1'})
     }
 
     expect(got[0].meta.timestamp).to.equal('2026-11-30T10:30:00.000Z')
@@ -112,7 +114,7 @@ describe('backfill', () => {
         expect(r.exit, r.stderr).to.equal(2)
         expect(r.stderr).to.include(message)
         if (hint) expect(r.stderr).to.include(hint)
-        expect(rec.got).to.have.length(0)
+        expect(rec.received).to.have.length(0)
       })
     }
 
@@ -151,7 +153,7 @@ describe('backfill', () => {
       expect(b.meta).to.include({
         entity: 'person', user_id: '6', webhook_id: '42', webhook_owner_id: '5',
       })
-      expect(rec.got[0].headers.authorization).to.equal('Basic ' + Buffer.from('ce:hook-pass-0123456789').toString('base64'))
+      expect(rec.received[0].headers.authorization).to.equal('Basic ' + Buffer.from('ce:hook-pass-0123456789').toString('base64'))
     })
 
     it('a create-only webhook gets only the objects added in the window (the others are counted as left out)', async () => {
@@ -217,7 +219,7 @@ describe('backfill', () => {
     expect(r.stderr).to.include('Backfill stopped: Pipedrive\'s rate limit stops the run (Try again in 3600 s.).')
     expect(r.stderr).to.include('resets at midnight (UTC)')
     expect(r.stderr).to.include(`pdhooks backfill --since ${SINCE} --until ${UNTIL} --object deal --to ${rec.url} --resume`)
-    expect(rec.got).to.have.length(0)
+    expect(rec.received).to.have.length(0)
   })
 
   it('a malformed list answer is exit 1 naming the list, never an empty window', async () => {
@@ -230,7 +232,7 @@ describe('backfill', () => {
 
   it('a receiver that refuses the credentials: no retry, exit 1, the hint names --basic-auth; its --json says what is left', async () => {
     await rec.close()
-    rec = await captureServer({status: 401})
+    rec = await receiver({path: '/', status: 401})
     nock(PD).get('/v1/users/me').reply(200, ME)
     nock(PD).get('/api/v2/deals').query(true).reply(200, page([deal(1, '2026-11-30T10:30:00Z'), deal(2, '2026-11-30T10:31:00Z')]))
     const r = await run(['backfill', '--since', SINCE, '--until', UNTIL, '--object', 'deal', '--to', rec.url, '--basic-auth', 'a:b', '--json'], env)
@@ -238,7 +240,7 @@ describe('backfill', () => {
     const out = r.json()
     expect(out).to.deep.include({complete: false, ok: false, stopped: {message: 'the receiver did not accept change.deal 1 after 1 attempt(s) (401)', reason: 'receiver'}})
     expect(out.resume).to.equal(`pdhooks backfill --since ${SINCE} --until ${UNTIL} --object deal --to ${rec.url} --basic-auth "$PDHOOKS_BASIC_AUTH" --resume`)
-    expect(rec.got).to.have.length(1)
+    expect(rec.received).to.have.length(1)
   })
 
   it('--from-journal skips what the journal holds at that version or later; --dry-run counts and keeps no progress', async () => {
@@ -250,7 +252,7 @@ describe('backfill', () => {
     expect(r.exit, r.stderr).to.equal(0)
     expect(r.stderr).to.include('1 of 3 line(s) of')
     expect(r.stdout).to.equal(`Backfill (dry run): 3 object(s) changed ${SINCE} → ${UNTIL}, 2 to send, 1 already in the journal, 2 API call(s), ~12 tokens.\n`)
-    expect(rec.got).to.have.length(0)
+    expect(rec.received).to.have.length(0)
     const again = await run(['backfill', '--since', SINCE, '--until', UNTIL, '--object', 'deal', '--to', rec.url, '--from-journal', file, '--resume'], env)
     expect(again.exit).to.equal(2)
     expect(again.stderr).to.include('Nothing to resume')

@@ -7,8 +7,8 @@ import {join} from 'node:path'
 import {type Listener, startListener} from '../../src/lib/deliveries/listener.js'
 import {verifyElements, verifyPipeliner} from '../../src/lib/deliveries/signatures.js'
 import {startSandbox} from '../../src/lib/sandbox/index.js'
-import {root, run} from '../helpers.js'
-import {captureServer} from '../receivers.js'
+import {receiver} from '../support/receiver.js'
+import {root, run} from '../support/run.js'
 
 const UUID = '01234567-abcd-dcba-ffff-000000000000'
 
@@ -43,19 +43,19 @@ describe('trigger', () => {
   })
 
   it('elements format: the platform notification, signed; pipeliner format: the array, signed (hex)', async () => {
-    const rec = await captureServer()
+    const rec = await receiver({path: '/'})
     try {
       let r = await run(['trigger', 'updated.deal', '--format', 'elements', '--elements-key', 'ce-key-123456', '--to', rec.url, '--count', '2'])
       expect(r.exit).to.equal(0)
-      const [first] = rec.got
+      const [first] = rec.received
       const body = JSON.parse(first.body.toString())
       expect(body.message.events[0]).to.include({elementKey: 'pipedrive', eventType: 'UPDATED', objectType: 'opportunities'})
       expect(verifyElements('ce-key-123456', first.body, first.headers['elements-webhook-signature'] as string)).to.equal(true)
       expect(first.headers['elements-webhook-id']).to.equal(body.message.eventId)
-      expect(rec.got).to.have.length(2)
+      expect(rec.received).to.have.length(2)
       r = await run(['trigger', 'Opportunity.Won', '--pipeliner-key', UUID, '--to', rec.url, '--set', 'name=Big'])
       expect(r.exit).to.equal(0)
-      const pl = rec.got[2]
+      const pl = rec.received[2]
       const items = JSON.parse(pl.body.toString())
       expect(items[0]).to.deep.include({event: 'Opportunity.Won', team_space_id: 'sandbox'})
       expect(items[0].entity.name).to.equal('Big')
@@ -76,7 +76,7 @@ describe('trigger', () => {
 
   it('--sandbox makes a running sandbox deliver to every matching webhook', async () => {
     const sandbox = await startSandbox({port: 0})
-    const rec = await captureServer()
+    const rec = await receiver({path: '/'})
     try {
       const env = sandbox.env()
       // eslint-disable-next-line n/no-unsupported-features/node-builtins
@@ -91,7 +91,7 @@ describe('trigger', () => {
       expect(r.exit, r.stdout).to.equal(0)
       expect(r.json().deliveries).to.have.length(1)
       expect(r.json().deliveries[0].status).to.equal(200)
-      expect(JSON.parse(rec.got[0].body.toString()).meta).to.include({action: 'change', entity: 'deal'})
+      expect(JSON.parse(rec.received[0].body.toString()).meta).to.include({action: 'change', entity: 'deal'})
     } finally {
       await rec.close()
       await sandbox.close()
@@ -111,7 +111,7 @@ describe('replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdhooks-replay-'))
     const journal = join(dir, 'j.ndjson')
     const listener = await startListener({basicAuth: {password: 'pw-123456789', user: 'hooks'}, journal, port: 0})
-    const rec = await captureServer()
+    const rec = await receiver({path: '/'})
     try {
       await run(['trigger', 'change.deal', '--to', listener.url, '--basic-auth', 'hooks:pw-123456789', '--count', '2'])
       await listener.close()
@@ -121,11 +121,11 @@ describe('replay', () => {
       const r = await run(['replay', '--journal', journal, '--to', rec.url, '--basic-auth', 'hooks:new-password-1', '--json'])
       expect(r.exit).to.equal(0)
       expect(r.json().deliveries.map((d: any) => d.status)).to.deep.equal([200, 200])
-      expect(rec.got.map(x => x.body.toString())).to.deep.equal(lines.map(l => l.body))
-      expect(rec.got[0].headers.authorization).to.equal(`Basic ${Buffer.from('hooks:new-password-1').toString('base64')}`)
+      expect(rec.received.map(x => x.body.toString())).to.deep.equal(lines.map(l => l.body))
+      expect(rec.received[0].headers.authorization).to.equal(`Basic ${Buffer.from('hooks:new-password-1').toString('base64')}`)
       const one = await run(['replay', '--journal', journal, '--to', rec.url, '--id', lines[1].id])
       expect(one.exit).to.equal(0)
-      expect(rec.got).to.have.length(3)
+      expect(rec.received).to.have.length(3)
       const missing = await run(['replay', '--journal', journal, '--to', rec.url, '--id', 'nope'])
       expect(missing.exit).to.equal(4)
       expect((await run(['replay', '--journal', join(dir, 'none.ndjson'), '--to', rec.url])).exit).to.equal(2)

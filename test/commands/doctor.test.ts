@@ -1,9 +1,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import {assertNockDone, cleanNock} from '../support/fakes.js'
 import {
-  assertNockDone, CE_AUTH, CE_BASE, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubConfirm, webhook,
-} from '../helpers.js'
+  CE_AUTH, CE_BASE, CE_HOST, ceEnv, instance, PD, pdEnv, webhook,
+} from '../support/fixtures.js'
+import {run, stubConfirm} from '../support/run.js'
 
 const RATE = {
   'x-daily-requests-left': '12345', 'x-ratelimit-limit': '40', 'x-ratelimit-remaining': '39', 'x-ratelimit-reset': '2',

@@ -3,10 +3,10 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {
-  assertNockDone, cleanNock, PD, pdEnv, run, webhook,
-} from '../helpers.js'
-import {catchStraySignals} from '../signals.js'
+import {assertNockDone, cleanNock} from '../support/fakes.js'
+import {PD, pdEnv, webhook} from '../support/fixtures.js'
+import {run} from '../support/run.js'
+import {catchStraySignals} from '../support/signals.js'
 
 const PL = 'https://eu-central.api.pipelinersales.com'
 const PL_PATH = '/api/v100/rest/spaces/s1/entities/Webhooks'

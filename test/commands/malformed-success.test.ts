@@ -4,12 +4,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import {assertNockDone, cleanNock, listPage} from '../support/fakes.js'
 import {
-  assertNockDone, CE_HOST, ceEnv, cleanNock, PD, pdEnv, run,
-} from '../helpers.js'
-import {
-  listPage, PL, plEnv, SPACE,
-} from './pipeliner/helpers.js'
+  CE_HOST, ceEnv, PD, pdEnv, PL, PL_SPACE, plEnv,
+} from '../support/fixtures.js'
+import {run} from '../support/run.js'
 
 const PD_BODIES: Array<[unknown, RegExp]> = [
   [{error: 'Internal', success: false}, /with "success": false \(Internal\) instead of the list of webhooks/],
@@ -71,8 +70,8 @@ describe('a malformed success is an error, never an empty list', () => {
 
   it('Pipeliner: list, add and delete --all are exit 1 naming Pipeliner for {"success": false} or "data" that is not a list', async () => {
     for (const body of [{data: [], success: false}, {data: {}, success: true}, {page_info: {}, success: true}]) {
-      nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).times(3).reply(200, body)
-      const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: {id: 'x'}, success: true})
+      nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).times(3).reply(200, body)
+      const post = nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(201, {data: {id: 'x'}, success: true})
       const list = await run(['pipeliner:webhook:list', '--json'], plEnv)
       expect(list.exit, JSON.stringify(body)).to.equal(1)
       expect(list.json().error.message).to.match(/^Pipeliner (answered|reported)/)

@@ -6,10 +6,10 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {ConfigStore} from '../../src/lib/core/config.js'
-import {
-  assertNockDone, cleanNock, PD, run, webhook,
-} from '../helpers.js'
-import {captureServer} from '../receivers.js'
+import {assertNockDone, cleanNock} from '../support/fakes.js'
+import {PD, webhook} from '../support/fixtures.js'
+import {receiver} from '../support/receiver.js'
+import {run} from '../support/run.js'
 
 const dir = () => process.env.PDHOOKS_CONFIG_DIR!
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
@@ -22,31 +22,31 @@ describe('secret flags', () => {
 
   describe('environment twins', () => {
     it('PDHOOKS_BASIC_AUTH gives trigger its --basic-auth; the flag wins over the variable', async () => {
-      const receiver = await captureServer()
+      const rx = await receiver({path: '/'})
       try {
-        let r = await run(['trigger', 'change.deal', '--to', receiver.url, '--json'], {PDHOOKS_BASIC_AUTH: 'hooks:from-env-password'})
+        let r = await run(['trigger', 'change.deal', '--to', rx.url, '--json'], {PDHOOKS_BASIC_AUTH: 'hooks:from-env-password'})
         expect(r.exit, r.stdout + r.stderr).to.equal(0)
-        expect(receiver.got[0].headers.authorization).to.equal(basic('hooks', 'from-env-password'))
+        expect(rx.received[0].headers.authorization).to.equal(basic('hooks', 'from-env-password'))
         expect(r.stdout).not.to.contain('from-env-password')
-        r = await run(['trigger', 'change.deal', '--to', receiver.url, '--basic-auth', 'hooks:from-flag-password'], {PDHOOKS_BASIC_AUTH: 'hooks:from-env-password'})
+        r = await run(['trigger', 'change.deal', '--to', rx.url, '--basic-auth', 'hooks:from-flag-password'], {PDHOOKS_BASIC_AUTH: 'hooks:from-env-password'})
         expect(r.exit).to.equal(0)
-        expect(receiver.got[1].headers.authorization).to.equal(basic('hooks', 'from-flag-password'))
+        expect(rx.received[1].headers.authorization).to.equal(basic('hooks', 'from-flag-password'))
       } finally {
-        await receiver.close()
+        await rx.close()
       }
     })
 
     it('PDHOOKS_ELEMENTS_KEY and PDHOOKS_PIPELINER_KEY sign trigger deliveries', async () => {
-      const receiver = await captureServer()
+      const rx = await receiver({path: '/'})
       try {
-        let r = await run(['trigger', 'updated.deal', '--format', 'elements', '--to', receiver.url], {PDHOOKS_ELEMENTS_KEY: 'elements-key-from-env'})
+        let r = await run(['trigger', 'updated.deal', '--format', 'elements', '--to', rx.url], {PDHOOKS_ELEMENTS_KEY: 'elements-key-from-env'})
         expect(r.exit, r.stderr).to.equal(0)
-        expect(receiver.got[0].headers['elements-webhook-signature']).to.be.a('string').and.not.equal('')
-        r = await run(['trigger', 'Account.Create', '--to', receiver.url], {PDHOOKS_PIPELINER_KEY: '01234567-abcd-dcba-ffff-000000000000'})
+        expect(rx.received[0].headers['elements-webhook-signature']).to.be.a('string').and.not.equal('')
+        r = await run(['trigger', 'Account.Create', '--to', rx.url], {PDHOOKS_PIPELINER_KEY: '01234567-abcd-dcba-ffff-000000000000'})
         expect(r.exit, r.stderr).to.equal(0)
-        expect(receiver.got[1].headers['webhook-signature']).to.be.a('string').and.not.equal('')
+        expect(rx.received[1].headers['webhook-signature']).to.be.a('string').and.not.equal('')
       } finally {
-        await receiver.close()
+        await rx.close()
       }
     })
 

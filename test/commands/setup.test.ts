@@ -2,9 +2,11 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {ConfigStore} from '../../src/lib/core/config.js'
+import {assertNockDone, cleanNock} from '../support/fakes.js'
 import {
-  assertNockDone, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, TOKEN, webhook,
-} from '../helpers.js'
+  CE_HOST, ceEnv, instance, PD, pdEnv, TOKEN, webhook,
+} from '../support/fixtures.js'
+import {run, stubPrompts} from '../support/run.js'
 
 const env = {...ceEnv, ...pdEnv}
 const store = () => new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)

@@ -6,19 +6,19 @@ import {join} from 'node:path'
 import {type Listener, type ListenerEvent, startListener} from '../../src/lib/deliveries/listener.js'
 import {verifyBasicAuth} from '../../src/lib/deliveries/signatures.js'
 import {startSandbox} from '../../src/lib/sandbox/index.js'
-import {run} from '../helpers.js'
 import {pl} from '../lib/sandbox/helpers.js'
-import {captureServer, type CaptureServer} from '../receivers.js'
+import {receiver, type Receiver} from '../support/receiver.js'
+import {run} from '../support/run.js'
 
-const bodies = (rec: CaptureServer) => rec.got.map(g => JSON.parse(g.body.toString('utf8')))
+const bodies = (rec: Receiver) => rec.received.map(g => JSON.parse(g.body.toString('utf8')))
 
 describe('trigger: samples, merges, custom fields, --list, --from', function () {
   this.timeout(30_000)
-  let rec: CaptureServer
+  let rec: Receiver
   let listener: Listener | undefined
 
   beforeEach(async () => {
-    rec = await captureServer()
+    rec = await receiver({path: '/'})
   })
 
   afterEach(async () => {
@@ -83,7 +83,7 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
     const bad = await run(['trigger', 'change.deal', '--to', rec.url, '--set', 'custom_fields.abc:monetary=lots'])
     expect(bad.exit).to.equal(2)
     expect(bad.stderr).to.contain('Invalid monetary custom field value "lots"')
-    expect(rec.got).to.have.length(1)
+    expect(rec.received).to.have.length(1)
     const help = await run(['trigger', '--help'])
     expect(help.stdout).to.contain('custom_fields.KEY:TYPE=VALUE')
     expect(help.stdout).to.match(/daterange\s+FROM\.\.UNTIL/)
@@ -99,7 +99,7 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       ['pipeliner Account.Create', 'Account.Create'],
       ['pipeliner Account.Create', 'Account.Create'],
     ])
-    expect(rec.got).to.have.length(0)
+    expect(rec.received).to.have.length(0)
   })
 
   it('delete.user: warns that Pipedrive documents it as a change', async () => {
@@ -132,8 +132,8 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
     expect(line.body).to.equal(payload)
     const again = await run(['trigger', '--from', journal, '--to', rec.url, '--basic-auth', 'hooks:new-pw-99'])
     expect(again.exit).to.equal(0)
-    expect(rec.got[0].body.toString()).to.equal(payload)
-    expect(verifyBasicAuth(rec.got[0].headers.authorization, 'hooks', 'new-pw-99')).to.equal(true)
+    expect(rec.received[0].body.toString()).to.equal(payload)
+    expect(verifyBasicAuth(rec.received[0].headers.authorization, 'hooks', 'new-pw-99')).to.equal(true)
     expect(again.stdout).not.to.contain('new-pw-99')
   })
 
@@ -154,7 +154,7 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       expect(r.stderr, args.join(' ')).to.contain(message)
     }
 
-    expect(rec.got).to.have.length(0)
+    expect(rec.received).to.have.length(0)
   })
 
   it('--sandbox: a merge reaches v1 and v2 webhooks in their own words', async () => {
@@ -176,7 +176,7 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       const r = await run(['trigger', 'merged.person', '--sandbox', '--set', 'name=Ada', '--json'], env)
       expect(r.exit, r.stdout).to.equal(0)
       expect(r.json().deliveries.map((d: any) => d.description.split(' ')[0]).sort()).to.deep.equal(['change.person', 'delete.person', 'deleted.person', 'merged.person'])
-      const byPath = (p: string) => rec.got.filter(g => g.url === `/v${p}`).map(g => JSON.parse(g.body.toString()))
+      const byPath = (p: string) => rec.received.filter(g => g.path === `/v${p}`).map(g => JSON.parse(g.body.toString()))
       expect(byPath('1.0').map(b => b.event)).to.deep.equal(['merged.person', 'deleted.person'])
       expect(byPath('2.0').map(b => b.meta.action)).to.deep.equal(['delete', 'change'])
       expect(byPath('2.0')[1].data.name).to.equal('Ada')
@@ -188,7 +188,7 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
       expect(plWebhook.status).to.equal(201)
       const won = await run(['trigger', 'Opportunity.Won', '--sandbox', '--set', 'name=Big one'], env)
       expect(won.exit, won.stdout + won.stderr).to.equal(0)
-      const [item] = JSON.parse(rec.got.find(g => g.url === '/pl')!.body.toString())
+      const [item] = JSON.parse(rec.received.find(g => g.path === '/pl')!.body.toString())
       expect(item.event).to.equal('Opportunity.Won')
       expect(item.entity).to.include({is_delete: false, name: 'Big one'})
     } finally {

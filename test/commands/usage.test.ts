@@ -1,7 +1,8 @@
 // Usage errors in pdhooks' own words: one line, exit 2, a suggestion where one helps, and never oclif's wording.
 import {expect} from 'chai'
 
-import {pdEnv, run} from '../helpers.js'
+import {pdEnv} from '../support/fixtures.js'
+import {run} from '../support/run.js'
 
 const OCLIF_WORDING = /The following error|Parsing --|required arg|See more help with|Nonexistent flag|cannot also be provided|is not a pdhooks command/
 

@@ -5,8 +5,10 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {PL_HOOKS} from '../support/fixtures.js'
+import {waitFor} from '../support/wait.js'
 import {
-  explain, HOOK_PASSWORD, PD_PASSWORD, SIGNATURE_KEY, startCli, useSandbox, waitFor,
+  explain, HOOK_PASSWORD, PD_PASSWORD, SIGNATURE_KEY, startCli, useSandbox,
 } from './helpers.js'
 
 const FILE = `instances:
@@ -97,7 +99,6 @@ describe('e2e: apply', () => {
   })
 })
 
-const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
 const named = (state: any) => state.pipedrive.webhooks.map((w: any) => w.name).sort()
 
 describe('e2e: apply under faults, interruptions and hostile input', () => {

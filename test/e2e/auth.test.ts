@@ -3,6 +3,7 @@ import {expect} from 'chai'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {PL_HOOKS, PL_SPACE} from '../support/fixtures.js'
 import {
   CREDENTIALS, explain, masked, root, useSandbox,
 } from './helpers.js'
@@ -42,7 +43,7 @@ describe('e2e: auth', () => {
       '--org-secret',
       CREDENTIALS.PDHOOKS_ORG_SECRET,
       '--pipeliner-url',
-      `${e2e.url}/api/v100/rest/spaces/sandbox`,
+      `${e2e.url}${PL_SPACE}`,
       '--pipeliner-username',
       CREDENTIALS.PDHOOKS_PIPELINER_USERNAME,
       '--pipeliner-password',
@@ -69,7 +70,7 @@ describe('e2e: auth', () => {
     expect(ce.method).to.equal('GET')
     expect(ce.headers.authorization).to.equal(`User ${masked(CREDENTIALS.PDHOOKS_USER_SECRET)}, Organization ${masked(CREDENTIALS.PDHOOKS_ORG_SECRET)}`)
     expect(ce.headers['user-agent']).to.equal(`pdhooks/${version}`)
-    const pl = reqs.find(r => r.path === '/api/v100/rest/spaces/sandbox/entities/Webhooks')!
+    const pl = reqs.find(r => r.path === PL_HOOKS)!
     expect(pl.method).to.equal('GET')
     expect(pl.query.first).to.equal('1')
     expect(pl.headers.authorization).to.match(/^Basic /)

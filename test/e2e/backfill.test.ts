@@ -6,9 +6,10 @@ import {spawn} from 'node:child_process'
 import {readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {captureServer} from '../receivers.js'
+import {receiver} from '../support/receiver.js'
+import {waitFor} from '../support/wait.js'
 import {
-  binRun, cleanEnv, explain, listen, root, startReceiver, useSandbox, waitFor,
+  binRun, cleanEnv, explain, listen, root, useSandbox,
 } from './helpers.js'
 
 interface Line {
@@ -32,12 +33,12 @@ describe('e2e: backfill', () => {
 
   it('a banned webhook: --webhook delivers exactly the missed changes once; a second run with --from-journal sends nothing new', async function () {
     this.timeout(60_000)
-    const receiver = await startReceiver()
+    const rx = await receiver({path: '/'})
     const journal = join(e2e.configDir, 'deliveries.ndjson')
     const target = await listen(['--journal', journal, '--max-events', '13'])
     try {
-      const [hook] = await e2e.seedPipedrive(1, () => ({event_action: '*', event_object: 'deal', subscription_url: receiver.url}))
-      receiver.status = 503
+      const [hook] = await e2e.seedPipedrive(1, () => ({event_action: '*', event_object: 'deal', subscription_url: rx.url}))
+      rx.status = 503
       // 10 failed first attempts: Pipedrive bans the webhook (30 min × 0.01), the changes were lost too
       for (let id = 1; id <= 10; id++) await change('deal', id)
       const banned = await waitFor('the ban', async () => (await e2e.state()).pipedrive.webhooks.find((w: any) => w.id === hook.id)?.is_active === 0)
@@ -45,7 +46,7 @@ describe('e2e: backfill', () => {
       // during the ban: three more deals (one created), deal 1 again, and a person the webhook does not hear
       const lost = [await change('deal', 11), await change('deal', 12), await change('deal', 13, 'create'), await change('deal', 1), await change('person', 50)]
       expect(lost.slice(0, 4).every(b => b.deliveries.every((d: any) => d.dropped)), JSON.stringify(lost)).to.equal(true)
-      receiver.status = 200
+      rx.status = 200
       await e2e.api('DELETE', '/sandbox/requests')
 
       const r = await e2e.run(['backfill', '--webhook', String(hook.id), '--to', target.url, '--json'])
@@ -81,14 +82,14 @@ describe('e2e: backfill', () => {
       expect(again.json().counts).to.include({found: 13, sent: 0, skipped: 13})
       expect(journaled(journal)).to.have.length(13)
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 
   it('paging over several pages; Ctrl-C mid-run says what was sent (130), --resume sends the rest, no duplicates', async function () {
     this.timeout(60_000)
     for (let id = 1; id <= 7; id++) await change('deal', id)
-    const slow = await captureServer({delayMs: 250})
+    const slow = await receiver({path: '/', delayMs: 250})
     try {
       const args = ['backfill', '--since', '1h', '--object', 'deal', '--limit', '2', '--to', slow.url]
       const child = spawn(process.execPath, [binRun, ...args], {cwd: root, env: {...cleanEnv(), ...e2e.env}, stdio: ['ignore', 'pipe', 'pipe']})
@@ -99,18 +100,18 @@ describe('e2e: backfill', () => {
       const exited = new Promise<null | number>(resolve => {
         child.once('close', code => resolve(code))
       })
-      await waitFor('3 deliveries', () => slow.got.length >= 3, 15_000)
+      await waitFor('3 deliveries', () => slow.received.length >= 3, 15_000)
       child.kill('SIGINT')
       const code = await exited
       expect(code, stderr).to.equal(130)
-      const before = slow.got.length
+      const before = slow.received.length
       expect(stderr).to.match(new RegExp(`Interrupted \\(SIGINT\\): sent ${before} object\\(s\\)`))
       expect(stderr).to.include(`To continue: pdhooks backfill --since 1h --object deal --to ${slow.url} --limit 2 --resume`)
 
       const rest = await e2e.run([...args, '--resume'])
       expect(rest.code, explain(rest)).to.equal(0)
       expect(rest.stderr).to.include(`Resuming: ${before} sent before`)
-      const ids = slow.got.map(g => JSON.parse(g.body.toString('utf8')).meta.entity_id)
+      const ids = slow.received.map(g => JSON.parse(g.body.toString('utf8')).meta.entity_id)
       expect(ids.toSorted((a, b) => a - b)).to.deep.equal(['1', '2', '3', '4', '5', '6', '7'])
       const pages = (await e2e.requests('/api/v2/deals')).filter(q => q.query.limit === '2')
       expect(pages.length).to.be.at.least(4)
@@ -127,17 +128,17 @@ describe('e2e: backfill', () => {
   it('a receiver that keeps failing: 4 attempts, then it stops saying what was not sent (exit 6); --resume sends the rest once', async function () {
     this.timeout(60_000)
     for (let id = 1; id <= 3; id++) await change('person', id)
-    const receiver = await startReceiver()
+    const rx = await receiver({path: '/'})
     try {
-      receiver.status = 503
+      rx.status = 503
       // 50m: the sandbox dates a changed object's creation an hour before its change, so 1h could make it a create
-      const args = ['backfill', '--since', '50m', '--object', 'person', '--to', receiver.url]
+      const args = ['backfill', '--since', '50m', '--object', 'person', '--to', rx.url]
       const r = await e2e.run(args)
       expect(r.code, explain(r)).to.equal(6)
       expect(r.stderr, r.stderr).to.include('Backfill stopped: the receiver did not accept change.person 1 after 4 attempt(s) (503).')
-      expect(r.stderr).to.include(`pdhooks backfill --since 50m --object person --to ${receiver.url} --resume`)
+      expect(r.stderr).to.include(`pdhooks backfill --since 50m --object person --to ${rx.url} --resume`)
       expect(r.stdout).to.include('0 sent')
-      const attempts = receiver.received.map(x => x.json.meta)
+      const attempts = rx.received.map(x => x.json.meta)
       expect(attempts.map(m => m.attempt)).to.deep.equal([1, 2, 3, 4])
       expect(new Set(attempts.map(m => m.id)).size).to.equal(1)
       // another run with the same parameters must not silently start over
@@ -145,30 +146,30 @@ describe('e2e: backfill', () => {
       expect(refused.code, explain(refused)).to.equal(2)
       expect(refused.stderr).to.include('--resume')
 
-      receiver.status = 200
-      receiver.received.length = 0
+      rx.status = 200
+      rx.received.length = 0
       const rest = await e2e.run([...args, '--resume'])
       expect(rest.code, explain(rest)).to.equal(0)
-      expect(receiver.received.map(x => x.json.meta.entity_id)).to.deep.equal(['1', '2', '3'])
+      expect(rx.received.map(x => x.json.meta.entity_id)).to.deep.equal(['1', '2', '3'])
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 
   it('the daily budget: x-daily-requests-left 0 stops before the next call; a 429 for an hour stops at once; --max-tokens caps the spend', async function () {
     this.timeout(60_000)
     for (let id = 1; id <= 5; id++) await change('deal', id)
-    const receiver = await startReceiver()
+    const rx = await receiver({path: '/'})
     try {
       await e2e.fault({
         headers: {'x-daily-requests-left': '0'}, method: 'GET', passThrough: true, path: '/api/v2/deals',
       })
-      const args = ['backfill', '--since', '1h', '--object', 'deal', '--limit', '2', '--to', receiver.url]
+      const args = ['backfill', '--since', '1h', '--object', 'deal', '--limit', '2', '--to', rx.url]
       const r = await e2e.run(args)
       expect(r.code, explain(r)).to.equal(6)
       expect(r.stderr).to.include('Backfill stopped: Pipedrive\'s daily budget is spent (x-daily-requests-left: 0).')
       expect(r.stderr).to.include('resets at midnight')
-      expect(receiver.received).to.have.length(2)
+      expect(rx.received).to.have.length(2)
       expect((await e2e.requests('/api/v2/deals'))).to.have.length(1)
 
       await e2e.fault({
@@ -177,10 +178,10 @@ describe('e2e: backfill', () => {
       const limited = await e2e.run([...args, '--resume'])
       expect(limited.code, explain(limited)).to.equal(6)
       expect(limited.stderr).to.include('rate limit')
-      expect(receiver.received).to.have.length(2)
+      expect(rx.received).to.have.length(2)
 
       rmSync(join(e2e.configDir, 'backfill'), {force: true, recursive: true})
-      receiver.received.length = 0
+      rx.received.length = 0
       const capped = await e2e.run([...args, '--max-tokens', '25', '--json'])
       expect(capped.code, explain(capped)).to.equal(6)
       const out = capped.json()
@@ -188,22 +189,22 @@ describe('e2e: backfill', () => {
       expect(out.counts).to.include({calls: 3, sent: 4, tokens: 22})
       expect(out.resume).to.include('--max-tokens 25 --resume')
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 
   it('--dry-run reads the lists and counts, sends nothing, keeps no progress', async () => {
     for (let id = 1; id <= 3; id++) await change('organization', id)
     await change('deal', 9, 'create')
-    const receiver = await startReceiver()
+    const rx = await receiver({path: '/'})
     try {
-      const r = await e2e.run(['backfill', '--since', '1h', '--to', receiver.url, '--dry-run'])
+      const r = await e2e.run(['backfill', '--since', '1h', '--to', rx.url, '--dry-run'])
       expect(r.code, explain(r)).to.equal(0)
       expect(r.stdout).to.match(/^Backfill \(dry run\): 4 object\(s\) changed .* 4 to send, 8 API call\(s\), ~72 tokens\.\n$/)
-      expect(receiver.received).to.have.length(0)
+      expect(rx.received).to.have.length(0)
       expect((await e2e.requests('/api/v2/')).map(q => q.path)).to.deep.equal(['/api/v2/deals', '/api/v2/persons', '/api/v2/organizations', '/api/v2/activities', '/api/v2/products', '/api/v2/pipelines', '/api/v2/stages'])
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 })
@@ -214,20 +215,20 @@ describe('e2e: backfill is paced under the burst limit', () => {
   it('many pages against a burst of 3 requests per 2 s: every call waits for the window, none is answered 429', async function () {
     this.timeout(60_000)
     for (let id = 1; id <= 6; id++) expect((await e2e.api('POST', '/sandbox/events', {action: 'change', id, object: 'activity'})).status).to.equal(200)
-    const receiver = await startReceiver()
+    const rx = await receiver({path: '/'})
     try {
       await e2e.api('DELETE', '/sandbox/requests')
       const t0 = Date.now()
-      const r = await e2e.run(['backfill', '--since', '1h', '--object', 'activity', '--limit', '1', '--to', receiver.url, '--json'], {timeoutMs: 40_000})
+      const r = await e2e.run(['backfill', '--since', '1h', '--object', 'activity', '--limit', '1', '--to', rx.url, '--json'], {timeoutMs: 40_000})
       expect(r.code, explain(r)).to.equal(0)
       expect(r.json().counts).to.include({calls: 7, sent: 6})
       const calls = await e2e.requests()
       expect(calls.map(c => (c as {status?: number}).status)).to.deep.equal(Array.from({length: 7}, () => 200))
       // 7 calls (/users/me and 6 pages) at 3 per rolling 2 s take two more windows
       expect(Date.now() - t0).to.be.at.least(3500)
-      expect(receiver.received.map(x => x.json.meta.entity_id)).to.deep.equal(['1', '2', '3', '4', '5', '6'])
+      expect(rx.received.map(x => x.json.meta.entity_id)).to.deep.equal(['1', '2', '3', '4', '5', '6'])
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 })

@@ -4,20 +4,21 @@
 import {expect} from 'chai'
 
 import {verifyBasicAuth, verifyElements} from '../../src/lib/deliveries/signatures.js'
+import {type Receiver, receiver} from '../support/receiver.js'
 import {
-  explain, HOOK_PASSWORD, PD_PASSWORD, type Receiver, SIGNATURE_KEY, startReceiver, useSandbox,
+  explain, HOOK_PASSWORD, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: delivery chain', () => {
   const e2e = useSandbox()
-  let receiver: Receiver
+  let rx: Receiver
 
   beforeEach(async () => {
-    receiver = await startReceiver('/ce')
+    rx = await receiver({path: '/ce'})
   })
 
   afterEach(async () => {
-    await receiver.close()
+    await rx.close()
   })
 
   const dealChange = {
@@ -33,7 +34,7 @@ describe('e2e: delivery chain', () => {
       '--name',
       'chain',
       '--callback-url',
-      receiver.url,
+      rx.url,
       '--signature-key',
       SIGNATURE_KEY,
       '--pipedrive-email',
@@ -52,7 +53,7 @@ describe('e2e: delivery chain', () => {
     expect(sent.status).to.equal(200)
     expect(sent.body.deliveries.map((d: any) => d.status)).to.deep.equal([200])
 
-    const [got] = await receiver.waitFor(1)
+    const [got] = await rx.waitFor(1)
     expect(got.method).to.equal('POST')
     expect(got.path).to.equal('/ce')
     const {message} = got.json
@@ -82,17 +83,17 @@ describe('e2e: delivery chain', () => {
 
   it('a direct Pipedrive webhook delivers with basic auth; a failing receiver shows as failing', async function () {
     this.timeout(30_000)
-    const add = await e2e.run(['webhook', 'add', 'change.deal', '--url', receiver.url, '--http-auth-user', 'hooks', '--http-auth-password', HOOK_PASSWORD, '--json'])
+    const add = await e2e.run(['webhook', 'add', 'change.deal', '--url', rx.url, '--http-auth-user', 'hooks', '--http-auth-password', HOOK_PASSWORD, '--json'])
     expect(add.code, explain(add)).to.equal(0)
     expect(add.json().webhook.httpAuthPassword).to.equal(`${HOOK_PASSWORD.slice(0, 4)}…`)
 
     await e2e.api('POST', '/sandbox/events', dealChange)
-    const [got] = await receiver.waitFor(1)
+    const [got] = await rx.waitFor(1)
     expect(verifyBasicAuth(got.headers.authorization, 'hooks', HOOK_PASSWORD)).to.equal(true)
     expect(JSON.stringify(got.json)).to.include('Big deal') // v2.0 payload with the deal's data
     expect(got.json.meta).to.deep.include({action: 'change', entity: 'deal'})
 
-    receiver.status = 500
+    rx.status = 500
     const failed = await e2e.api('POST', '/sandbox/events', dealChange)
     expect(failed.body.deliveries.map((d: any) => d.status)).to.deep.equal([500])
     const list = await e2e.run(['webhook', 'list', '--unhealthy', '--json'])

@@ -2,7 +2,8 @@
 // behind silently), starts no other, says what is left and exits 130; so does an interrupted `doctor --fix`.
 import {expect} from 'chai'
 
-import {startCli, useSandbox, waitFor} from './helpers.js'
+import {waitFor} from '../support/wait.js'
+import {startCli, useSandbox} from './helpers.js'
 
 const explain = (r: {code: null | number; stderr: string; stdout: string}) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`
 

@@ -2,8 +2,9 @@
 import {expect} from 'chai'
 import {hostname} from 'node:os'
 
+import {receiver} from '../support/receiver.js'
 import {
-  CREDENTIALS, type E2E, explain, HOOK_PASSWORD, startReceiver, useSandbox,
+  CREDENTIALS, type E2E, explain, HOOK_PASSWORD, useSandbox,
 } from './helpers.js'
 
 const CE_AUTH = {authorization: `User ${CREDENTIALS.PDHOOKS_USER_SECRET}, Organization ${CREDENTIALS.PDHOOKS_ORG_SECRET}`}
@@ -268,15 +269,15 @@ describe('e2e: doctor', () => {
 
   it('doctor --fix, then webhook migrate --all: a clean account (exit 0, no warning) that still delivers each change once, as v2', async function () {
     this.timeout(60_000)
-    const receiver = await startReceiver('/hook')
+    const rx = await receiver({path: '/hook'})
     try {
       const old = new Date(Date.now() - (72 * HOURS)).toISOString()
       await e2e.seedPipedrive(4, i => [
         {
-          event_action: 'updated', event_object: 'deal', name: 'app', subscription_url: receiver.url, version: '1.0',
+          event_action: 'updated', event_object: 'deal', name: 'app', subscription_url: rx.url, version: '1.0',
         },
         {
-          event_action: 'updated', event_object: 'deal', name: 'app again', subscription_url: receiver.url, version: '1.0',
+          event_action: 'updated', event_object: 'deal', name: 'app again', subscription_url: rx.url, version: '1.0',
         },
         {
           event_action: '*', event_object: '*', name: `pdhooks-listen gone-host 7 ${old}`, subscription_url: 'https://tunnel.example.com/x', version: '2.0',
@@ -290,14 +291,14 @@ describe('e2e: doctor', () => {
       const migrate = await e2e.run(['webhook', 'migrate', '--all', '--yes'])
       expect(migrate.code, explain(migrate)).to.equal(0)
       await e2e.api('POST', '/sandbox/events', {action: 'change', id: 42, object: 'deal'})
-      const got = await receiver.waitFor(1)
+      const got = await rx.waitFor(1)
       expect(got[0].json.meta).to.deep.include({action: 'change', entity: 'deal', version: '2.0'})
       const after = await e2e.run(['doctor', '--json'])
       expect(after.code, explain(after)).to.equal(0)
       expect(after.json().findings.map((f: any) => f.code)).to.deep.equal(['api-budget'])
-      expect(receiver.received).to.have.length(1)
+      expect(rx.received).to.have.length(1)
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 })

@@ -1,8 +1,9 @@
 // e2e: failure paths over real HTTP, injected with the sandbox's faults: 429, 5xx, HTML bodies, connection errors and a
 // timeout after the webhook was created.
 import {expect} from 'chai'
-import {createServer} from 'node:net'
 
+import {PL_HOOKS} from '../support/fixtures.js'
+import {freePort} from '../support/receiver.js'
 import {explain, PD_PASSWORD, useSandbox} from './helpers.js'
 
 const HOOK = 'https://app.example.com/hook'
@@ -118,14 +119,7 @@ describe('e2e: fault paths', () => {
 
   it('a connection error is retried, then exit 6', async function () {
     this.timeout(30_000)
-    const closed = createServer()
-    await new Promise<void>(resolve => {
-      closed.listen(0, '127.0.0.1', () => resolve())
-    })
-    const {port} = closed.address() as {port: number}
-    await new Promise<void>(resolve => {
-      closed.close(() => resolve())
-    })
+    const port = await freePort()
     const r = await e2e.run(['webhook', 'list', '--json'], {env: {PDHOOKS_PIPEDRIVE_URL: `http://127.0.0.1:${port}/v1`}})
     expect(r.code, explain(r)).to.equal(6)
     expect(r.json().error.message).to.include(`127.0.0.1:${port}`)
@@ -152,7 +146,6 @@ describe('e2e: fault paths', () => {
   })
 
   describe('creates the service applied, then answered 503 / 429 / 502 ("apply" faults): never a duplicate', () => {
-    const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
     const login = ['--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD, '--callback-url', 'https://app.example.com/ce']
 
     it('webhook add: applied then 503, and applied then 429, are found by the lookup (one POST each, exit 0)', async function () {

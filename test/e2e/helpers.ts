@@ -6,7 +6,6 @@ import {spawn} from 'node:child_process'
 import {
   mkdtempSync, readdirSync, rmSync, statSync,
 } from 'node:fs'
-import {createServer, type IncomingHttpHeaders, type Server} from 'node:http'
 import Module from 'node:module'
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
@@ -15,7 +14,9 @@ import {fileURLToPath} from 'node:url'
 // @ts-expect-error plain JS helper
 import {buildIfStale as buildIfStaleShared} from '../../scripts/manifest-guard.js'
 import {type Sandbox, type SandboxOptions, startSandbox} from '../../src/lib/sandbox/index.js'
-import {track} from '../children.js'
+import {track} from '../support/children.js'
+import {PL_SPACE} from '../support/fixtures.js'
+import {sleep} from '../support/wait.js'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const binRun = join(root, 'bin', 'run.js')
@@ -75,8 +76,8 @@ export interface CliResult {
   code: null | number
   stdout: string
   stderr: string
-  /** stdout parsed as exactly one JSON document (throws, showing the output, otherwise). */
-  json(): any
+  /** stdout parsed as exactly one JSON document (throws, showing the output, otherwise); `T`: the command's result type. */
+  json<T = any>(): T
 }
 
 export interface CliOptions {
@@ -184,9 +185,9 @@ export async function pdhooks(args: string[], opts: CliOptions = {}): Promise<Cl
     code,
     stdout,
     stderr,
-    json() {
+    json<T>(): T {
       try {
-        return JSON.parse(stdout)
+        return JSON.parse(stdout) as T
       } catch (error) {
         throw new Error(`${shellLine(args)}: stdout is not exactly one JSON document (${(error as Error).message})\nstdout: ${stdout}\nstderr: ${stderr}`)
       }
@@ -378,7 +379,7 @@ export function useSandbox(opts: SandboxOptions = {}): E2E {
       const auth = 'Basic ' + Buffer.from(`${CREDENTIALS.PDHOOKS_PIPELINER_USERNAME}:${CREDENTIALS.PDHOOKS_PIPELINER_PASSWORD}`).toString('base64')
       const made = []
       for (let i = 0; i < n; i++) {
-        const r = await ctx.api('POST', '/api/v100/rest/spaces/sandbox/entities/Webhooks', {
+        const r = await ctx.api('POST', `${PL_SPACE}/entities/Webhooks`, {
           url: `https://seed.example.com/pl/${i}`, events: ['Account.Create'], insecure_ssl: false, ...over(i),
         }, {authorization: auth})
         if (r.status !== 201) throw new Error(`seeding Pipeliner webhook ${i}: ${r.status} ${JSON.stringify(r.body)}`)
@@ -389,84 +390,6 @@ export function useSandbox(opts: SandboxOptions = {}): E2E {
     },
   }
   return ctx
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise(resolve => {
-  setTimeout(resolve, ms)
-})
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const v = await check()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// A tiny receiver
-
-export interface Received {
-  method: string
-  path: string
-  headers: IncomingHttpHeaders
-  raw: Buffer
-  /** The body parsed as JSON (undefined when it is not JSON). */
-  json: any
-}
-
-export interface Receiver {
-  url: string
-  port: number
-  received: Received[]
-  /** Answer status for the next deliveries (default 200). */
-  status: number
-  /** Resolves once `n` requests arrived. */
-  waitFor(n: number, timeoutMs?: number): Promise<Received[]>
-  close(): Promise<void>
-}
-
-/** Starts an HTTP server on a free loopback port that records each request and answers `{"ok":true}`. */
-export async function startReceiver(path = '/hook'): Promise<Receiver> {
-  const received: Received[] = []
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks)
-      let json: any
-      try {
-        json = JSON.parse(raw.toString('utf8'))
-      } catch {
-        json = undefined
-      }
-
-      received.push({
-        headers: req.headers, json, method: req.method ?? '', path: req.url ?? '', raw,
-      })
-      res.writeHead(r.status, {'content-type': 'application/json'})
-      res.end('{"ok":true}')
-    })
-  })
-  await new Promise<void>(resolve => {
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const {port} = server.address() as {port: number}
-  const r: Receiver = {
-    url: `http://127.0.0.1:${port}${path}`,
-    port,
-    received,
-    status: 200,
-    waitFor: (n, timeoutMs = 5000) => waitFor(`${n} request(s) at the receiver (got ${received.length})`, () => (received.length >= n ? received : false), timeoutMs) as Promise<Received[]>,
-    close: () => new Promise<void>(resolve => {
-      server.close(() => resolve())
-      server.closeAllConnections()
-    }),
-  }
-  return r
 }
 
 /** Splits a command line the way a POSIX shell would (quotes and backslashes; no expansion). */

@@ -3,15 +3,14 @@
 // did and did not do, and exit 130 / 143 (at once at a second signal, or after the grace period).
 import {expect} from 'chai'
 
-import {
-  sleep, startCli, useSandbox, waitFor,
-} from './helpers.js'
+import {PL_HOOKS} from '../support/fixtures.js'
+import {sleep, waitFor} from '../support/wait.js'
+import {startCli, useSandbox} from './helpers.js'
 
 const explain = (r: {code: null | number; stderr: string; stdout: string}) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`
 
 describe('e2e: interrupted deletes say what they did (exit 130 / 143)', () => {
   const e2e = useSandbox()
-  const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
 
   const start = (args: string[]) => startCli(args, e2e.env)
 

@@ -9,8 +9,8 @@ import net from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {track} from '../children.js'
-import {blackHole, post} from '../receivers.js'
+import {track} from '../support/children.js'
+import {blackHole, post} from '../support/receiver.js'
 import {binRun, cleanEnv, ensureBuilt} from './helpers.js'
 
 interface Running {

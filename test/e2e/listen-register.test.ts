@@ -8,13 +8,15 @@ import {spawn} from 'node:child_process'
 import {
   chmodSync, mkdtempSync, readFileSync, writeFileSync,
 } from 'node:fs'
-import net from 'node:net'
 import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {track} from '../children.js'
+import {track} from '../support/children.js'
+import {PL_HOOKS} from '../support/fixtures.js'
+import {freePort, receiver} from '../support/receiver.js'
+import {sleep, waitFor} from '../support/wait.js'
 import {
-  binRun, cleanEnv, masked, root, sleep, startReceiver, useSandbox, waitFor,
+  binRun, cleanEnv, masked, root, useSandbox,
 } from './helpers.js'
 
 interface Running {
@@ -27,21 +29,7 @@ interface Running {
   signal(sig: NodeJS.Signals): void
 }
 
-const PL_HOOKS = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
 const HOST = hostname().replaceAll(/\s+/g, '-')
-
-/** A free loopback port (for --port P --public-url http://127.0.0.1:P). */
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>(resolve => {
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const {port} = server.address() as net.AddressInfo
-  await new Promise(resolve => {
-    server.close(resolve)
-  })
-  return port
-}
 
 const isAlive = (pid: number) => {
   try {
@@ -228,7 +216,7 @@ describe('e2e: listen --register / --pipeliner: temporary webhooks, cleaned up o
 
   it('SIGTERM deletes them too (exit 0); --json prints only events on stdout, the status lines on stderr; --journal and --forward-to work alongside', async () => {
     const journal = join(mkdtempSync(join(tmpdir(), 'pdhooks-e2e-register-journal-')), 'deliveries.ndjson')
-    const target = await startReceiver('/app')
+    const target = await receiver({path: '/app'})
     const app = await start([...await publicArgs(), '--register', 'change.deal', '--json', '--journal', journal, '--forward-to', target.url])
     const [w] = await pdHooks()
     await e2e.api('POST', '/sandbox/events', {action: 'change', id: 7, object: 'deal'})

@@ -6,8 +6,9 @@ import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {receiver} from '../support/receiver.js'
 import {
-  explain, listen, PD_PASSWORD, SIGNATURE_KEY, startReceiver, useSandbox,
+  explain, listen, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: listen, trigger --sandbox, replay', () => {
@@ -50,14 +51,14 @@ describe('e2e: listen, trigger --sandbox, replay', () => {
     const lines = readFileSync(journal, 'utf8').trim().split('\n').map(l => JSON.parse(l))
     expect(lines).to.have.length(1)
     expect(lines[0].source).to.equal('elements')
-    const receiver = await startReceiver('/replayed')
+    const rx = await receiver({path: '/replayed'})
     try {
-      const replay = await e2e.run(['replay', '--journal', journal, '--to', receiver.url, '--json'])
+      const replay = await e2e.run(['replay', '--journal', journal, '--to', rx.url, '--json'])
       expect(replay.code, explain(replay)).to.equal(0)
-      expect(receiver.received).to.have.length(1)
-      expect(receiver.received[0].raw.toString()).to.equal(lines[0].body)
+      expect(rx.received).to.have.length(1)
+      expect(rx.received[0].raw.toString()).to.equal(lines[0].body)
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 

@@ -1,9 +1,9 @@
 // e2e: Pipeliner webhooks against the sandbox's Pipeliner API.
 import {expect} from 'chai'
 
+import {PL_HOOKS} from '../support/fixtures.js'
 import {explain, useSandbox} from './helpers.js'
 
-const PL = '/api/v100/rest/spaces/sandbox/entities/Webhooks'
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
 
 describe('e2e: pipeliner webhook', () => {
@@ -18,7 +18,7 @@ describe('e2e: pipeliner webhook', () => {
     expect(doc.generatedSignature).to.match(UUID)
     expect(doc.webhook.signed).to.equal(true)
     expect(doc.webhook.signature).to.equal(`${doc.generatedSignature.slice(0, 4)}…`)
-    const post = (await e2e.requests(PL)).find(q => q.method === 'POST')!
+    const post = (await e2e.requests(PL_HOOKS)).find(q => q.method === 'POST')!
     expect(post.headers.authorization).to.match(/^Basic /)
     expect(post.body).to.deep.equal({
       url: 'https://app.example.com/pl', events: ['Account.Create', 'Opportunity.*'], insecure_ssl: false, signature: doc.generatedSignature,
@@ -33,7 +33,7 @@ describe('e2e: pipeliner webhook', () => {
     expect(again.code, explain(again)).to.equal(0)
     expect(again.json().created).to.equal(false)
     expect(again.json().webhook.id).to.equal(doc.webhook.id)
-    expect((await e2e.requests(PL)).filter(q => q.method === 'POST')).to.have.length(1)
+    expect((await e2e.requests(PL_HOOKS)).filter(q => q.method === 'POST')).to.have.length(1)
     // the generated key is never shown again
     const list = await e2e.run(['pipeliner', 'webhook', 'list', '--json'])
     expect(list.stdout).not.to.include(doc.generatedSignature)
@@ -53,7 +53,7 @@ describe('e2e: pipeliner webhook', () => {
     const hooks = Array.isArray(doc) ? doc : doc.webhooks
     expect(hooks).to.have.length(105)
     expect(new Set(hooks.map((w: any) => w.id)).size).to.equal(105)
-    const gets = (await e2e.requests(PL)).filter(q => q.method === 'GET')
+    const gets = (await e2e.requests(PL_HOOKS)).filter(q => q.method === 'GET')
     expect(gets).to.have.length(2)
     expect(gets[0].query).to.deep.equal({first: '100'})
     expect(gets[1].query.first).to.equal('100')
@@ -72,7 +72,7 @@ describe('e2e: pipeliner webhook', () => {
 
     const one = await e2e.run(['pipeliner', 'webhook', 'delete', seeded[0].id, '--yes', '--json'])
     expect(one.code, explain(one)).to.equal(0)
-    expect((await e2e.requests(PL)).filter(q => q.method === 'DELETE').map(q => q.path)).to.deep.equal([`${PL}/${seeded[0].id}`])
+    expect((await e2e.requests(PL_HOOKS)).filter(q => q.method === 'DELETE').map(q => q.path)).to.deep.equal([`${PL_HOOKS}/${seeded[0].id}`])
 
     const missing = await e2e.run(['pipeliner', 'webhook', 'delete', '5e1f7f4c-2b8a-4f7e-9a51-0c7c1e6f2d10', '--yes', '--json'])
     expect(missing.code, explain(missing)).to.equal(4)
@@ -82,7 +82,7 @@ describe('e2e: pipeliner webhook', () => {
     const all = await e2e.run(['pipeliner', 'webhook', 'delete', '--all', '--url', 'seed.example.com', '--yes', '--json'])
     expect(all.code, explain(all)).to.equal(0)
     expect(all.json().deleted).to.equal(129)
-    const batches = (await e2e.requests(`${PL}/batch-delete`)).filter(q => q.method === 'POST')
+    const batches = (await e2e.requests(`${PL_HOOKS}/batch-delete`)).filter(q => q.method === 'POST')
     expect(batches.map(b => (Array.isArray(b.body) ? b.body : b.body.ids).length)).to.deep.equal([100, 29])
     const state = await e2e.state()
     expect(state.pipeliner.webhooks.map((w: any) => w.id)).to.deep.equal([keep[0].id])

@@ -6,8 +6,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {verifyBasicAuth} from '../../src/lib/deliveries/signatures.js'
+import {receiver} from '../support/receiver.js'
 import {
-  explain, HOOK_PASSWORD, listen, startReceiver, useSandbox,
+  explain, HOOK_PASSWORD, listen, useSandbox,
 } from './helpers.js'
 
 describe('e2e: documented samples through the sandbox', () => {
@@ -44,20 +45,20 @@ describe('e2e: documented samples through the sandbox', () => {
     expect(changed.data.name).to.equal('Ada Lovelace')
     expect(changed.data.custom_fields).to.deep.equal({})
 
-    const receiver = await startReceiver('/again')
+    const rx = await receiver({path: '/again'})
     try {
-      const again = await e2e.run(['trigger', '--from', journal, '--to', receiver.url, '--basic-auth', 'hooks:another-pass-77', '--json'])
+      const again = await e2e.run(['trigger', '--from', journal, '--to', rx.url, '--basic-auth', 'hooks:another-pass-77', '--json'])
       expect(again.code, explain(again)).to.equal(0)
-      expect(receiver.received.map(r => r.raw.toString())).to.deep.equal(lines.map(l => l.body))
-      for (const r of receiver.received) expect(verifyBasicAuth(r.headers.authorization as string, 'hooks', 'another-pass-77')).to.equal(true)
+      expect(rx.received.map(r => r.raw.toString())).to.deep.equal(lines.map(l => l.body))
+      for (const r of rx.received) expect(verifyBasicAuth(r.headers.authorization as string, 'hooks', 'another-pass-77')).to.equal(true)
       expect(again.stdout).not.to.contain('another-pass-77')
       // one journal line through standard input
-      const piped = await e2e.run(['trigger', '--from', '-', '--to', receiver.url, '--json'], {input: readFileSync(journal, 'utf8').split('\n')[0]})
+      const piped = await e2e.run(['trigger', '--from', '-', '--to', rx.url, '--json'], {input: readFileSync(journal, 'utf8').split('\n')[0]})
       expect(piped.code, explain(piped)).to.equal(0)
       expect(piped.json().deliveries[0].description).to.match(/^stdin: pipedrive-v/)
-      expect(receiver.received.at(-1)!.raw.toString()).to.equal(lines[0].body)
+      expect(rx.received.at(-1)!.raw.toString()).to.equal(lines[0].body)
     } finally {
-      await receiver.close()
+      await rx.close()
     }
   })
 })

@@ -6,9 +6,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {
-  binRun, cleanEnv, root, sleep,
-} from './helpers.js'
+import {sleep} from '../support/wait.js'
+import {binRun, cleanEnv, root} from './helpers.js'
 
 const SOCKET = `pdhooks-test-${process.pid}`
 let sessions = 0

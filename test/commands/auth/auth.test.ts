@@ -6,16 +6,15 @@ import {
 import {join} from 'node:path'
 
 import {ConfigStore} from '../../../src/lib/core/config.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
 import {
-  assertNockDone, cleanNock, PD, run, stubPrompts,
-} from '../../helpers.js'
+  CE_HOST as CE, PD, PL, PL_SPACE, PL_URL,
+} from '../../support/fixtures.js'
+import {run, stubPrompts} from '../../support/run.js'
 
 const dir = () => process.env.PDHOOKS_CONFIG_DIR!
 const file = () => join(dir(), 'config.json')
 const profile = async (name: string) => new ConfigStore(dir()).getProfile(name)
-const CE = 'https://api.cloud-elements.com'
-const PL = 'https://us-east.api.pipelinersales.com'
-const PL_URL = `${PL}/api/v100/rest/spaces/abc`
 
 async function seedProfiles(): Promise<void> {
   const store = new ConfigStore(dir())
@@ -36,7 +35,7 @@ describe('auth', () => {
       nock(PD, {reqheaders: {'x-api-token': 'pd-token-abcdefghijkl'}}).get('/v1/webhooks').reply(200, {data: []})
       nock(CE, {reqheaders: {authorization: 'User user-secret-abcdef, Organization org-secret-abcdef'}}).get('/elements/api-v2/instances').reply(200, [])
       nock(PL, {reqheaders: {authorization: `Basic ${Buffer.from('key:pl-password-abcdef').toString('base64')}`}})
-      .get('/api/v100/rest/spaces/abc/entities/Webhooks').query({first: '1'}).reply(200, {data: [], success: true})
+      .get(`${PL_SPACE}/entities/Webhooks`).query({first: '1'}).reply(200, {data: [], success: true})
       const r = await run(['auth:login',
         '--pipedrive-token',
         'pd-token-abcdefghijkl',

@@ -4,7 +4,8 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {ConfigStore} from '../../../src/lib/core/config.js'
-import {assertNockDone, cleanNock, run} from '../../helpers.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
+import {run} from '../../support/run.js'
 
 // Pipeliner values of auth login / status (issue 6, item 1)
 const dir = () => process.env.PDHOOKS_CONFIG_DIR!

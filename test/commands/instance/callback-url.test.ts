@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 
+import type {CallbackUrlResult} from '../../../src/commands/instance/callback-url.js'
+
 import {ConfigStore} from '../../../src/lib/core/config.js'
-import {run} from '../../helpers.js'
+import {run} from '../../support/run.js'
 
 describe('instance callback-url', () => {
   it('prints the documented URL offline, with no credentials', async () => {
@@ -12,7 +14,7 @@ describe('instance callback-url', () => {
 
   it('--json, aliases and --element', async () => {
     const r = await run(['instance:callback-url', '20931', '--elements-url', 'sap-us2', '--element', 'pipedrivev2', '--json'])
-    expect(r.json()).to.deep.equal({
+    expect(r.json<CallbackUrlResult>()).to.deep.equal({
       element: 'pipedrivev2',
       encodedId: 'MjA5MzE=',
       instanceId: '20931',

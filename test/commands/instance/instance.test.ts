@@ -2,10 +2,12 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {ConfigStore} from '../../../src/lib/core/config.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
 import {
-  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubConfirm, stubPrompts, webhook,
-} from '../../helpers.js'
-import {catchStraySignals} from '../../signals.js'
+  CE_AUTH, CE_HOST, ceEnv, instance, PD, pdEnv, webhook,
+} from '../../support/fixtures.js'
+import {run, stubConfirm, stubPrompts} from '../../support/run.js'
+import {catchStraySignals} from '../../support/signals.js'
 
 const store = () => new ConfigStore(process.env.PDHOOKS_CONFIG_DIR!)
 const CB = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='

@@ -1,9 +1,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
 import {
-  assertNockDone, CE_AUTH, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, TOKEN, webhook,
-} from '../../helpers.js'
+  CE_AUTH, CE_HOST, ceEnv, instance, PD, pdEnv, TOKEN, webhook,
+} from '../../support/fixtures.js'
+import {run} from '../../support/run.js'
 
 const CE_URL = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
 

@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {
-  assertNockDone, cleanNock, PD, pdEnv, run, stubConfirm, webhook,
-} from '../../helpers.js'
-import {catchStraySignals} from '../../signals.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
+import {PD, pdEnv, webhook} from '../../support/fixtures.js'
+import {run, stubConfirm} from '../../support/run.js'
+import {catchStraySignals} from '../../support/signals.js'
 
 const CE = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
 

@@ -1,12 +1,16 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import type {WebhookListResult} from '../../../src/commands/webhook/list.js'
+
 import {health} from '../../../src/lib/pipedrive/webhooks.js'
-import {
-  cleanNock, PD, pdEnv, run, webhook,
-} from '../../helpers.js'
+import {cleanNock} from '../../support/fakes.js'
+import {PD, pdEnv, webhook} from '../../support/fixtures.js'
+import {run} from '../../support/run.js'
 
 const hour = 3600 * 1000
+/** The ids `webhook list --json` shows with these flags. */
+const ids = async (...flags: string[]) => (await run(['webhook:list', ...flags, '--json'], pdEnv)).json<WebhookListResult>().webhooks.map(w => w.id)
 const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString()
 
 const HOOKS = [
@@ -59,7 +63,7 @@ describe('webhook list', () => {
   it('--json lists masked views with the total', async () => {
     nock(PD).get('/v1/webhooks').reply(200, {data: HOOKS})
     const r = await run(['webhook:list', '--json'], pdEnv)
-    const doc = r.json()
+    const doc = r.json<WebhookListResult>()
     expect(doc.total).to.equal(6)
     expect(doc.webhooks[5]).to.include({
       health: 'ok', httpAuthPassword: 'very…', instanceId: '20931', version: '1.0',
@@ -69,9 +73,9 @@ describe('webhook list', () => {
 
   it('filters with --unhealthy, --url and --event (across vocabularies)', async () => {
     nock(PD).get('/v1/webhooks').times(3).reply(200, {data: HOOKS})
-    expect((await run(['webhook:list', '--unhealthy', '--json'], pdEnv)).json().webhooks.map((w: any) => w.id)).to.deep.equal([2, 3, 4, 5])
-    expect((await run(['webhook:list', '--url', 'cloud-elements', '--json'], pdEnv)).json().webhooks.map((w: any) => w.id)).to.deep.equal([6])
-    expect((await run(['webhook:list', '--event', 'change.deal', '--json'], pdEnv)).json().webhooks.map((w: any) => w.id)).to.deep.equal([1, 2, 3, 5])
+    expect(await ids('--unhealthy')).to.deep.equal([2, 3, 4, 5])
+    expect(await ids('--url', 'cloud-elements')).to.deep.equal([6])
+    expect(await ids('--event', 'change.deal')).to.deep.equal([1, 2, 3, 5])
   })
 
   it('says so when there are none', async () => {

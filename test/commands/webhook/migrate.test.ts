@@ -1,9 +1,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
 import {
-  assertNockDone, CE_BASE, cleanNock, PD, pdEnv, run, stubConfirm, webhook,
-} from '../../helpers.js'
+  CE_BASE, PD, pdEnv, webhook,
+} from '../../support/fixtures.js'
+import {run, stubConfirm} from '../../support/run.js'
 
 const PW = 'hook-password-SECRET-0123'
 

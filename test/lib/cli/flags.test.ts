@@ -6,7 +6,7 @@ import {COMMANDS} from '../../../src/index.js'
 import {envTwin, registerArgvSecrets, SECRET_FLAGS} from '../../../src/lib/cli/flags.js'
 import {invalidCharacter} from '../../../src/lib/core/config.js'
 import {forgetSecrets, scrub} from '../../../src/lib/core/mask.js'
-import {root} from '../../helpers.js'
+import {root} from '../../support/run.js'
 
 /** Flag names that hold secrets (not `--sign`, `--skip-key`, `--generate-auth`, which hold none). */
 const SECRET_NAME = /(password|token|secret|signature|-key|basic-auth)$/

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {HttpClient, RateGate, waitFromHeaders} from '../../../src/lib/core/http.js'
 import {PIPEDRIVE_SERVICE} from '../../../src/lib/pipedrive/client.js'
-import {assertNockDone, cleanNock} from '../../helpers.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
 
 const BASE = 'https://api.example.test/v1'
 const client = (over: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) =>

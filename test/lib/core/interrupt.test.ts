@@ -3,11 +3,8 @@ import {expect} from 'chai'
 import {
   InterruptedError, Interruption, REPEAT_MS, SIGNAL_EXIT,
 } from '../../../src/lib/core/interrupt.js'
-import {catchStraySignals} from '../../signals.js'
-
-const sleep = (ms: number) => new Promise(resolve => {
-  setTimeout(resolve, ms)
-})
+import {catchStraySignals} from '../../support/signals.js'
+import {sleep} from '../../support/wait.js'
 
 describe('Interruption', () => {
   catchStraySignals()

@@ -6,7 +6,7 @@ import {
   CUSTOM_FIELD_TYPES, customFieldHelp, parseSets, v1CustomField,
 } from '../../../src/lib/deliveries/custom-fields.js'
 import {pipedriveSample} from '../../../src/lib/deliveries/samples.js'
-import {customFieldValueProblems, docFixtures} from '../../doc-shapes.js'
+import {customFieldValueProblems, docFixtures} from '../../support/doc-shapes.js'
 
 const KEY = 'dcf558aac1ae4e8c4f849ba5e668430d8df9be12'
 

@@ -8,8 +8,8 @@ import type {Sandbox} from '../../../src/lib/sandbox/index.js'
 import {buildDeliveries} from '../../../src/lib/deliveries/trigger.js'
 import {
   type DocExample, docFixtures, jsonType, shapeProblems,
-} from '../../doc-shapes.js'
-import {captureServer, type CaptureServer} from '../../receivers.js'
+} from '../../support/doc-shapes.js'
+import {receiver, type Receiver} from '../../support/receiver.js'
 import {hook, pd, sandbox} from '../sandbox/helpers.js'
 
 const EXAMPLES = Object.entries(docFixtures.examples)
@@ -74,12 +74,12 @@ const triggerEvent = (name: string): string => {
 describe('Pipedrive v2 samples against the documented examples', function () {
   this.timeout(30_000)
   let sb: Sandbox
-  let rx: CaptureServer
+  let rx: Receiver
   const delivered = new Map<string, any>()
 
   before(async () => {
     sb = await sandbox()
-    rx = await captureServer()
+    rx = await receiver({path: '/'})
     const created = await pd(sb, '/webhooks', {
       json: {
         event_action: '*', event_object: '*', name: 'all', subscription_url: rx.url, version: '2.0',
@@ -89,12 +89,12 @@ describe('Pipedrive v2 samples against the documented examples', function () {
     expect(created.status).to.equal(201)
     for (const [name] of EXAMPLES) {
       const [object, action] = name.split('.')
-      const before = rx.got.length
+      const before = rx.received.length
       const r = await hook(sb, '/events', {action, object})
       expect(r.status, JSON.stringify(r.body)).to.equal(200)
       expect(r.body.deliveries.map((d: any) => d.status), name).to.deep.equal([200])
-      expect(rx.got.length).to.equal(before + 1)
-      delivered.set(name, JSON.parse(rx.got.at(-1)!.body.toString('utf8')))
+      expect(rx.received.length).to.equal(before + 1)
+      delivered.set(name, JSON.parse(rx.received.at(-1)!.body.toString('utf8')))
     }
   })
 

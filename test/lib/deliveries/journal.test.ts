@@ -12,7 +12,7 @@ import {
 } from '../../../src/lib/deliveries/journal.js'
 import {type ListenerEvent, startListener} from '../../../src/lib/deliveries/listener.js'
 import {basicAuthHeader, signElements} from '../../../src/lib/deliveries/signatures.js'
-import {post} from '../../receivers.js'
+import {post} from '../../support/receiver.js'
 
 const USER = 'hooks'
 const PASSWORD = 'correct-horse-battery-staple'

@@ -18,7 +18,8 @@ import {
 } from '../../../src/lib/deliveries/listener.js'
 import {formatRejection} from '../../../src/lib/deliveries/listener.js'
 import {basicAuthHeader, signElements, signPipeliner} from '../../../src/lib/deliveries/signatures.js'
-import {blackHole, captureServer} from '../../receivers.js'
+import {blackHole, receiver} from '../../support/receiver.js'
+import {waitFor} from '../../support/wait.js'
 
 // ---------------------------------------------------------------- samples (shapes of reference/api-notes.md)
 
@@ -117,16 +118,6 @@ function send(
 }
 
 const json = (v: unknown): string => JSON.stringify(v)
-
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error('timed out waiting')
-    await new Promise(r => {
-      setTimeout(r, 5)
-    })
-  }
-}
 
 interface Harness {
   events: ListenerEvent[]
@@ -240,7 +231,7 @@ describe('listener without checks', () => {
       expect(JSON.parse(r.body)).to.deep.equal({ok: true})
     }
 
-    await waitFor(() => h.events.length === 7)
+    await waitFor('h.events.length === 7', () => h.events.length === 7)
     expect(h.events.map(e => `${e.source} ${e.action}.${e.object} ${e.objectId}`)).to.deep.equal([
       'pipedrive-v1 added.deal 123',
       'pipedrive-v2 change.deal 456',
@@ -331,7 +322,7 @@ describe('listener without checks', () => {
     })
     for (let i = 1; i <= 3; i++) {
       socket.write(request)
-      await waitFor(() => received.split('{"ok":true}').length > i)
+      await waitFor('received.split(\'{"ok":true}\').length > i', () => received.split('{"ok":true}').length > i)
     }
 
     socket.destroy()
@@ -460,7 +451,7 @@ describe('listener --forward-to', () => {
   closeListenersAfterEach()
 
   it('relays each accepted delivery byte for byte with its headers and records the status', async () => {
-    const target = await captureServer({path: '/app/hooks?x=1', status: 202})
+    const target = await receiver({path: '/app/hooks?x=1', status: 202})
     try {
       const h = await listen({basicAuth: {password: PASSWORD, user: USER}, forwardTo: target.url})
       expect(h.listener.forwardTarget).to.equal(target.url)
@@ -468,11 +459,11 @@ describe('listener --forward-to', () => {
       const auth = basicAuthHeader(USER, PASSWORD)
       const r = await send(h.url, {body, headers: {authorization: auth, 'content-type': 'application/json; charset=utf-8', 'x-custom': 'yes'}})
       expect(r.status).to.equal(200)
-      await waitFor(() => h.events.length === 1)
-      expect(target.got).to.have.length(1)
-      const [got] = target.got
+      await waitFor('h.events.length === 1', () => h.events.length === 1)
+      expect(target.received).to.have.length(1)
+      const [got] = target.received
       expect(got.method).to.equal('POST')
-      expect(got.url).to.equal('/app/hooks?x=1')
+      expect(got.path).to.equal('/app/hooks?x=1')
       expect(got.body.equals(body)).to.equal(true)
       expect(got.headers['content-type']).to.equal('application/json; charset=utf-8')
       expect(got.headers['x-custom']).to.equal('yes')
@@ -487,20 +478,20 @@ describe('listener --forward-to', () => {
       expect(formatEvent(h.events[0])).to.include('→ 202')
       // refused deliveries are not relayed
       expect((await send(h.url, {body, headers: {authorization: basicAuthHeader(USER, 'bad')}})).status).to.equal(401)
-      expect(target.got).to.have.length(1)
+      expect(target.received).to.have.length(1)
     } finally {
       await target.close()
     }
   })
 
   it('still answers 200 to the sender when the forward target is down, and reports the error', async () => {
-    const dead = await captureServer({path: '/app/hooks?x=1', status: 202})
+    const dead = await receiver({path: '/app/hooks?x=1', status: 202})
     const deadUrl = dead.url
     await dead.close()
     const h = await listen({forwardTo: deadUrl})
     const r = await send(h.url, {body: json(V2)})
     expect(r.status).to.equal(200)
-    await waitFor(() => h.events.length === 1)
+    await waitFor('h.events.length === 1', () => h.events.length === 1)
     expect(h.events[0].status).to.equal(200)
     expect(h.events[0].forward?.status).to.equal(null)
     expect(h.events[0].forward?.error).to.match(/ECONNREFUSED/)
@@ -508,7 +499,7 @@ describe('listener --forward-to', () => {
   })
 
   it('answers the sender before a slow forward target answers, and times the relay out', async () => {
-    const slow = await captureServer({delayMs: 400, path: '/app/hooks?x=1', status: 200})
+    const slow = await receiver({delayMs: 400, path: '/app/hooks?x=1', status: 200})
     try {
       const h = await listen({forwardTo: slow.url})
       const t0 = Date.now()
@@ -516,13 +507,13 @@ describe('listener --forward-to', () => {
       const answered = Date.now() - t0
       expect(answered).to.be.below(300)
       expect(h.events).to.have.length(0)
-      await waitFor(() => h.events.length === 1)
+      await waitFor('h.events.length === 1', () => h.events.length === 1)
       expect(h.events[0].forward?.status).to.equal(200)
       expect(h.events[0].forward?.ms).to.be.at.least(350)
 
       const h2 = await listen({forwardTimeoutMs: 100, forwardTo: slow.url})
       expect((await send(h2.url, {body: json(V2)})).status).to.equal(200)
-      await waitFor(() => h2.events.length === 1)
+      await waitFor('h2.events.length === 1', () => h2.events.length === 1)
       expect(h2.events[0].forward).to.include({status: null})
       expect(h2.events[0].forward?.error).to.match(/no answer within 100 ms/)
     } finally {
@@ -555,7 +546,7 @@ describe('listener lifecycle', () => {
     expect((await send(h.url, {body: json(CE)})).status).to.equal(200) // one delivery, two events
     expect(done).to.equal(0)
     expect((await send(h.url, {body: json(V1)})).status).to.equal(200)
-    await waitFor(() => done === 1)
+    await waitFor('done === 1', () => done === 1)
     const late = await send(h.url, {body: json(V2)})
     expect(late.status).to.equal(503)
     expect(done).to.equal(1)
@@ -564,7 +555,7 @@ describe('listener lifecycle', () => {
   })
 
   it("emits 'done' only after the last delivery's relay has answered", async () => {
-    const slow = await captureServer({delayMs: 150, path: '/app/hooks?x=1', status: 200})
+    const slow = await receiver({delayMs: 150, path: '/app/hooks?x=1', status: 200})
     try {
       const h = await listen({forwardTo: slow.url, maxEvents: 1})
       const done = once(h.listener, 'done')
@@ -704,7 +695,7 @@ describe('listener: nothing acknowledged that is not kept', () => {
       const h = await listen({forwardQueue: 1, forwardTimeoutMs: 150, forwardTo: hole.url})
       expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
       expect((await send(h.url, {body: json(V2)})).status).to.equal(503)
-      await waitFor(() => h.events.length === 1)
+      await waitFor('h.events.length === 1', () => h.events.length === 1)
       expect(h.events[0].forward).to.include({status: null})
       expect(h.events[0].forward?.error).to.equal('no answer within 150 ms')
       expect((await send(h.url, {body: json(V2)})).status).to.equal(200)
@@ -738,7 +729,7 @@ describe('listener: nothing acknowledged that is not kept', () => {
       reply += d
     })
     socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`)
-    await waitFor(() => h.listener.server.listening)
+    await waitFor('h.listener.server.listening', () => h.listener.server.listening)
     await new Promise(r => {
       setTimeout(r, 50)
     })

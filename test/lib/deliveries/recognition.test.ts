@@ -5,7 +5,7 @@ import {type Listener, type ListenerEvent, startListener} from '../../../src/lib
 import {detectDelivery} from '../../../src/lib/deliveries/recognition.js'
 import {pipedriveSample} from '../../../src/lib/deliveries/samples.js'
 import {signElements} from '../../../src/lib/deliveries/signatures.js'
-import {post} from '../../receivers.js'
+import {post} from '../../support/receiver.js'
 
 const KEY = 'ce-signature-key-1'
 

@@ -6,7 +6,8 @@ import {ownMarker, temporaryMarker} from '../../../src/lib/deliveries/temporary.
 import {PipedriveClient} from '../../../src/lib/pipedrive/client.js'
 import {parseEvent} from '../../../src/lib/pipedrive/events.js'
 import {PipelinerClient} from '../../../src/lib/pipeliner/client.js'
-import {assertNockDone, cleanNock, webhook} from '../../helpers.js'
+import {assertNockDone, cleanNock} from '../../support/fakes.js'
+import {webhook} from '../../support/fixtures.js'
 
 const PD = 'https://api.pipedrive.com'
 const PL = 'https://eu-central.api.pipelinersales.com'

@@ -11,7 +11,7 @@ import {
 import {
   basicAuthHeader, signElements, signPipeliner, verifyElements, verifyPipeliner,
 } from '../../../src/lib/deliveries/signatures.js'
-import {captureServer, post} from '../../receivers.js'
+import {post, receiver} from '../../support/receiver.js'
 
 const USER = 'hooks'
 const PASSWORD = 'correct-horse-battery-staple'
@@ -64,7 +64,7 @@ async function recordJournal(): Promise<{events: ListenerEvent[]; file: string}>
 describe('replayJournal', () => {
   it('re-sends every delivery byte for byte with its content-type and headers, without the redacted auth', async () => {
     const {events, file} = await recordJournal()
-    const target = await captureServer({path: '/replayed', status: 204})
+    const target = await receiver({path: '/replayed', status: 204})
     const progress: ReplayResult[] = []
     try {
       const results = await replayJournal({journal: file, onResult: r => progress.push(r), to: target.url})
@@ -75,29 +75,29 @@ describe('replayJournal', () => {
       await target.close()
     }
 
-    expect(target.got).to.have.length(4)
-    for (const [i, got] of target.got.entries()) {
+    expect(target.received).to.have.length(4)
+    for (const [i, got] of target.received.entries()) {
       expect(got.body.equals(SENT[i].body), `body ${i}`).to.equal(true)
       expect(got.method).to.equal('POST')
-      expect(got.url).to.equal('/replayed')
+      expect(got.path).to.equal('/replayed')
       expect(got.headers['x-pdhooks-replay-of']).to.equal(events[i].id)
       // the journal holds "Basic ****": it must not be sent
       expect(got.headers.authorization).to.equal(undefined)
       expect(got.headers['content-length']).to.equal(String(SENT[i].body.length))
     }
 
-    expect(target.got[0].headers['x-trace']).to.equal('one')
-    expect(target.got[1].headers['content-type']).to.equal('application/json; charset=UTF-8')
-    expect(target.got[1].headers['elements-webhook-id']).to.equal('hook-1')
+    expect(target.received[0].headers['x-trace']).to.equal('one')
+    expect(target.received[1].headers['content-type']).to.equal('application/json; charset=UTF-8')
+    expect(target.received[1].headers['elements-webhook-id']).to.equal('hook-1')
     // without keys, the journaled signatures are sent as they were (still valid: the body is identical)
-    expect(target.got[1].headers['elements-webhook-signature']).to.equal(signElements(OLD_CE_KEY, CE))
-    expect(target.got[2].headers['webhook-signature']).to.equal(signPipeliner(PL_KEY, PL, 'base64'))
-    expect(target.got[3].headers['content-type']).to.equal('application/json; charset=ISO-8859-1')
+    expect(target.received[1].headers['elements-webhook-signature']).to.equal(signElements(OLD_CE_KEY, CE))
+    expect(target.received[2].headers['webhook-signature']).to.equal(signPipeliner(PL_KEY, PL, 'base64'))
+    expect(target.received[3].headers['content-type']).to.equal('application/json; charset=ISO-8859-1')
   })
 
   it('adds fresh auth: basic auth, a new Elements signature and a hex Pipeliner signature', async () => {
     const {file} = await recordJournal()
-    const target = await captureServer({path: '/replayed', status: 200})
+    const target = await receiver({path: '/replayed', status: 200})
     try {
       await replayJournal({
         basicAuth: {password: 'new-password', user: 'new-user'}, elementsKey: CE_KEY, journal: file, pipelinerKey: PL_KEY, to: target.url,
@@ -106,8 +106,8 @@ describe('replayJournal', () => {
       await target.close()
     }
 
-    const [v1, ce, pl, v2] = target.got
-    for (const got of target.got) expect(got.headers.authorization).to.equal(basicAuthHeader('new-user', 'new-password'))
+    const [v1, ce, pl, v2] = target.received
+    for (const got of target.received) expect(got.headers.authorization).to.equal(basicAuthHeader('new-user', 'new-password'))
     expect(ce.headers['elements-webhook-signature']).to.equal(signElements(CE_KEY, CE))
     expect(verifyElements(CE_KEY, ce.body, ce.headers['elements-webhook-signature'] as string)).to.equal(true)
     expect(pl.headers['webhook-signature']).to.equal(signPipeliner(PL_KEY, PL, 'hex'))
@@ -120,7 +120,7 @@ describe('replayJournal', () => {
   it('replays into a listener that checks everything, and every delivery verifies', async () => {
     const {events: original, file} = await recordJournal()
     const journal2 = tmpFile()
-    const receiver = await startListener({
+    const rx = await startListener({
       basicAuth: {password: 'p2-password', user: 'u2'},
       elementsKey: CE_KEY,
       journal: journal2,
@@ -129,15 +129,15 @@ describe('replayJournal', () => {
     })
     const events: ListenerEvent[] = []
     const rejected: unknown[] = []
-    receiver.on('event', e => events.push(e))
-    receiver.on('rejected', r => rejected.push(r))
+    rx.on('event', e => events.push(e))
+    rx.on('rejected', r => rejected.push(r))
     try {
       const results = await replayJournal({
-        basicAuth: {password: 'p2-password', user: 'u2'}, elementsKey: CE_KEY, journal: file, pipelinerKey: PL_KEY, to: receiver.url,
+        basicAuth: {password: 'p2-password', user: 'u2'}, elementsKey: CE_KEY, journal: file, pipelinerKey: PL_KEY, to: rx.url,
       })
       expect(results.map(r => r.status)).to.deep.equal([200, 200, 200, 200])
     } finally {
-      await receiver.close()
+      await rx.close()
     }
 
     expect(rejected).to.deep.equal([])
@@ -150,12 +150,12 @@ describe('replayJournal', () => {
 
   it('replays only the delivery with --id, and an unknown id is not found (exit 4)', async () => {
     const {events, file} = await recordJournal()
-    const target = await captureServer({path: '/replayed', status: 200})
+    const target = await receiver({path: '/replayed', status: 200})
     try {
       const results = await replayJournal({id: events[2].id, journal: file, to: target.url})
       expect(results.map(r => r.id)).to.deep.equal([events[2].id])
-      expect(target.got).to.have.length(1)
-      expect(target.got[0].body.toString()).to.equal(PL)
+      expect(target.received).to.have.length(1)
+      expect(target.received[0].body.toString()).to.equal(PL)
       let error: any
       try {
         await replayJournal({id: 'no-such-id', journal: file, to: target.url})
@@ -165,7 +165,7 @@ describe('replayJournal', () => {
 
       expect(error?.exit).to.equal(4)
       expect(error?.message).to.include('no-such-id')
-      expect(target.got).to.have.length(1)
+      expect(target.received).to.have.length(1)
     } finally {
       await target.close()
     }
@@ -173,7 +173,7 @@ describe('replayJournal', () => {
 
   it('reports a target that is down per delivery, without throwing and without secrets', async () => {
     const {file} = await recordJournal()
-    const dead = await captureServer({path: '/replayed', status: 204})
+    const dead = await receiver({path: '/replayed', status: 204})
     await dead.close()
     const results = await replayJournal({
       basicAuth: {password: PASSWORD, user: USER}, journal: file, timeoutMs: 2000, to: dead.url,
@@ -192,7 +192,7 @@ describe('replayJournal', () => {
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
     const broken = tmpFile()
     writeFileSync(broken, [lines[0], '{"broken', lines[1]].join('\n') + '\n')
-    const target = await captureServer({path: '/replayed', status: 200})
+    const target = await receiver({path: '/replayed', status: 200})
     const problems: unknown[] = []
     try {
       const results = await replayJournal({journal: broken, onMalformed: p => problems.push(p), to: target.url})
@@ -202,7 +202,7 @@ describe('replayJournal', () => {
     }
 
     expect(problems).to.deep.equal([{line: 2, message: 'not valid JSON'}])
-    expect(target.got.map(g => g.body.toString())).to.deep.equal([V1, CE])
+    expect(target.received.map(g => g.body.toString())).to.deep.equal([V1, CE])
   })
 
   it('rejects a target that is not an http(s) URL and a missing journal (exit 2)', async () => {

@@ -12,7 +12,7 @@ import {
 import {buildDeliveries, TRIGGER_CONTEXT} from '../../../src/lib/deliveries/trigger.js'
 import {V1_OBJECTS, V2_OBJECTS} from '../../../src/lib/pipedrive/events.js'
 import {PIPELINER_ENTITIES} from '../../../src/lib/pipeliner/events.js'
-import {type Shape, shapeProblems} from '../../doc-shapes.js'
+import {type Shape, shapeProblems} from '../../support/doc-shapes.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const v1Doc = JSON.parse(readFileSync(join(here, '..', '..', 'fixtures', 'pipedrive-docs', 'v1-envelope.json'), 'utf8')) as {

@@ -5,7 +5,7 @@ import {verifyBasicAuth, verifyElements, verifyPipeliner} from '../../../src/lib
 import {
   authenticateRaw, buildDeliveries, chooseElementsEvent, choosePipedriveEvent, eventWarnings, sandboxRequest,
 } from '../../../src/lib/deliveries/trigger.js'
-import {usage, usageAsync} from '../../usage.js'
+import {usage, usageAsync} from '../../support/usage.js'
 
 const json = (d: {body: Buffer}) => JSON.parse(d.body.toString('utf8'))
 

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {
   buildInstanceBody, collectInstanceSpec, parseConfigEntries, pollerConfiguration, viewInstance, webhooksForInstance,
 } from '../../../src/lib/elements/instances.js'
-import {webhook} from '../../helpers.js'
+import {webhook} from '../../support/fixtures.js'
 
 const CE = 'https://api.cloud-elements.com/elements/api-v2'
 const SAP = 'https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2'

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {
   eventMatches, inferVersion, parseEvent, STAGE_WARNING, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
 } from '../../../src/lib/pipedrive/events.js'
-import {usage} from '../../usage.js'
+import {usage} from '../../support/usage.js'
 
 const CE = 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MjA5MzE='
 

@@ -4,7 +4,7 @@ import {
   ALL_PIPELINER_EVENTS, covers, didYouMean, entitiesOf, eventsOverlap, normalizeEventLoose, parsePipelinerEvent, parsePipelinerEvents,
   PIPELINER_ENTITIES, PIPELINER_EVENTS, sameEventSet,
 } from '../../../src/lib/pipeliner/events.js'
-import {usage} from '../../usage.js'
+import {usage} from '../../support/usage.js'
 
 const BASE = ['Create', 'Update', 'Delete', 'DocumentLinked', 'OwnerChanged']
 

@@ -14,8 +14,11 @@ import {
   pollIntervalMs,
   REMOVE_REASON,
 } from '../../../src/lib/sandbox/deliveries.js'
+import {TestClock} from '../../support/clock.js'
+import {type Receiver, receiver} from '../../support/receiver.js'
+import {waitFor} from '../../support/wait.js'
 import {
-  eventually, hook, pd, type Receiver, receiver, sandbox, sleep, webhookBody,
+  hook, pd, sandbox, webhookBody,
 } from './helpers.js'
 
 async function addWebhook(sb: Sandbox, overrides: Record<string, unknown>): Promise<any> {
@@ -27,6 +30,13 @@ async function addWebhook(sb: Sandbox, overrides: Record<string, unknown>): Prom
 async function webhook(sb: Sandbox, id: number): Promise<any> {
   return (await pd(sb, '/webhooks')).body.data.find((w: any) => w.id === id)
 }
+
+/** Waits until the sandbox has recorded the attempt it made at the clock's current time (its answer is in). */
+async function attempted(sb: Sandbox, id: number, clock: TestClock): Promise<void> {
+  await waitFor(`webhook ${id}'s attempt at ${clock.iso()}`, async () => (await webhook(sb, id))?.last_delivery_time === clock.iso())
+}
+
+const [RETRY_1, RETRY_2, RETRY_3] = PIPEDRIVE_TIMING.retryGapsMs
 
 describe('sandbox: Pipedrive deliveries', () => {
   let sb: Sandbox
@@ -145,7 +155,8 @@ describe('sandbox: Pipedrive deliveries', () => {
   })
 
   it('answers 400 to a bad set or mergedFromId, and records nothing', async () => {
-    sb = await sandbox()
+    const clock = new TestClock()
+    sb = await sandbox({clock})
     rx = await receiver()
     await addWebhook(sb, {subscription_url: rx.url, event_action: '*', event_object: '*'})
     const bad = await hook(sb, '/events', {action: 'change', object: 'deal', set: ['custom_fields.k:double=many']})
@@ -156,12 +167,14 @@ describe('sandbox: Pipedrive deliveries', () => {
     expect((await hook(sb, '/events', {action: 'merged', mergedFromId: {}, object: 'deal'})).status).to.equal(400)
     expect((await hook(sb, '/events', {action: 'create', object: 'pipeline', set: ['custom_fields.k:double=1']})).status).to.equal(400)
     expect((await hook(sb, '/state')).body.changes.items).to.deep.equal([])
-    await sleep(50)
+    // refused before any delivery: nothing sent, nothing scheduled
     expect(rx.received).to.have.length(0)
+    expect(clock.pending()).to.deep.equal([])
   })
 
-  it('retries a failed delivery after 3/30/150 s × timeScale, counting one ban point', async () => {
-    sb = await sandbox({timeScale: 0.001})
+  it('retries a failed delivery after 3, 30 and 150 s, counting one ban point', async () => {
+    const clock = new TestClock()
+    sb = await sandbox({clock})
     rx = await receiver(n => (n < 2 ? 503 : 200))
     const w = await addWebhook(sb, {subscription_url: rx.url, event_action: 'create', event_object: 'person'})
     const w1 = await addWebhook(sb, {
@@ -171,26 +184,47 @@ describe('sandbox: Pipedrive deliveries', () => {
     const r = await hook(sb, '/events', {object: 'person', action: 'create', id: 7})
     expect(r.body.deliveries).to.have.length(1)
     expect(r.body.deliveries[0]).to.include({status: 503, attempt: 1})
-    const got = await rx.waitFor(3, 2000)
+    // the retry in 3 s, and the automatic deletion 3 days after the webhook was added (it is failing now)
+    expect(clock.pending()).to.deep.equal([RETRY_1, PIPEDRIVE_TIMING.autoDeleteMs])
+    await clock.tick(RETRY_1 - 1)
+    expect(rx.received).to.have.length(1)
+    await clock.tick(1)
+    await rx.waitFor(2)
+    await clock.scheduled(RETRY_2)
+    expect(rx.received).to.have.length(2)
+    await clock.tick(RETRY_2)
+    const got = await rx.waitFor(3)
     expect(got.map(g => g.json.meta.attempt)).to.deep.equal([1, 2, 3])
     expect(new Set(got.map(g => g.json.meta.id)).size).to.equal(1)
-    await eventually(async () => (await webhook(sb, w.id)).last_http_status === 200)
-    await sleep(200)
+    await attempted(sb, w.id, clock)
+    expect((await webhook(sb, w.id)).last_http_status).to.equal(200)
+    // a success ends the retries and the deletion countdown
+    expect(clock.pending()).to.deep.equal([])
+    await clock.tick(RETRY_3 * 10)
     expect(rx.received).to.have.length(3)
     const state = (await hook(sb, '/state')).body
     expect(state.pipedrive.health[String(w.id)]).to.include({banCounter: 1, failingSince: null})
   })
 
   it('gives up after the third retry and reports last_http_status 0 for connection errors', async () => {
-    sb = await sandbox({timeScale: 0.0001})
+    const clock = new TestClock()
+    sb = await sandbox({clock})
     rx = await receiver(() => 500)
     const w = await addWebhook(sb, {
       subscription_url: rx.url, event_action: '*', event_object: '*', version: '1.0',
     })
     await hook(sb, '/events', {object: 'note', action: 'deleted', id: 1})
-    const got = await rx.waitFor(4, 2000)
-    expect(got.map(g => g.json.retry)).to.deep.equal([0, 1, 2, 3])
-    await sleep(100)
+    for (const [i, gap] of [RETRY_1, RETRY_2, RETRY_3].entries()) {
+      await clock.scheduled(gap)
+      await clock.tick(gap)
+      await rx.waitFor(i + 2)
+      await attempted(sb, w.id, clock)
+    }
+
+    expect(rx.received.map(g => g.json.retry)).to.deep.equal([0, 1, 2, 3])
+    // no fifth attempt: only the deletion countdown is left (3 days after the webhook was added)
+    expect(clock.pending()).to.deep.equal([PIPEDRIVE_TIMING.autoDeleteMs - RETRY_1 - RETRY_2 - RETRY_3])
+    await clock.tick(PIPEDRIVE_TIMING.autoDeleteMs / 2)
     expect(rx.received).to.have.length(4)
     expect((await webhook(sb, w.id)).last_http_status).to.equal(500)
     const dead = await addWebhook(sb, {subscription_url: 'http://127.0.0.1:9/refused', event_action: '*', event_object: 'note'})
@@ -202,18 +236,20 @@ describe('sandbox: Pipedrive deliveries', () => {
   })
 
   it('treats an answer slower than the (scaled) timeout as a failure', async () => {
+    // real time: the timeout bounds a real HTTP exchange (10 s × 0.001, at least 100 ms)
     sb = await sandbox({timeScale: 0.001})
     rx = await receiver(() => ({status: 200, delayMs: 400}))
     const w = await addWebhook(sb, {subscription_url: rx.url, event_action: 'create', event_object: 'deal'})
     const r = await hook(sb, '/events', {object: 'deal', action: 'create', id: 1})
     expect(r.body.deliveries[0].status).to.equal(0)
-    expect(r.body.deliveries[0].error).to.match(/timeout/)
+    expect(r.body.deliveries[0].error).to.equal('timeout after 100 ms')
     expect(r.body.deliveries[0].ms).to.be.lessThan(390)
     expect((await webhook(sb, w.id)).last_http_status).to.equal(0)
   })
 
-  it('bans a webhook after 10 failed first attempts, drops events meanwhile, then reactivates it', async () => {
-    sb = await sandbox({timeScale: 0.0002})
+  it('bans a webhook after 10 failed first attempts for 30 min, drops events meanwhile, then reactivates it', async () => {
+    const clock = new TestClock()
+    sb = await sandbox({clock})
     rx = await receiver(() => 500)
     const w = await addWebhook(sb, {subscription_url: rx.url, event_action: '*', event_object: 'deal'})
     for (let i = 1; i <= 9; i++) await hook(sb, '/events', {object: 'deal', action: 'change', id: i})
@@ -221,37 +257,63 @@ describe('sandbox: Pipedrive deliveries', () => {
     await hook(sb, '/events', {object: 'deal', action: 'change', id: 10})
     const banned = await webhook(sb, w.id)
     expect(banned.is_active).to.equal(0)
+    expect(clock.pending()).to.include(PIPEDRIVE_TIMING.banMs)
     const dropped = await hook(sb, '/events', {object: 'deal', action: 'change', id: 11})
     expect(dropped.body.deliveries).to.have.length(1)
-    expect(dropped.body.deliveries[0]).to.include({dropped: true, status: null})
-    await sleep(50)
+    expect(dropped.body.deliveries[0]).to.include({dropped: true, status: null, error: `webhook banned until ${clock.iso(PIPEDRIVE_TIMING.banMs)}: event lost`})
+    // dropped, not sent: the 10 first attempts went out, nothing for event 11
+    expect(rx.received).to.have.length(10)
+    await clock.tick(PIPEDRIVE_TIMING.banMs - 1)
+    expect((await webhook(sb, w.id)).is_active).to.equal(0)
+    await clock.tick(1)
+    expect((await webhook(sb, w.id)).is_active).to.equal(1)
     expect(rx.received.some(g => g.json.meta.entity_id === '11')).to.equal(false)
-    // 30 min × 0.0002 = 360 ms
-    await eventually(async () => (await webhook(sb, w.id)).is_active === 1, 3000, 20)
     const state = (await hook(sb, '/state')).body
     expect(state.pipedrive.health[String(w.id)]).to.include({banCounter: 0, bannedUntil: null})
     const again = await hook(sb, '/events', {object: 'deal', action: 'change', id: 12})
     expect(again.body.deliveries[0]).to.include({status: 500, attempt: 1})
   })
 
-  it('deletes a webhook with no successful delivery for 3 days × timeScale, keeps healthy ones', async () => {
-    // 3 days × 0.000002 ≈ 518 ms
-    sb = await sandbox({timeScale: 0.000_002})
+  it('deletes a webhook with no successful delivery for 3 days, keeps healthy and quiet ones', async () => {
+    const clock = new TestClock()
+    sb = await sandbox({clock})
     rx = await receiver((_n, r) => (r.path === '/hook/ok' ? 200 : 500))
     const failing = await addWebhook(sb, {subscription_url: rx.url + '/bad', event_action: '*', event_object: 'person'})
     const healthy = await addWebhook(sb, {subscription_url: rx.url + '/ok', event_action: '*', event_object: 'person'})
     const quiet = await addWebhook(sb, {subscription_url: rx.url + '/quiet', event_action: '*', event_object: 'deal'})
     await hook(sb, '/events', {object: 'person', action: 'create', id: 1})
-    await sleep(300)
+    // its retries fail too
+    for (const gap of [RETRY_1, RETRY_2, RETRY_3]) {
+      await clock.scheduled(gap)
+      await clock.tick(gap)
+      await attempted(sb, failing.id, clock)
+    }
+
+    const left = PIPEDRIVE_TIMING.autoDeleteMs - RETRY_1 - RETRY_2 - RETRY_3
+    expect(clock.pending()).to.deep.equal([left])
+    await clock.tick(left - 1)
     expect(await webhook(sb, failing.id)).to.not.equal(undefined)
-    await eventually(async () => (await webhook(sb, failing.id)) === undefined, 3000, 20)
+    await clock.tick(1)
+    expect(await webhook(sb, failing.id)).to.equal(undefined)
     expect(await webhook(sb, healthy.id)).to.not.equal(undefined)
     expect(await webhook(sb, quiet.id)).to.not.equal(undefined)
     const state = (await hook(sb, '/state')).body
     const removed = state.pipedrive.removed.find((x: any) => x.id === failing.id)
     expect(removed.remove_reason).to.equal(REMOVE_REASON)
-    expect(removed.remove_time).to.be.a('string')
+    expect(removed.remove_time).to.equal(clock.iso())
+    expect(removed.remove_time).to.equal(new Date(Date.parse(failing.add_time) + PIPEDRIVE_TIMING.autoDeleteMs).toISOString())
     expect(removed.is_active).to.equal(0)
+  })
+
+  it('with the real clock and a time scale: retries and a ban end on their own (what the e2e suite and the demo use)', async () => {
+    sb = await sandbox({timeScale: 0.0001})
+    rx = await receiver(n => (n < 2 ? 503 : 200))
+    const w = await addWebhook(sb, {subscription_url: rx.url, event_action: 'create', event_object: 'person'})
+    await hook(sb, '/events', {object: 'person', action: 'create', id: 7})
+    // 3 s and 30 s × 0.0001
+    const got = await rx.waitFor(3)
+    expect(got.map(g => g.json.meta.attempt)).to.deep.equal([1, 2, 3])
+    await waitFor('the success recorded', async () => (await webhook(sb, w.id)).last_http_status === 200)
   })
 })
 

@@ -11,8 +11,11 @@ import {
   parseElementsAuth,
   validateConfiguration,
 } from '../../../src/lib/sandbox/elements.js'
+import {TestClock} from '../../support/clock.js'
+import {type Receiver, receiver} from '../../support/receiver.js'
+import {waitFor} from '../../support/wait.js'
 import {
-  call, ce, eventually, hook, pd, type Receiver, receiver, sandbox,
+  call, ce, hook, pd, sandbox,
 } from './helpers.js'
 
 const LOGIN = {'pipedrive.email': 'ops@example.com', 'pipedrive.password': 'pd-password-123'}
@@ -25,9 +28,11 @@ function instanceBody(configuration: Record<string, unknown> = {}, extra: Record
 
 describe('sandbox: Cloud Elements platform API', () => {
   let sb: Sandbox
+  let clock: TestClock
 
   beforeEach(async () => {
-    sb = await sandbox({timeScale: 0.001})
+    clock = new TestClock()
+    sb = await sandbox({clock})
   })
 
   afterEach(async () => {
@@ -219,7 +224,7 @@ describe('sandbox: Cloud Elements platform API', () => {
       expect(message.events[0].date).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
       expect(message.raw.event).to.equal('added.person')
       expect(message.raw.current).to.include({id: 77, name: 'Ann', first_name: 'Sample'})
-      const events = await eventually(async () => {
+      const events = await waitFor('the notification delivered', async () => {
         const r = await ce(sb, `/instances/${inst.id}/events`)
         return r.body[0]?.status === 'DELIVERED' ? r.body : undefined
       })
@@ -260,27 +265,36 @@ describe('sandbox: Cloud Elements platform API', () => {
       expect(events).to.have.length(1)
       expect(events[0].status).to.equal('NOT_FORWARDED')
       expect(events[0].events[0]).to.include({objectType: 'opportunities', eventType: 'UPDATED'})
-      await new Promise(resolve => {
-        setTimeout(resolve, 50)
-      })
+      // nothing sent, nothing scheduled
       expect(rx.received).to.have.length(0)
+      expect(clock.pending()).to.deep.equal([])
     })
 
-    it('retries a failed notification (time-scaled)', async () => {
+    it('retries a failed notification after 1 min, then 5 min', async () => {
       await rx.close()
-      let n = 0
-      rx = await receiver(() => (n++ === 0 ? 500 : 200))
+      rx = await receiver(n => (n < 2 ? 500 : 200))
       const inst = (
         await ce(sb, '/instances', {method: 'POST', json: instanceBody({'event.notification.enabled': 'true', 'event.notification.callback.url': rx.url})})
       ).body
+      const sent = clock.iso()
       await call(`${sb.url}/elements/api-v2/events/pipedrive/${encodeInstanceId(inst.id)}`, {method: 'POST', json: pipedriveV1Payload({object: 'note', action: 'added', id: 1})})
-      const got = await rx.waitFor(2, 2000)
-      expect(got[0].json.message.eventId).to.equal(got[1].json.message.eventId)
-      const events = await eventually(async () => {
+      await rx.waitFor(1)
+      await clock.scheduled(60_000)
+      await clock.tick(60_000)
+      await rx.waitFor(2)
+      await clock.scheduled(300_000)
+      await clock.tick(299_999)
+      expect(rx.received).to.have.length(2)
+      await clock.tick(1)
+      const got = await rx.waitFor(3)
+      expect(new Set(got.map(g => g.json.message.eventId)).size).to.equal(1)
+      const events = await waitFor('the notification delivered', async () => {
         const r = await ce(sb, `/instances/${inst.id}/events`)
         return r.body[0]?.status === 'DELIVERED' ? r.body : undefined
       })
-      expect(events[0].notification.attempts).to.equal(2)
+      expect(events[0].notification.attempts).to.equal(3)
+      expect(events[0].eventDate).to.equal(sent)
+      expect(clock.pending()).to.deep.equal([])
     })
   })
 
@@ -336,8 +350,8 @@ describe('sandbox: Cloud Elements platform API', () => {
       expect((await hook(sb, '/poll', {})).body.notifications).to.equal(0)
     })
 
-    it('polls by itself every refresh_interval minutes (time-scaled)', async () => {
-      await ce(sb, '/instances', {
+    it('polls by itself every refresh_interval minutes', async () => {
+      const inst = (await ce(sb, '/instances', {
         method: 'POST',
         json: instanceBody({
           'event.notification.enabled': 'true',
@@ -345,14 +359,23 @@ describe('sandbox: Cloud Elements platform API', () => {
           'event.vendor.type': 'polling',
           'event.poller.refresh_interval': '1',
         }),
-      })
+      })).body
       await hook(sb, '/events', {object: 'deal', action: 'added', id: 41})
-      const [first] = await rx.waitFor(1, 2000)
+      expect(clock.pending()).to.deep.equal([60_000])
+      await clock.tick(59_999)
+      expect(rx.received).to.have.length(0)
+      await clock.tick(1)
+      const [first] = await rx.waitFor(1)
       expect(first.json.message.events[0]).to.include({objectId: '41', objectType: 'opportunities', eventType: 'CREATED'})
       await hook(sb, '/events', {object: 'deal', action: 'updated', id: 41})
-      const got = await rx.waitFor(2, 2000)
+      await clock.tick(60_000)
+      const got = await rx.waitFor(2)
       expect(got[1].json.message.events).to.have.length(1)
       expect(got[1].json.message.events[0]).to.include({objectId: '41', eventType: 'UPDATED'})
+      // nothing changed since: the next poll records and sends nothing, and the poller goes on
+      await clock.tick(60_000)
+      expect((await ce(sb, `/instances/${inst.id}/events`)).body).to.have.length(2)
+      expect(clock.pending()).to.deep.equal([60_000])
     })
 
     it('polls on demand with POST /sandbox/poll and stops when the instance is deleted', async () => {

@@ -6,11 +6,12 @@ import {verifyPipeliner} from '../../../src/lib/deliveries/signatures.js'
 import {
   decodeCursor, encodeCursor, isValidEventPattern, plOptionsAllow,
 } from '../../../src/lib/sandbox/pipeliner.js'
+import {TestClock} from '../../support/clock.js'
+import {PL_SPACE, SIG} from '../../support/fixtures.js'
+import {type Receiver, receiver} from '../../support/receiver.js'
 import {
-  call, hook, pl, PL_BASE, type Receiver, receiver, sandbox,
+  call, hook, pl, sandbox,
 } from './helpers.js'
-
-const SIG = '01234567-abcd-dcba-ffff-000000000000'
 
 function body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -20,9 +21,11 @@ function body(overrides: Record<string, unknown> = {}): Record<string, unknown> 
 
 describe('sandbox: Pipeliner webhooks API', () => {
   let sb: Sandbox
+  let clock: TestClock
 
   beforeEach(async () => {
-    sb = await sandbox({timeScale: 0.001})
+    clock = new TestClock()
+    sb = await sandbox({clock})
   })
 
   afterEach(async () => {
@@ -37,7 +40,7 @@ describe('sandbox: Pipeliner webhooks API', () => {
       {authorization: 'Bearer abc'},
     ]
     for (const headers of cases) {
-      const r = await call(sb.url + PL_BASE + '/entities/Webhooks', {headers})
+      const r = await call(sb.url + PL_SPACE + '/entities/Webhooks', {headers})
       expect(r.status).to.equal(401)
       expect(r.body).to.include({success: false, http_status: 401})
       expect(r.body.code).to.be.a('number')
@@ -197,16 +200,23 @@ describe('sandbox: Pipeliner webhooks API', () => {
       expect(got.some(g => g.path === '/hook/b')).to.equal(false)
     })
 
-    it('delays chunk N by N × chunk_delay seconds (time-scaled: 1 s × 0.001 here)', async () => {
+    it('delays chunk N by N × chunk_delay seconds', async () => {
       await pl(sb, '/entities/Webhooks', {method: 'POST', json: body({url: rx.url, events: ['Contact.*'], options: {chunk_size: 1, chunk_delay: 30}})})
       const r = await hook(sb, '/events', {event: 'Contact.Create', entities: [{id: 'c1'}, {id: 'c2'}, {id: 'c3'}]})
       const byChunk = r.body.deliveries.sort((a: any, b: any) => a.chunk - b.chunk)
       expect(byChunk.map((d: any) => [d.chunk, d.status, d.scheduled_in_ms ?? 0])).to.deep.equal([
         [0, 200, 0],
-        [1, null, 30],
-        [2, null, 60],
+        [1, null, 30_000],
+        [2, null, 60_000],
       ])
-      const got = await rx.waitFor(3, 2000)
+      expect(clock.pending()).to.deep.equal([30_000, 60_000])
+      await rx.waitFor(1)
+      await clock.tick(30_000)
+      await rx.waitFor(2)
+      await clock.tick(29_999)
+      expect(clock.pending()).to.deep.equal([1])
+      await clock.tick(1)
+      const got = await rx.waitFor(3)
       expect(got.map(g => g.json[0].entity.id)).to.deep.equal(['c1', 'c2', 'c3'])
     })
 

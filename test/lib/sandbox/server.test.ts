@@ -10,8 +10,10 @@ import {type Sandbox, sandboxEnv, startSandbox} from '../../../src/lib/sandbox/i
 import {
   emptyState, loadState, type SandboxState, saveState,
 } from '../../../src/lib/sandbox/state.js'
+import {TestClock} from '../../support/clock.js'
+import {receiver} from '../../support/receiver.js'
 import {
-  call, ce, CE_AUTH, hook, pd, pl, rawFetch, receiver, sandbox, sleep, webhookBody,
+  call, ce, CE_AUTH, hook, pd, pl, rawFetch, sandbox, webhookBody,
 } from './helpers.js'
 
 describe('sandbox: server, test hooks and persistence', () => {
@@ -109,9 +111,11 @@ describe('sandbox: server, test hooks and persistence', () => {
 
   describe('faults', () => {
     let sb: Sandbox
+    let clock: TestClock
 
     beforeEach(async () => {
-      sb = await sandbox()
+      clock = new TestClock()
+      sb = await sandbox({clock})
     })
 
     afterEach(async () => {
@@ -147,13 +151,15 @@ describe('sandbox: server, test hooks and persistence', () => {
 
     it('delays the answer', async () => {
       await hook(sb, '/faults', {path: '/elements/api-v2/instances', delay: 150})
-      const t = Date.now()
-      const r = await ce(sb, '/instances')
-      expect(r.status).to.equal(200)
-      expect(Date.now() - t).to.be.at.least(140)
-      const t2 = Date.now()
-      await ce(sb, '/instances')
-      expect(Date.now() - t2).to.be.lessThan(140)
+      const slow = ce(sb, '/instances')
+      await clock.scheduled(150)
+      await clock.tick(149)
+      expect(clock.pending()).to.deep.equal([1])
+      await clock.tick(1)
+      expect((await slow).status).to.equal(200)
+      // a fault is used once: the next answer comes with no tick
+      expect((await ce(sb, '/instances')).status).to.equal(200)
+      expect(clock.pending()).to.deep.equal([])
     })
 
     it('passThrough: the real handler runs (the webhook is created), then the answer is delayed and replaced', async () => {
@@ -161,19 +167,13 @@ describe('sandbox: server, test hooks and persistence', () => {
         method: 'POST', path: '/v1/webhooks', delay: 200, passThrough: true, status: 504, body: '<html>Gateway Timeout</html>',
       })
       const controller = new AbortController()
-      const timer = setTimeout(() => controller.abort(), 50)
-      let aborted = false
-      try {
-        await rawFetch(sb.url + '/v1/webhooks', {
-          method: 'POST', headers: {'x-api-token': 't', 'content-type': 'application/json'}, body: JSON.stringify(webhookBody()), signal: controller.signal,
-        })
-      } catch {
-        aborted = true
-      } finally {
-        clearTimeout(timer)
-      }
-
-      expect(aborted).to.equal(true)
+      const aborted = rawFetch(sb.url + '/v1/webhooks', {
+        method: 'POST', headers: {'x-api-token': 't', 'content-type': 'application/json'}, body: JSON.stringify(webhookBody()), signal: controller.signal,
+      }).then(() => false, () => true)
+      // the answer is held for 200 ms: the client gives up first
+      await clock.scheduled(200)
+      controller.abort()
+      expect(await aborted).to.equal(true)
       const list = await pd(sb, '/webhooks')
       expect(list.body.data).to.have.length(1)
       await hook(sb, '/faults', {
@@ -291,7 +291,7 @@ describe('sandbox: server, test hooks and persistence', () => {
     try {
       await pd(sb, '/webhooks', {method: 'POST', json: webhookBody({subscription_url: rx.url, event_action: '*', event_object: '*'})})
       const pending = hook(sb, '/events', {object: 'deal', action: 'create', id: 1}).catch(() => 'failed')
-      await sleep(50)
+      await rx.waitFor(1)
       const t = Date.now()
       await sb.close()
       expect(Date.now() - t).to.be.lessThan(500)

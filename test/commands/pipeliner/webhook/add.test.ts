@@ -4,10 +4,11 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {assertNockDone, cleanNock, run} from '../../../helpers.js'
+import {assertNockDone, cleanNock, listPage} from '../../../support/fakes.js'
 import {
-  BASIC, listPage, PL, PL_PASSWORD, PL_URL, PL_USER, plEnv, plError, plWebhook, SIG, SPACE, uuid,
-} from '../helpers.js'
+  BASIC, PL, PL_PASSWORD, PL_SPACE, PL_URL, PL_USER, plEnv, plError, plWebhook, SIG, uuid,
+} from '../../../support/fixtures.js'
+import {run} from '../../../support/run.js'
 
 const HOOK = 'https://example.com/pl'
 const UUID_RE = /^[\da-f]{8}-[\da-f]{4}-4[\da-f]{3}-[89ab][\da-f]{3}-[\da-f]{12}$/
@@ -22,7 +23,7 @@ const file = (name: string, text: string) => {
 function expectCreate(reply: (body: any) => Record<string, unknown> = () => ({})) {
   const box: {body?: any} = {}
   nock(PL, {reqheaders: {authorization: BASIC, 'content-type': 'application/json', 'user-agent': /^pdhooks\/\d+\.\d+\.\d+$/}})
-  .post(`${SPACE}/entities/Webhooks`, b => {
+  .post(`${PL_SPACE}/entities/Webhooks`, b => {
     box.body = b
     return true
   })
@@ -36,7 +37,7 @@ describe('pipeliner webhook add', () => {
   afterEach(() => cleanNock())
 
   it('creates a webhook: checks the list first, then POSTs exactly {url, events, insecure_ssl}', async () => {
-    nock(PL, {reqheaders: {authorization: BASIC}}).get(`${SPACE}/entities/Webhooks`).query({first: '100'}).reply(200, {data: [], page_info: {end_cursor: null, has_next_page: false}, success: true})
+    nock(PL, {reqheaders: {authorization: BASIC}}).get(`${PL_SPACE}/entities/Webhooks`).query({first: '100'}).reply(200, {data: [], page_info: {end_cursor: null, has_next_page: false}, success: true})
     const sent = expectCreate()
     const r = await add(['--event', 'account.create', '--event', 'Opportunity.*', '--url', HOOK])
     expect(r.exit, r.stderr).to.equal(0)
@@ -320,7 +321,7 @@ describe('pipeliner webhook add', () => {
   it('is idempotent: the same URL and event set (any order or case) on a later page is reported, not created', async () => {
     listPage([plWebhook({id: uuid(1), url: 'https://other.example.com/x'})], {next: 'c1'})
     listPage([plWebhook({events: ['Opportunity.*', 'Account.Create'], id: uuid(7), url: HOOK})], {after: 'c1'})
-    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: plWebhook(), success: true})
+    const post = nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(201, {data: plWebhook(), success: true})
     const r = await add(['--event', 'account.create', '--event', 'opportunity.*', '--event', 'Account.Create', '--url', HOOK, '--json'])
     expect(r.exit).to.equal(0)
     expect(r.json()).to.deep.include({created: false, warnings: []})
@@ -332,7 +333,7 @@ describe('pipeliner webhook add', () => {
     listPage([plWebhook({
       events: ['Account.Create'], id: uuid(7), insecure_ssl: true, options: {skip_keys: ['x']}, signature: SIG, url: HOOK,
     })])
-    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: plWebhook(), success: true})
+    const post = nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(201, {data: plWebhook(), success: true})
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--sign', '--json'])
     expect(r.exit).to.equal(5)
     const {error} = r.json()
@@ -377,11 +378,11 @@ describe('pipeliner webhook add', () => {
     listPage([plWebhook({
       events: ['Account.Create'], id: uuid(7), insecure_ssl: true, url: HOOK,
     })])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, () => {
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(201, () => {
       order.push('POST')
       return {data: plWebhook({events: ['Account.Create'], id: uuid(8), url: HOOK}), success: true}
     })
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${uuid(7)}`).reply(200, () => {
+    nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${uuid(7)}`).reply(200, () => {
       order.push('DELETE')
       return {data: uuid(7), success: true}
     })
@@ -397,8 +398,8 @@ describe('pipeliner webhook add', () => {
     listPage([plWebhook({
       events: ['Account.Create'], id: uuid(7), insecure_ssl: true, url: HOOK,
     })])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(201, {data: plWebhook({events: ['Account.Create'], id: uuid(8), url: HOOK}), success: true})
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${uuid(7)}`).reply(401, plError(401, 10, 'ERROR_UNAUTHORIZED', 'no'))
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(201, {data: plWebhook({events: ['Account.Create'], id: uuid(8), url: HOOK}), success: true})
+    nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${uuid(7)}`).reply(401, plError(401, 10, 'ERROR_UNAUTHORIZED', 'no'))
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--replace'])
     expect(r.exit).to.equal(3)
     expect(r.stderr).to.contain(`Created Pipeliner webhook ${uuid(8)}, but the old webhook(s) ${uuid(7)} could not be deleted`)
@@ -409,7 +410,7 @@ describe('pipeliner webhook add', () => {
   it('applied, then answered 503 or 429: found by the lookup, one POST', async () => {
     for (const status of [503, 429]) {
       listPage([])
-      nock(PL).post(`${SPACE}/entities/Webhooks`).reply(status, plError(status, 1, 'ERROR', 'busy'), {'retry-after': '0'})
+      nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(status, plError(status, 1, 'ERROR', 'busy'), {'retry-after': '0'})
       listPage([plWebhook({events: ['Account.Create'], id: uuid(50), url: HOOK})])
       const r = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
       expect(r.exit, String(status)).to.equal(0)
@@ -420,7 +421,7 @@ describe('pipeliner webhook add', () => {
 
   it('not applied (502): looked up, then sent again; the lookup failing too is "unknown", never resent', async () => {
     listPage([])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(502, 'Bad Gateway', {'content-type': 'text/plain'})
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(502, 'Bad Gateway', {'content-type': 'text/plain'})
     listPage([])
     expectCreate()
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
@@ -428,8 +429,8 @@ describe('pipeliner webhook add', () => {
     expect(r.json()).to.deep.include({created: true})
     assertNockDone()
     listPage([])
-    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).reply(503, plError(503, 1, 'ERROR', 'busy'))
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).times(4).reply(503, plError(503, 1, 'ERROR', 'busy'))
+    const post = nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(503, plError(503, 1, 'ERROR', 'busy'))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).times(4).reply(503, plError(503, 1, 'ERROR', 'busy'))
     const u = await add(['--event', 'Account.Create', '--url', HOOK])
     expect(u.exit).to.equal(6)
     expect(u.stderr).to.contain('it is unknown whether the Pipeliner webhook was created').and.contain('pdhooks pipeliner webhook list')
@@ -452,7 +453,7 @@ describe('pipeliner webhook add', () => {
 
   it('after a timeout on the create call, finds the webhook instead of resending', async () => {
     listPage([plWebhook({id: uuid(1), url: 'https://other.example.com'})])
-    const post = nock(PL).post(`${SPACE}/entities/Webhooks`).delay(1500).reply(201, {data: plWebhook({id: uuid(50)}), success: true})
+    const post = nock(PL).post(`${PL_SPACE}/entities/Webhooks`).delay(1500).reply(201, {data: plWebhook({id: uuid(50)}), success: true})
     listPage([plWebhook({id: uuid(1), url: 'https://other.example.com'}), plWebhook({events: ['Account.Create'], id: uuid(50), url: HOOK})])
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--timeout', '1', '--json'])
     expect(r.exit).to.equal(0)
@@ -463,7 +464,7 @@ describe('pipeliner webhook add', () => {
 
   it('after a timeout with nothing created, says so (exit 6)', async () => {
     listPage([])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).delay(1500).reply(201, {data: plWebhook(), success: true})
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).delay(1500).reply(201, {data: plWebhook(), success: true})
     listPage([])
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--timeout', '1', '--json'])
     expect(r.exit).to.equal(6)
@@ -472,13 +473,13 @@ describe('pipeliner webhook add', () => {
 
   it('shows a Pipeliner error body in one line (400 → exit 2)', async () => {
     listPage([])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'url' is invalid"))
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'url' is invalid"))
     const r = await add(['--event', 'Account.Create', '--url', HOOK])
     expect(r.exit).to.equal(2)
     expect(r.stderr.trim().split('\n')).to.have.length(1)
     expect(r.stderr.trim()).to.equal("Error: Pipeliner rejected the request (400 from us-east.api.pipelinersales.com): Parameter 'url' is invalid (ERROR_PARAMETER_INVALID 117).")
     listPage([])
-    nock(PL).post(`${SPACE}/entities/Webhooks`).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'signature' must be a UUID"))
+    nock(PL).post(`${PL_SPACE}/entities/Webhooks`).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'signature' must be a UUID"))
     const j = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
     expect(j.json()).to.deep.equal({
       error: {
@@ -490,13 +491,13 @@ describe('pipeliner webhook add', () => {
   })
 
   it('401: exit 3 with the fix; the password never appears (flag or variable)', async () => {
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--json'])
     expect(r.exit).to.equal(3)
     expect(r.json().error.code).to.equal('auth')
     expect(r.json().error.status).to.equal(401)
     expect(r.json().error.message).to.contain('Pipeliner rejected the API key pair (401 from us-east.api.pipelinersales.com)').and.contain('PDHOOKS_PIPELINER_PASSWORD')
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(403, plError(403, 403, 'ERROR_FORBIDDEN', `Access denied for ${PL_PASSWORD}`))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(403, plError(403, 403, 'ERROR_FORBIDDEN', `Access denied for ${PL_PASSWORD}`))
     const f = await add(['--event', 'Account.Create', '--url', HOOK, '--pipeliner-url', PL_URL, '--pipeliner-username', PL_USER, '--pipeliner-password', PL_PASSWORD], {})
     expect(f.exit).to.equal(3)
     expect(f.stderr.trim().split('\n')).to.have.length(1)
@@ -517,7 +518,7 @@ describe('pipeliner webhook add', () => {
     expectCreate()
     const r = await add(['--event', 'Account.Create', '--url', HOOK, '--signature', SIG], {...plEnv, DEBUG: 'pdhooks*'})
     expect(r.exit).to.equal(0)
-    expect(r.stderr).to.match(/pdhooks:http GET https:\/\/us-east\.api\.pipelinersales\.com\/api\/v100\/rest\/spaces\/abc\/entities\/Webhooks\?first=100 .*→ 200/)
+    expect(r.stderr).to.match(/pdhooks:http GET https:\/\/us-east\.api\.pipelinersales\.com\/api\/v100\/rest\/spaces\/sandbox\/entities\/Webhooks\?first=100 .*→ 200/)
     expect(r.stderr).to.match(/pdhooks:http POST .*\/entities\/Webhooks .*"authorization":"Basic \*\*\*\*".*→ 201/)
     for (const secret of [PL_PASSWORD, BASIC.slice(6), SIG]) expect(r.stdout + r.stderr).not.to.contain(secret)
   })

@@ -1,13 +1,12 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
+import {assertNockDone, cleanNock, listPage} from '../../../support/fakes.js'
 import {
-  assertNockDone, cleanNock, run, stubConfirm, stubPrompts,
-} from '../../../helpers.js'
-import {catchStraySignals} from '../../../signals.js'
-import {
-  BASIC, listPage, PL, PL_PASSWORD, plEnv, plError, plWebhook, SPACE, uuid,
-} from '../helpers.js'
+  BASIC, PL, PL_PASSWORD, PL_SPACE, plEnv, plError, plWebhook, uuid,
+} from '../../../support/fixtures.js'
+import {run, stubConfirm, stubPrompts} from '../../../support/run.js'
+import {catchStraySignals} from '../../../support/signals.js'
 
 const del = (args: string[], env: Record<string, string | undefined> = plEnv) => run(['pipeliner:webhook:delete', ...args], env)
 const A = uuid(1)
@@ -17,7 +16,7 @@ const C = uuid(3)
 function batch(reply: (ids: string[]) => [number, unknown], times = 1) {
   const box: {bodies: string[][]} = {bodies: []}
   nock(PL, {reqheaders: {authorization: BASIC, 'content-type': 'application/json'}})
-  .post(`${SPACE}/entities/Webhooks/batch-delete`, b => {
+  .post(`${PL_SPACE}/entities/Webhooks/batch-delete`, b => {
     box.bodies.push(b as string[])
     return true
   })
@@ -33,7 +32,7 @@ describe('pipeliner webhook delete', () => {
 
   it('deletes one id with DELETE /entities/Webhooks/{id}', async () => {
     listPage([plWebhook({id: A})])
-    nock(PL, {reqheaders: {authorization: BASIC}}).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
+    nock(PL, {reqheaders: {authorization: BASIC}}).delete(`${PL_SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(0)
     expect(r.json()).to.deep.equal({deleted: 1, results: [{id: A, status: 'deleted'}]})
@@ -77,8 +76,8 @@ describe('pipeliner webhook delete', () => {
   it('when batch-delete is refused (404), deletes each id on its own so every result is exact', async () => {
     listPage([plWebhook({id: A}), plWebhook({id: B})])
     batch(() => [404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${B}' not found`)])
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${B}`).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${B}' not found`))
+    nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
+    nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${B}`).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', `Webhook with id '${B}' not found`))
     const r = await del([A, B, '--yes'])
     expect(r.exit).to.equal(0)
     expect(r.stdout).to.contain(`Deleted Pipeliner webhook ${A}`)
@@ -183,7 +182,7 @@ describe('pipeliner webhook delete', () => {
     const restore = stubPrompts({confirm: async () => true, interactive: () => true})
     try {
       listPage([plWebhook({id: A})])
-      nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
+      nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${A}`).reply(200, {data: A, success: true})
       const r = await del([A])
       expect(r.exit).to.equal(0)
       expect(r.stdout).to.contain(`Deleted Pipeliner webhook ${A}`)
@@ -203,7 +202,7 @@ describe('pipeliner webhook delete', () => {
 
   it('401 is exit 3 and the password is never shown; missing credentials exit 3', async () => {
     listPage([plWebhook({id: A})])
-    nock(PL).delete(`${SPACE}/entities/Webhooks/${A}`).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
+    nock(PL).delete(`${PL_SPACE}/entities/Webhooks/${A}`).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(3)
     expect(r.json().results[0]).to.include({exit: 3, id: A, status: 'failed'})

@@ -1,10 +1,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {assertNockDone, cleanNock, run} from '../../../helpers.js'
+import {assertNockDone, cleanNock, listPage} from '../../../support/fakes.js'
 import {
-  BASIC, listPage, PL, PL_PASSWORD, plEnv, plError, plWebhook, SIG, SPACE, uuid,
-} from '../helpers.js'
+  BASIC, PL, PL_PASSWORD, PL_SPACE, plEnv, plError, plWebhook, SIG, uuid,
+} from '../../../support/fixtures.js'
+import {run} from '../../../support/run.js'
 
 const list = (args: string[] = [], env: Record<string, string | undefined> = plEnv) => run(['pipeliner:webhook:list', ...args], env)
 
@@ -23,7 +24,7 @@ const PAGE3 = [
 ]
 
 function threePages(): void {
-  nock(PL, {reqheaders: {authorization: BASIC}}).get(`${SPACE}/entities/Webhooks`).query({first: '100'})
+  nock(PL, {reqheaders: {authorization: BASIC}}).get(`${PL_SPACE}/entities/Webhooks`).query({first: '100'})
   .reply(200, {data: PAGE1, page_info: {end_cursor: 'cursor-1', has_next_page: true}, success: true})
   listPage(PAGE2, {after: 'cursor-1', next: 'cursor-2'})
   listPage(PAGE3, {after: 'cursor-2'})
@@ -92,18 +93,18 @@ describe('pipeliner webhook list', () => {
   })
 
   it('errors: 401 exit 3, Pipeliner error body in one line, 404 exit 4, a cursor that repeats exit 1, 503 exit 6', async () => {
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(401, plError(401, 401, 'ERROR_UNAUTHORIZED', 'Authentication failed'))
     const auth = await list()
     expect(auth.exit).to.equal(3)
     expect(auth.stderr).to.contain('Pipeliner rejected the API key pair')
     expect(auth.stderr).not.to.contain(PL_PASSWORD)
 
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'first' must be an integer from 1 to 100"))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(400, plError(400, 117, 'ERROR_PARAMETER_INVALID', "Parameter 'first' must be an integer from 1 to 100"))
     const bad = await list()
     expect(bad.exit).to.equal(2)
     expect(bad.stderr.trim()).to.equal("Error: Pipeliner could not answer (400 from us-east.api.pipelinersales.com): Parameter 'first' must be an integer from 1 to 100 (ERROR_PARAMETER_INVALID 117).")
 
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', "Space 'abc' not found"))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(404, plError(404, 404, 'ERROR_ENTITY_NOT_FOUND', "Space 'abc' not found"))
     const missing = await list(['--json'])
     expect(missing.exit).to.equal(4)
     expect(missing.json().error.status).to.equal(404)
@@ -114,14 +115,14 @@ describe('pipeliner webhook list', () => {
     expect(loop.exit).to.equal(1)
     expect(loop.json().error.code).to.equal('bad_response')
 
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).times(4).reply(503, '<html><title>Service Unavailable</title></html>', {'content-type': 'text/html'})
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).times(4).reply(503, '<html><title>Service Unavailable</title></html>', {'content-type': 'text/html'})
     const down = await list()
     expect(down.exit).to.equal(6)
     expect(down.stderr).to.contain('HTML page ("Service Unavailable")')
   })
 
   it('a 200 answer with success:false is an error, not an empty list', async () => {
-    nock(PL).get(`${SPACE}/entities/Webhooks`).query(true).reply(200, plError(200, 999, 'ERROR_UNKNOWN', 'Something went wrong'))
+    nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(200, plError(200, 999, 'ERROR_UNKNOWN', 'Something went wrong'))
     const r = await list(['--json'])
     expect(r.exit).to.equal(1)
     expect(r.json().error.message).to.contain('Something went wrong (ERROR_UNKNOWN 999)')

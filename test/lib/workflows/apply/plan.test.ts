@@ -3,7 +3,7 @@ import * as Y from 'yaml'
 
 import {parseDesiredState} from '../../../../src/lib/workflows/apply/file.js'
 import {computePlan} from '../../../../src/lib/workflows/apply/plan.js'
-import {instance, webhook} from '../../../helpers.js'
+import {instance, webhook} from '../../../support/fixtures.js'
 
 const BASE = 'https://api.cloud-elements.com/elements/api-v2'
 const CB = `${BASE}/events/pipedrive/MjA5MzE=`

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {PdhooksError} from '../src/lib/core/errors.js'
+import {PdhooksError} from '../../src/lib/core/errors.js'
 
 /** Runs `fn`, expects it to throw a usage error (PdhooksError, exit 2), and returns it. */
 export function usage(fn: () => unknown): PdhooksError {

@@ -25,7 +25,7 @@ export interface DocFixtures {
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const docFixtures: DocFixtures = JSON.parse(readFileSync(join(here, 'fixtures', 'pipedrive-docs', 'v2-examples.json'), 'utf8'))
+export const docFixtures: DocFixtures = JSON.parse(readFileSync(join(here, '..', 'fixtures', 'pipedrive-docs', 'v2-examples.json'), 'utf8'))
 
 export function jsonType(v: unknown): string {
   if (v === null) return 'null'

@@ -1,12 +1,9 @@
+// Fakes of the three services on nock: a stateful world, one Pipeliner list page, and nock hygiene.
 import nock from 'nock'
 
 import {
-  CE_HOST, instance as instanceFixture, PD, webhook,
-} from './helpers.js'
-
-export const PL = 'https://us-east.api.pipelinersales.com'
-export const PL_PATH = '/api/v100/rest/spaces/abc'
-export const plEnv = {PDHOOKS_PIPELINER_PASSWORD: 'pl-password-0123456', PDHOOKS_PIPELINER_URL: `${PL}${PL_PATH}`, PDHOOKS_PIPELINER_USERNAME: 'key'}
+  CE_HOST, instance as instanceFixture, PD, PL, PL_SPACE, webhook,
+} from './fixtures.js'
 
 export interface World {
   fail: {pdPost?: number}
@@ -77,18 +74,44 @@ export function fakeWorld(opts: {pdHost?: string; token?: string} = {}): World {
     return [200, {}]
   })
   const pl = nock(PL).persist()
-  pl.get(`${PL_PATH}/entities/Webhooks`).query(true).reply(200, () => ({data: w.pl, page_info: {end_cursor: null, has_next_page: false}, success: true}))
-  pl.post(`${PL_PATH}/entities/Webhooks`).reply(201, (_u, body: any) => {
+  pl.get(`${PL_SPACE}/entities/Webhooks`).query(true).reply(200, () => ({data: w.pl, page_info: {end_cursor: null, has_next_page: false}, success: true}))
+  pl.post(`${PL_SPACE}/entities/Webhooks`).reply(201, (_u, body: any) => {
     w.requests.push(`POST pl ${body.url}`)
     const hook = {...body, id: `00000000-0000-4000-8000-${String(nextPl++).padStart(12, '0')}`}
     w.pl.push(hook)
     return {data: hook, success: true}
   })
-  pl.delete(new RegExp(`${PL_PATH}/entities/Webhooks/[\\w-]+$`)).reply(uri => {
+  pl.delete(new RegExp(`${PL_SPACE}/entities/Webhooks/[\\w-]+$`)).reply(uri => {
     const id = uri.split('/').pop()
     w.requests.push(`DELETE pl ${id}`)
     w.pl = w.pl.filter(h => h.id !== id)
     return [200, {data: id, success: true}]
   })
   return w
+}
+
+/** `GET /entities/Webhooks?first=100[&after=…]` answering one page. */
+export function listPage(data: unknown[], opts: {after?: string; next?: string} = {}): nock.Scope {
+  const query: Record<string, string> = {first: '100'}
+  if (opts.after) query.after = opts.after
+  return nock(PL).get(`${PL_SPACE}/entities/Webhooks`).query(query).reply(200, {
+    data,
+    page_info: {
+      end_cursor: opts.next ?? (data.length > 0 ? 'last-cursor' : null), has_next_page: Boolean(opts.next), has_previous_page: Boolean(opts.after), start_cursor: null,
+    },
+    success: true,
+  })
+}
+
+export function cleanNock(): void {
+  nock.cleanAll()
+}
+
+/** Asserts that no nock interceptor is left unused. */
+export function assertNockDone(): void {
+  if (!nock.isDone()) {
+    const pending = nock.pendingMocks()
+    nock.cleanAll()
+    throw new Error(`Unused nock interceptors: ${pending.join(', ')}`)
+  }
 }
