@@ -810,3 +810,64 @@ describe('listener: slow and hostile clients', () => {
     expect(readFileSync(file, 'utf8')).not.to.match(/k-123|hub-123/)
   })
 })
+
+// How fast the listener is, against a bare node:http server, is measured by `npm run bench` (wrk, from outside the
+// process): here only that many deliveries at once, over kept-alive connections, are each answered and kept. Raw
+// sockets: nock (loaded by the test setup) gives each request of an http.Agent a connection of its own.
+
+/** Sends `requests` one after the other over one kept-alive connection; resolves with the statuses answered. */
+async function overOneConnection(port: number, requests: string[]): Promise<string[]> {
+  const socket = net.connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  let buffered = ''
+  let wake: (() => void) | undefined
+  socket.setEncoding('latin1')
+  socket.on('data', (d: string) => {
+    buffered += d
+    wake?.()
+  })
+  const statuses: string[] = []
+  try {
+    for (const request of requests) {
+      socket.write(request)
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n')
+        const length = end === -1 ? -1 : Number(/\r\ncontent-length: *(\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0)
+        if (end !== -1 && buffered.length >= end + 4 + length) {
+          statuses.push(buffered.slice(9, 12))
+          buffered = buffered.slice(end + 4 + length)
+          break
+        }
+
+        await new Promise<void>(resolve => {
+          wake = resolve
+        })
+      }
+    }
+  } finally {
+    socket.destroy()
+  }
+
+  return statuses
+}
+
+describe('listener: many deliveries at once', () => {
+  closeListenersAfterEach()
+
+  it('answers and journals every one of 400 deliveries sent over 16 kept-alive connections', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pdhooks-many-')), 'many.ndjson')
+    const h = await listen({basicAuth: {password: PASSWORD, user: USER}, journal: file})
+    const request = (i: number): string => {
+      const body = json({...V2, data: {...V2.data, id: i}, meta: {...V2.meta, entity_id: String(i), id: `delivery-${i}`}})
+      return `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basicAuthHeader(USER, PASSWORD)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    }
+
+    const connections = Array.from({length: 16}, (_, c) => Array.from({length: 25}, (_, k) => request((c * 25) + k)))
+    const statuses = (await Promise.all(connections.map(requests => overOneConnection(h.listener.port, requests)))).flat()
+    expect(statuses).to.deep.equal(Array.from({length: 400}, () => '200'))
+    expect(h.events).to.have.length(400)
+    const kept = readFileSync(file, 'utf8').trimEnd().split('\n').map(l => JSON.parse(l))
+    expect(kept).to.have.length(400)
+    expect(new Set(kept.map(k => JSON.parse(k.body).meta.id)).size).to.equal(400)
+  })
+})
