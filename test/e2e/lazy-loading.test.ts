@@ -19,6 +19,7 @@ interface Metafile {
 }
 
 /** pdhooks' own command ids, from the manifest the build generated (oclif reads it at every start). */
+const PLUGIN_COMMANDS = new Set(['autocomplete', 'autocomplete:create', 'autocomplete:script', 'help'])
 const commandIds = (): string[] => Object.keys(JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8')).commands).sort()
 
 /** Runs `args` with the load trace (test/e2e/load-trace.js): the dist files and the built-in modules it loaded. */
@@ -64,8 +65,13 @@ describe('e2e: commands load on demand (the bundle)', () => {
     const out = JSON.parse(r.stdout)
     expect(Object.keys(out).sort()).to.deep.equal(commandIds())
     for (const id of commandIds()) {
-      expect(out[id], id).to.deep.equal({exit: 2, id, run: 'function'})
-      expect(r.stderr, id).to.include(`Unknown flag --no-such-flag-anywhere. See "pdhooks ${id.replaceAll(':', ' ')} --help".`)
+      // oclif's autocomplete:create parses no flags at all (so it was as a plugin): only pdhooks' own commands must refuse
+      const {exit, ...loaded} = out[id]
+      expect(loaded, id).to.deep.equal({id, run: 'function'})
+      if (!PLUGIN_COMMANDS.has(id)) expect(exit, id).to.equal(2)
+      // the base command prints the one-line usage error; oclif's help and autocomplete commands (bundled, src/index.ts)
+      // throw it as oclif's own (as they did as plugins), caught above
+      if (!PLUGIN_COMMANDS.has(id)) expect(r.stderr, id).to.include(`Unknown flag --no-such-flag-anywhere. See "pdhooks ${id.replaceAll(':', ' ')} --help".`)
     }
   })
 
