@@ -48,7 +48,7 @@ function where(url: null | string, space = false): string {
 export default class AuthStatus extends BaseCommand<typeof AuthStatus, AuthStatusAllResult | AuthStatusResult> {
   static description = `Show, per service, which values are set and where each comes from (flag, env, profile), masked.
 
-With --verify, each configured service is checked with one cheap read; a failed check is exit 3. With --all, one line per stored profile: which services it holds (their hosts) and its current instance; * marks the profile in use.`
+With --verify, each configured service is checked with one cheap read; a failed check is exit 3 (6 when a service did not answer; with several, the highest). With --all, one line per stored profile: which services it holds (their hosts) and its current instance; * marks the profile in use.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --verify --json',
