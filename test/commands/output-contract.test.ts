@@ -6,6 +6,10 @@ import http from 'node:http'
 import {type AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
+import type WebhookDelete from '../../src/commands/webhook/delete.js'
+import type {WebhookDeleteResult} from '../../src/commands/webhook/delete.js'
+
+import {type JsonOutput, type ResultOf} from '../../src/lib/cli/base-command.js'
 import {root, run} from '../helpers.js'
 import {captureServer, type CaptureServer} from '../receivers.js'
 
@@ -109,6 +113,16 @@ describe('output contract (base command)', function () {
         }
       }
     })
+  })
+
+  it('a command\'s result type is its --json document (typed from the class, for tests)', async () => {
+    // a compile-time check first: ResultOf reads run()'s type from the command class
+    const same: ResultOf<typeof WebhookDelete> extends WebhookDeleteResult ? (WebhookDeleteResult extends ResultOf<typeof WebhookDelete> ? true : false) : false = true
+    expect(same).to.equal(true)
+    const r = await run(['webhook:delete', '1', '--json'], {PDHOOKS_PIPEDRIVE_TOKEN: undefined})
+    const doc: JsonOutput<Partial<WebhookDeleteResult>> = r.json()
+    expect(r.exit).to.equal(3)
+    expect(doc.error?.code).to.equal('no_credentials')
   })
 
   it('process.exitCode is set by the base command only: no command or library module sets it', () => {
