@@ -13,7 +13,7 @@ import {registerConfigSecret, registerSecret} from '../lib/core/mask.js'
 import {shellQuote} from '../lib/core/shell.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/elements/instances.js'
-import {parseEvent} from '../lib/pipedrive/events.js'
+import {parseEvent, splitEvent, STAGE_WARNING} from '../lib/pipedrive/events.js'
 import {generateAuth} from '../lib/pipedrive/webhooks.js'
 import {
   hasSomethingToRollBack, newSetupState, type Resume, resumeCommand, rollback, type RollbackResult, runSetup, SetupError, type SetupState,
@@ -122,6 +122,8 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
 
     // validate every event before anything is created (callback URLs imply version 1.0)
     for (const e of events) parseEvent(e, {url: 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MQ==', version: flags.version})
+    // what webhook add warns about, once, when this run makes webhooks (before: not said at all)
+    if ((spec?.events ?? 'webhook') === 'webhook' && events.some(e => splitEvent(e).object === 'stage')) this.warn(STAGE_WARNING)
     const auth = flags['generate-auth'] ? generateAuth() : undefined
 
     if (ask) {
