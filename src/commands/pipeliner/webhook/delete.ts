@@ -6,7 +6,7 @@ import {pipelinerFlags} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {notFoundError, usageError} from '../../../lib/core/errors.js'
-import {BulkProgress, type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
+import {type BulkDeleteResult, BulkProgress, sumDeletes} from '../../../lib/pipedrive/webhooks.js'
 import {type PipelinerWebhook} from '../../../lib/pipeliner/client.js'
 import {
   deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, type PipelinerWebhookView, viewPipelinerWebhook,
@@ -15,10 +15,8 @@ import {
 /** A webhook as a confirmation names it: id, events, URL. */
 const describe = (v: PipelinerWebhookView) => `${v.id}  ${v.events.join(',')} → ${v.url}`
 
-export interface PipelinerWebhookDeleteResult {
-  deleted: number
-  results: DeleteResult[]
-}
+/** Each webhook's result; under --json with `error` when some were not deleted. */
+export type PipelinerWebhookDeleteResult = BulkDeleteResult
 
 export default class PipelinerWebhookDelete extends BaseCommand<typeof PipelinerWebhookDelete, PipelinerWebhookDeleteResult> {
   static args = {
@@ -102,14 +100,8 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
     })
     stop.throwIfInterrupted()
 
-    const deleted = results.filter(r => r.status === 'deleted' || r.status === 'gone').length
-    const failures = results.filter(r => r.exit)
-    if (failures.length > 0) {
-      throw this.partialFailure({deleted, results}, failures, {
-        message: `${failures.length} of ${results.length} Pipeliner webhook(s) not deleted: ${failures.map(f => `${f.id} (${f.status === 'not-found' ? 'not found' : f.error})`).join(', ')}.`,
-      })
-    }
-
-    return {deleted, results}
+    const {failures, message, result} = sumDeletes(results, 'Pipeliner webhook(s)')
+    if (failures.length > 0) throw this.partialFailure(result, failures, {message})
+    return result
   }
 }
