@@ -5,6 +5,7 @@ import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {style, table} from '../lib/cli/output.js'
 import {planLine} from '../lib/cli/plan.js'
 import {prompts} from '../lib/cli/prompts.js'
+import {SETTING_KEYS, SETTINGS} from '../lib/core/config.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
 import {type InterruptReport} from '../lib/core/interrupt.js'
 import {type ExecuteProgress, type ItemResult} from '../lib/workflows/apply/execute.js'
@@ -62,7 +63,7 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       )
     }
 
-    if (this.profiles.length > 1 && Object.keys(process.env).some(k => /^PDHOOKS_(PIPEDRIVE_TOKEN|PIPEDRIVE_ACCESS_TOKEN|USER_SECRET|ORG_SECRET|PIPELINER_PASSWORD)$/.test(k))) {
+    if (this.profiles.length > 1 && SETTING_KEYS.some(k => SETTINGS[k].secret && SETTINGS[k].env in process.env)) {
       this.warn('PDHOOKS_* credential variables are set: they override every profile\'s stored credentials.')
     }
 

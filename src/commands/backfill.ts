@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 import {join} from 'node:path'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {pipedriveFlags, secret} from '../lib/cli/flags.js'
+import {basicAuthFlag, pipedriveFlags} from '../lib/cli/flags.js'
 import {parseWhen} from '../lib/cli/time.js'
 import {pipedriveClient} from '../lib/core/clients.js'
 import {configDir} from '../lib/core/config.js'
@@ -53,7 +53,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     '<%= config.bin %> <%= command.id %> --since 3d --to https://app.example.com/hooks --resume',
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'Send Basic auth user:password (default with --webhook: the webhook\'s, when the API shows it).'}),
+    'basic-auth': basicAuthFlag('Send Basic auth user:password (default with --webhook: the webhook\'s, when the API shows it).'),
     'dry-run': Flags.boolean({description: 'Read the lists and count what would be sent; send nothing.'}),
     'from-journal': Flags.string({description: 'Skip the objects this listen journal already holds (same or later version).'}),
     limit: Flags.integer({
@@ -88,7 +88,6 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
 
     const named = flags.object === undefined ? undefined : this.objectsOf(flags.object)
     let basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
     let to = flags.to === undefined ? undefined : parseTargetUrl(flags.to, '--to')
     if (!to && flags.webhook === undefined) {
       throw usageError('Missing --to URL.', 'Example: --to https://app.example.com/hooks (or --webhook ID to use its URL).', 'missing_value')

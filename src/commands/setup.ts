@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {
-  elementsFlags, instanceCreateFlags, pipedriveFlags, secret, secretFlagEnv,
+  elementsFlags, instanceCreateFlags, instanceIdFlag, pipedriveFlags, secret, secretFlagEnv,
 } from '../lib/cli/flags.js'
 import {prompts} from '../lib/cli/prompts.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/core/clients.js'
@@ -68,7 +68,7 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     'generate-auth': Flags.boolean({description: 'Generate basic-auth credentials for the webhooks, printed once.', exclusive: ['http-auth-user', 'http-auth-password']}),
     'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends with each delivery.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends with each delivery.'}),
-    instance: Flags.string({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
+    instance: instanceIdFlag({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
     replace: Flags.boolean({description: 'Replace webhooks of the same URL, event and version whose user or basic auth differ (the new webhook first, then the old one).'}),
     rollback: Flags.boolean({description: 'If a step fails, delete what this run created (looking up on the server any create whose outcome was unknown).'}),
     update: Flags.boolean({description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
@@ -84,7 +84,6 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     const {flags} = this
     for (const c of flags.config ?? []) registerConfigSecret(c)
     this.checkHttpAuth()
-    if (flags.instance && !/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
     if (flags.update && flags.instance) throw usageError('--update goes with --name: an instance given with --instance is used as it is.')
     const interactive = prompts.interactive(this.jsonEnabled())
     // with --yes, nothing that has a default is asked (platform, domain, events mode, events, which instance)

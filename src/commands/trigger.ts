@@ -2,10 +2,9 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {secret} from '../lib/cli/flags.js'
+import {basicAuthFlag, secret} from '../lib/cli/flags.js'
 import {table} from '../lib/cli/output.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
-import {registerSecret} from '../lib/core/mask.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {type CatalogEntry, sampleCatalog} from '../lib/deliveries/catalog.js'
 import {customFieldHelp} from '../lib/deliveries/custom-fields.js'
@@ -59,7 +58,7 @@ ${customFieldHelp()}
     '<%= config.bin %> <%= command.id %> create.deal --print   # the body, without sending it',
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'Pipedrive format: send Basic auth user:password.'}),
+    'basic-auth': basicAuthFlag('Pipedrive format: send Basic auth user:password.'),
     count: Flags.integer({
       default: 1, description: 'How many deliveries to send.', max: 10_000, min: 1,
     }),
@@ -84,9 +83,6 @@ ${customFieldHelp()}
     const {args, flags} = this
     if (flags.list) return this.list()
     const basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
-    registerSecret(flags['elements-key'])
-    registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     if (flags.from !== undefined && args.event !== undefined) throw usageError('Give an EVENT or --from FILE, not both.', 'trigger change.deal --to URL, or trigger --from payload.json --to URL.')
     if (flags.from === undefined && args.event === undefined) {

@@ -4,7 +4,6 @@ import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
 import {pipelinerFlags, pipelinerOptionFlags, secret} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
 import {usageError} from '../../../lib/core/errors.js'
-import {registerSecret} from '../../../lib/core/mask.js'
 import {checkTargetUrl} from '../../../lib/core/urls.js'
 import {type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
 import {eventTable, parsePipelinerEvents} from '../../../lib/pipeliner/events.js'
@@ -54,8 +53,6 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
 
   async run(): Promise<PipelinerWebhookAddResult> {
     const {flags} = this
-    registerSecret(flags['pipeliner-password'])
-    registerSecret(flags.signature)
     // checked here, not with oclif's `exclusive`, whose error message would print the key
     if (flags.sign && flags.signature !== undefined) throw usageError('Give --signature or --sign, not both.')
     const url = checkTargetUrl(flags.url)
