@@ -119,8 +119,8 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
       if (events.length === 0) events = ['*.*']
     }
 
-    // validate every event before anything is created (callback URLs imply version 1.0)
-    for (const e of events) parseEvent(e, {url: 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MQ==', version: flags.version})
+    // validate every event before anything is created (the webhooks deliver to the instance: version 1.0 by default)
+    for (const e of events) parseEvent(e, {target: 'elements', version: flags.version})
     const auth = flags['generate-auth'] ? generateAuth() : undefined
 
     if (ask) {

@@ -11,7 +11,7 @@ import {shellQuote} from '../../lib/core/shell.js'
 import {checkTargetUrl} from '../../lib/core/urls.js'
 import {callbackUrl} from '../../lib/elements/callback-url.js'
 import {checkInstanceTarget} from '../../lib/elements/instances.js'
-import {parseEvent} from '../../lib/pipedrive/events.js'
+import {parseEvent, targetOf} from '../../lib/pipedrive/events.js'
 import {
   addWebhook, type DeleteResult, viewWebhook, type WebhookView,
 } from '../../lib/pipedrive/webhooks.js'
@@ -65,7 +65,7 @@ An identical webhook (same URL, action, object and version, same user id and bas
     this.checkHttpAuth()
 
     const {base, instance, url} = await this.target()
-    const event = parseEvent(args.event, {url, version: flags.version})
+    const event = parseEvent(args.event, {target: instance ? 'elements' : targetOf(url), version: flags.version})
     for (const w of event.warnings) this.warn(w)
     const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     // missing Pipedrive credentials are exit 3 before any request
