@@ -9,7 +9,7 @@ import {SETTING_KEYS, SETTINGS} from '../lib/core/config.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
 import {type InterruptReport} from '../lib/core/interrupt.js'
 import {type ExecuteProgress, type ItemResult} from '../lib/workflows/apply/execute.js'
-import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/workflows/apply/index.js'
+import {type ApplyProfileResult, loadDesired, planProfile} from '../lib/workflows/apply/index.js'
 
 export interface ApplyResult {
   applied: boolean
@@ -69,9 +69,8 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
 
     const ctx = {configDir: this.config.configDir, timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     // plan every profile concurrently (each has its own clients and rate-limit pacing)
-    const planned = await Promise.all(this.profiles.map(profile => applyProfile(desired, {
-      ...ctx, execute: false, profile, prune: flags.prune,
-    })))
+    const plans = await Promise.all(this.profiles.map(profile => planProfile(desired, {...ctx, profile, prune: flags.prune})))
+    const planned = plans.map(p => p.result)
     this.printPlan(planned, desired.stack)
     const changes = planned.reduce((n, p) => n + p.plan.filter(i => i.verb !== 'keep').length, 0)
     const planFailed = planned.filter(p => p.error)
@@ -105,18 +104,11 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
 
     const progress = new Map(planned.map(p => [p.profile, {done: [], inFlight: new Set()} as ExecuteProgress]))
     const stop = this.whenInterrupted(() => interruptReport(planned, progress))
-    const applied = await Promise.all(planned.map(p => (p.error
-      ? p
-      : applyProfile(desired, {
-        ...ctx,
-        execute: true,
-        log: line => this.progress(`${this.profiles.length > 1 ? `${p.profile}: ` : ''}${line}`),
-        plan: p,
-        profile: p.profile,
-        progress: progress.get(p.profile),
-        prune: flags.prune,
-        signal: stop.signal,
-      }))))
+    const applied = await Promise.all(plans.map(({execute, result: p}) => execute({
+      log: line => this.progress(`${this.profiles.length > 1 ? `${p.profile}: ` : ''}${line}`),
+      progress: progress.get(p.profile),
+      signal: stop.signal,
+    })))
     stop.throwIfInterrupted()
     this.printResults(applied)
     const failed = applied.flatMap(p => [...(p.error ? [p.error.exit] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error?.exit ?? 1)])
