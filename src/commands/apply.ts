@@ -21,7 +21,7 @@ export interface ApplyResult {
 type ApplyFlags = Interfaces.InferredFlags<typeof applyFlags>
 
 const applyFlags = {
-  'detailed-exitcode': Flags.boolean({description: 'With --dry-run: exit 7 when changes are pending, 0 when converged.'}),
+  'detailed-exitcode': Flags.boolean({dependsOn: ['dry-run'], description: 'With --dry-run: exit 7 when changes are pending, 0 when converged.'}),
   'dry-run': Flags.boolean({description: 'Print the plan and change nothing.'}),
   file: Flags.string({char: 'f', default: 'pdhooks.yaml', description: 'The file that declares the desired state.'}),
   profile: Flags.string({description: 'Profile to apply to (repeatable: the same file to several accounts).', helpGroup: 'GLOBAL', multiple: true}),
@@ -53,7 +53,6 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
 
   async run(): Promise<ApplyResult> {
     const flags = this.opts
-    if (flags['detailed-exitcode'] && !flags['dry-run']) throw usageError('--detailed-exitcode goes with --dry-run.')
     const desired = await loadDesired(flags.file)
     if (flags.prune && !desired.stack) {
       throw usageError(

@@ -71,7 +71,7 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     instance: instanceIdFlag({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
     replace: Flags.boolean({description: 'Replace webhooks of the same URL, event and version whose user or basic auth differ (the new webhook first, then the old one).'}),
     rollback: Flags.boolean({description: 'If a step fails, delete what this run created (looking up on the server any create whose outcome was unknown).'}),
-    update: Flags.boolean({description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
+    update: Flags.boolean({relationships: [{flags: ['instance'], type: 'none'}], description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
     'user-id': Flags.integer({description: 'Pipedrive user whose permissions gate the events (use an admin for everything).'}),
     version: Flags.string({description: 'Webhook version (default: 1.0, the format Cloud Elements expects).', options: ['1.0', '2.0']}),
     yes: Flags.boolean({char: 'y', description: 'Skip the final confirmation.'}),
@@ -84,7 +84,6 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     const {flags} = this
     for (const c of flags.config ?? []) registerConfigSecret(c)
     this.checkHttpAuth()
-    if (flags.update && flags.instance) throw usageError('--update goes with --name: an instance given with --instance is used as it is.')
     const interactive = prompts.interactive(this.jsonEnabled())
     // with --yes, nothing that has a default is asked (platform, domain, events mode, events, which instance)
     const ask = interactive && !flags.yes

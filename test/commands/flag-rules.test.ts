@@ -70,7 +70,6 @@ describe('flags that carry their rules', () => {
   ]
   for (const [args, message] of INVALID) {
     it(`${args.join(' ')}: exit 2, "${message}", nothing sent`, async () => {
-      nock.disableNetConnect()
       const r = await run(args, {...pdEnv, PDHOOKS_ORG_SECRET: 'org-secret-0123456789', PDHOOKS_USER_SECRET: 'user-secret-0123456789'})
       expect(r.exit, r.stdout + r.stderr).to.equal(2)
       expect(r.stderr.trimEnd()).to.equal(`Error: ${message}`)
@@ -96,5 +95,49 @@ describe('flags that carry their rules', () => {
     } finally {
       rmSync(dir, {force: true, recursive: true})
     }
+  })
+})
+
+describe('flags that go together or not: oclif\'s dependsOn / exclusive, in pdhooks\' words (one line, exit 2, nothing sent)', () => {
+  afterEach(() => cleanNock())
+
+  const SIG = '01234567-abcd-dcba-ffff-000000000000'
+  const cases: Array<[string[], string, Record<string, string>?]> = [
+    [['apply', '--detailed-exitcode'], '--detailed-exitcode needs --dry-run. See "pdhooks apply --help".'],
+    [['backfill', '--since', '2h', '--resume', '--restart'], '--resume cannot be used with --restart. See "pdhooks backfill --help".'],
+    [['backfill', '--since', '2h', '--restart', '--dry-run'], '--restart cannot be used with --dry-run. See "pdhooks backfill --help".'],
+    [['setup', '--instance', '5', '--update', '--yes'], '--instance cannot be used with --update. See "pdhooks setup --help".'],
+    [['trigger', 'change.deal', '--sandbox', '--print'], '--print cannot be used with --sandbox. See "pdhooks trigger --help".'],
+    [['trigger', '--from', 'x.json', '--sandbox'], '--from cannot be used with --sandbox. See "pdhooks trigger --help".'],
+    [['trigger', '--from', 'x.json', '--version', '2.0', '--to', 'http://127.0.0.1:9/'], '--version cannot be used with --from. See "pdhooks trigger --help".'],
+    [['pipeliner:webhook:add', '--event', '*', '--url', 'https://example.com/pl', '--sign', '--signature', SIG], '--signature cannot be used with --sign. See "pdhooks pipeliner webhook add --help".'],
+    // the environment twin of a secret flag counts too, and is named as such (never its value)
+    [['pipeliner:webhook:add', '--event', '*', '--url', 'https://example.com/pl', '--sign'], 'PDHOOKS_SIGNATURE (set in the environment, as --signature) cannot be used with --sign. See "pdhooks pipeliner webhook add --help".', {PDHOOKS_SIGNATURE: SIG}],
+    [['pipeliner:webhook:delete', '--url', 'example.com'], '--url needs --all. See "pdhooks pipeliner webhook delete --help".'],
+    [['pipeliner:webhook:delete', SIG, '--url', 'example.com', '--yes'], '--url needs --all. See "pdhooks pipeliner webhook delete --help".'],
+  ]
+  for (const [args, message, env] of cases) {
+    it(`${args.join(' ')}${env ? ` (${Object.keys(env).join(', ')})` : ''}`, async () => {
+      const r = await run(args, {...pdEnv, ...env})
+      expect(r.exit, r.stdout + r.stderr).to.equal(2)
+      expect(r.stderr.trimEnd().split('\n')).to.deep.equal([`Error: ${message}`])
+      expect(r.stderr).not.to.contain(SIG)
+      const j = await run([...args, '--json'], {...pdEnv, ...env})
+      expect(j.exit).to.equal(2)
+      expect(j.json()).to.deep.equal({error: {code: 'usage', message, status: null}})
+      expect(j.stdout).not.to.contain(SIG)
+    })
+  }
+
+  it('what the relations allow still runs: --from with --print (only --sandbox excludes --print)', async () => {
+    const {mkdtempSync, writeFileSync} = await import('node:fs')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'pdhooks-rel-'))
+    const body = join(dir, 'body.json')
+    writeFileSync(body, JSON.stringify({current: {id: 1}, meta: {action: 'updated', object: 'deal', v: 1}, previous: {}}))
+    const printed = await run(['trigger', '--from', body, '--print'])
+    expect(printed.exit, printed.stderr).to.equal(0)
+    expect(printed.stdout).to.contain('"action": "updated"')
   })
 })
