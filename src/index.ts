@@ -9,12 +9,27 @@
 // test/e2e/lazy-loading.test.ts that the bundle loads each of them, and only what a command needs.
 import type {Command, Hook, Interfaces} from '@oclif/core'
 
+import {run as oclifRun} from '@oclif/core/run'
 import {
   closeSync, fstatSync, openSync, readFileSync, readSync,
 } from 'node:fs'
 
+import {deferCollation, restoreCollation} from './lib/cli/startup-collation.js'
+
 type Plugin = Interfaces.Plugin
 type Loader = () => Promise<{default: Command.Class}>
+
+/**
+ * The commands of @oclif/plugin-help and @oclif/plugin-autocomplete, by id: their modules. plugin-autocomplete's
+ * package exports no command (its `exports` names only an empty entry), so its command files are reached by their
+ * path; the build bundles them (nothing of either package is loaded from node_modules when pdhooks runs).
+ */
+export const PLUGIN_LOADERS: Record<string, Loader> = {
+  autocomplete: () => import('../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js'),
+  'autocomplete:create': () => import('../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/create.js'),
+  'autocomplete:script': () => import('../node_modules/@oclif/plugin-autocomplete/lib/commands/autocomplete/script.js'),
+  help: async () => ({default: (await import('@oclif/plugin-help')).commands.help}),
+}
 
 /** Every command, by id: its module. A new command is its file under src/commands plus its line here. */
 const LOADERS: Record<string, Loader> = {
@@ -41,6 +56,9 @@ const LOADERS: Record<string, Loader> = {
   'webhook:delete': () => import('./commands/webhook/delete.js'),
   'webhook:list': () => import('./commands/webhook/list.js'),
   'webhook:migrate': () => import('./commands/webhook/migrate.js'),
+  // oclif's help and autocomplete commands, bundled as commands of pdhooks: as oclif plugins (package.json
+  // oclif.plugins) they were found, read and sorted at every start, and installed with a second copy of @oclif/core
+  ...PLUGIN_LOADERS,
 }
 
 /** The ids of every command. */
@@ -98,6 +116,7 @@ function manifestUsable(): boolean {
  * through the plugin's findCommand (its command list, from the manifest, loads each class with it), so it is wrapped.
  */
 export const LOAD_COMMAND: Hook<'init'> = async function ({config}) {
+  restoreCollation() // oclif has loaded its plugins: localeCompare is ICU's again before any command runs
   const plugin = config.plugins.get(config.pjson.name) as (Plugin & {pdhooksLazy?: boolean}) | undefined
   if (!plugin || plugin.pdhooksLazy) return
   plugin.pdhooksLazy = true
@@ -123,4 +142,13 @@ if (process.env.DEBUG) (await import('./lib/cli/flags.js')).guardDebugOutput()
 export {execute} from '@oclif/core/execute'
 export {flush} from '@oclif/core/flush'
 export {handle} from '@oclif/core/handle'
-export {run} from '@oclif/core/run'
+
+/** oclif's run, with its plugins' command lists sorted without building ICU's collator (lib/cli/startup-collation.ts). */
+export async function run(...args: Parameters<typeof oclifRun>): ReturnType<typeof oclifRun> {
+  deferCollation()
+  try {
+    return await oclifRun(...args)
+  } finally {
+    restoreCollation()
+  }
+}

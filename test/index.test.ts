@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {readdirSync, readFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 
-import {COMMANDS} from '../src/index.js'
+import {COMMANDS, PLUGIN_LOADERS} from '../src/index.js'
 import {root} from './helpers.js'
 
 function files(dir: string): string[] {
@@ -11,9 +11,10 @@ function files(dir: string): string[] {
 }
 
 describe('command table (explicit discovery)', () => {
-  it('lists every file under src/commands, by its id', () => {
-    const ids = files(join(root, 'src', 'commands')).map(f => relative(join(root, 'src', 'commands'), f).replace(/\.ts$/, '').replaceAll('/', ':')).sort()
-    expect(Object.keys(COMMANDS).sort()).to.deep.equal(ids)
+  it('lists every file under src/commands, by its id, and the commands of oclif\'s help and autocomplete plugins', () => {
+    const ids = files(join(root, 'src', 'commands')).map(f => relative(join(root, 'src', 'commands'), f).replace(/\.ts$/, '').replaceAll('/', ':'))
+    expect(Object.keys(COMMANDS).sort()).to.deep.equal([...ids, 'autocomplete', 'autocomplete:create', 'autocomplete:script', 'help'].sort())
+    expect(Object.keys(PLUGIN_LOADERS).sort()).to.deep.equal(['autocomplete', 'autocomplete:create', 'autocomplete:script', 'help'])
   })
 
   it('in tests, oclif loads the commands from src/ (the modules the tests import), not from the bundle', async () => {
@@ -25,8 +26,10 @@ describe('command table (explicit discovery)', () => {
     }
   })
 
-  it('runtime dependencies are exactly the oclif plugins loaded from node_modules (the bundle holds the rest)', () => {
+  it('has no runtime dependencies and no oclif plugins: the bundle holds everything it runs, help and autocomplete included', () => {
     const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-    expect(Object.keys(pjson.dependencies).sort()).to.deep.equal([...pjson.oclif.plugins].sort())
+    expect(pjson.dependencies ?? {}).to.deep.equal({})
+    expect(pjson.oclif.plugins).to.equal(undefined)
+    expect(pjson.devDependencies).to.include.keys('@oclif/plugin-help', '@oclif/plugin-autocomplete')
   })
 })

@@ -115,4 +115,33 @@ describe('e2e: start-up (bin/run.js)', () => {
       expect(existsSync(join(dir, 'compile-cache'))).to.equal(false)
     })
   })
+
+  // oclif sorts its command list with localeCompare at every start: the first call builds ICU's collator (~13 ms). A
+  // preload counts the comparisons that reach String.prototype.localeCompare (ICU) during a run of the built CLI.
+  describe('command list sorted without building ICU\'s collator (lib/cli/startup-collation)', () => {
+    const preload = [
+      'const icu = String.prototype.localeCompare; let n = 0;',
+      'String.prototype.localeCompare = function (...a) { n++; return icu.apply(this, a) };',
+      String.raw`process.on("exit", () => process.stderr.write("localeCompare calls: " + n + "\n"));`,
+    ].join(' ')
+    const counted = (env: Record<string, string | undefined>) => {
+      const r = run(['--import', `data:text/javascript,${encodeURIComponent(preload)}`, binRun, 'help'], {LANG: undefined, LC_MESSAGES: undefined, ...env})
+      expect(r.status, r.stderr).to.equal(0)
+      return {calls: Number(/localeCompare calls: (\d+)/.exec(r.stderr)?.[1]), stdout: r.stdout}
+    }
+
+    it('in the C and English locales: no comparison reaches ICU, and the help lists the commands in the same order', () => {
+      const plain = counted({LC_ALL: 'C.UTF-8'})
+      expect(plain.calls).to.equal(0)
+      expect(counted({LC_ALL: 'en_US.UTF-8'}).calls).to.equal(0)
+      // the same run with ICU sorting (a locale the fast path leaves alone, whose collation orders these ids alike)
+      const icu = counted({LC_ALL: 'de_DE.UTF-8'})
+      expect(icu.calls).to.be.greaterThan(20)
+      expect(plain.stdout).to.equal(icu.stdout)
+    })
+
+    it('in a locale that tailors Latin letters, ICU sorts as before', () => {
+      expect(counted({LC_ALL: 'lt_LT.UTF-8'}).calls).to.be.greaterThan(20)
+    })
+  })
 })

@@ -2,6 +2,7 @@ import {ExitCode, exitForStatus, PdhooksError} from './errors.js'
 import {
   redactHeaders, redactUrl, registerSecret, scrub,
 } from './mask.js'
+import {exchange} from './transport.js'
 
 export type Method = 'DELETE' | 'GET' | 'PATCH' | 'POST' | 'PUT'
 
@@ -190,7 +191,7 @@ function parseBody(text: string, contentType: string | undefined): {json: boolea
 }
 
 /**
- * The one HTTP client every service client uses (got, loaded lazily): timeout, retries with backoff and jitter on
+ * The one HTTP client every service client uses (on Node's http, lib/core/transport.ts): timeout, retries with backoff and jitter on
  * 429/502/503/504 and connection errors (at most 3) honouring Retry-After / x-ratelimit-reset, no blind resend of a
  * POST after a timeout or a 429/5xx answer (the caller looks the object up first), a User-Agent, a redacted debug log,
  * and errors mapped to exit codes.
@@ -233,7 +234,6 @@ export class HttpClient {
   }
 
   async request<T = unknown>(method: Method, path: string, o: RequestOptions = {}): Promise<HttpResponse<T>> {
-    const {got} = await import('got')
     const url = new URL(this.baseUrl + (path.startsWith('/') ? path : `/${path}`))
     for (const [k, v] of Object.entries(o.searchParams ?? {})) if (v !== undefined) url.searchParams.set(k, String(v))
     const retries = this.opts.retries ?? 3
@@ -252,15 +252,11 @@ export class HttpClient {
       const started = Date.now()
       let res
       try {
-        res = await got(url, {
+        res = await exchange(url, {
           body: o.json === undefined ? undefined : JSON.stringify(o.json),
-          followRedirect: false,
           headers: o.json === undefined ? headers : {...headers, 'content-type': 'application/json'},
           method,
-          responseType: 'text',
-          retry: {limit: 0},
-          throwHttpErrors: false,
-          timeout: {request: timeoutMs},
+          timeoutMs,
         })
       } catch (error: any) {
         this.gate.release()
