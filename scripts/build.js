@@ -9,7 +9,7 @@
 // - dist/index.js: the entry (src/index.ts: oclif's hooks, the table of command loaders);
 // - one core chunk: @oclif/core and the modules of src/ that many commands use (base command, clients, output…);
 // - one chunk per command (its own modules), imported by the init hook for the command that runs (src/index.ts);
-// - chunks for what only some runs need, imported where used: got, conf, @inquirer/prompts, yaml, the sandbox, the
+// - chunks for what only some runs need, imported where used: conf, @inquirer/prompts, yaml, the sandbox, the
 //   listener…
 // build/metafile.json (esbuild's metafile: which modules each chunk holds, what it imports) is written beside dist/ and
 // never packed: test/e2e/lazy-loading.test.ts reads it to check what a command loads.
@@ -28,7 +28,7 @@ if (process.argv.includes('--if-stale') && !buildIsStale(root)) process.exit(0)
 rmSync(join(root, 'dist'), {force: true, recursive: true})
 rmSync(join(root, 'oclif.manifest.json'), {force: true})
 
-// The bundled CommonJS packages (@oclif/core, got's dependencies…) call require() for Node's modules and read
+// The bundled CommonJS packages (@oclif/core and its dependencies…) call require() for Node's modules and read
 // __dirname: an ES module has neither, so each output file defines them (as oclif's esbuild example and other ESM
 // bundles do).
 const banner = [
@@ -40,7 +40,7 @@ const banner = [
 ].join('')
 
 // Node's modules are taken with require() even where an ES module imports them: Node's ESM facade of a built-in reads
-// every export, and on Node 24 that of node:http (imported by got) loads undici for its lazy WebSocket export, which
+// every export, and on Node 24 that of node:http loads undici for its lazy WebSocket export, which
 // costs more than the rest of `webhook list`. The module object is the same; only the way to it changes. Each importer
 // gets its own one-line wrapper (the importer is part of its path), so the wrapper lands in the importer's chunk: one
 // shared wrapper would be a chunk of its own, a file more to load for every chunk that uses it.
@@ -62,8 +62,6 @@ const builtinsThroughRequire = {
 // - SHIMS: the stand-in is a file of scripts/shims/ (each says why).
 const nodeModule = name => new RegExp(String.raw`[/\\]node_modules[/\\]${name.replaceAll('/', String.raw`[/\\]`)}`)
 const LAZY_MODULES = [
-  // got's `http2` option (never set): http2-wrapper's start creates a TLS socket (a TLS context) and loads node:http2
-  {dependency: 'http2-wrapper', esm: true, importer: nodeModule('got/')},
   // oclif's `pattern` command discovery (pdhooks' is `explicit`), and an oclif configuration outside package.json
   {dependency: 'tinyglobby', importer: nodeModule('@oclif/core/')},
   {dependency: 'lilconfig', importer: nodeModule('@oclif/core/')},
@@ -78,8 +76,6 @@ const LAZY_MODULES = [
 const SHIMS = [
   {dependency: 'minimatch', importer: nodeModule('@oclif/core/lib/config/plugin-loader.js')},
   {dependency: 'wsl-utils', importer: nodeModule('@oclif/core/')},
-  {dependency: 'cacheable-lookup', importer: nodeModule('got/')},
-  {dependency: 'cacheable-request', importer: nodeModule('got/')},
 ]
 // The Proxy: what an ES module's default import or a CommonJS require() of the module gets. `__esModule` (read by
 // CommonJS interop helpers when the module is imported) is answered without loading it: none of these sets it.
@@ -91,10 +87,10 @@ const proxy = [
 const lazyDependencies = {
   name: 'lazy-dependencies',
   setup(build) {
-    for (const {dependency, esm, importer} of LAZY_MODULES) {
+    for (const {dependency, importer} of LAZY_MODULES) {
       build.onResolve({filter: new RegExp(`^${dependency}$`)}, args => {
         if (!importer.test(args.importer)) return
-        return {namespace: 'lazy-dependency', path: dependency, pluginData: {esm, resolveDir: args.resolveDir}}
+        return {namespace: 'lazy-dependency', path: dependency, pluginData: {resolveDir: args.resolveDir}}
       })
     }
 
@@ -105,7 +101,7 @@ const lazyDependencies = {
     build.onLoad({filter: /.*/, namespace: 'lazy-dependency'}, ({path, pluginData}) => {
       // resolved from the importer's folder: the very package the importer would have loaded
       const load = `let m; const load = () => (m ??= require(${JSON.stringify(path)}));\n`
-      return {contents: load + (pluginData.esm ? `export default ${proxy}` : `module.exports = ${proxy}`), loader: 'js', resolveDir: pluginData.resolveDir}
+      return {contents: `${load}module.exports = ${proxy}`, loader: 'js', resolveDir: pluginData.resolveDir}
     })
   },
 }
@@ -115,12 +111,9 @@ const options = {
   banner: {js: banner},
   bundle: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // see scripts/shims/lazy-list-format.js
-  define: {'Intl.ListFormat': 'LazyListFormat'},
   entryPoints: {index: 'src/index.ts'},
   external: ['typescript', 'ts-node', 'tsx'],
   format: 'esm',
-  inject: ['scripts/shims/lazy-list-format.js'],
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,

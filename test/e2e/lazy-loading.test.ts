@@ -113,14 +113,12 @@ describe('e2e: commands load on demand (the bundle)', () => {
     // a handful of files, not one per shared module (each costs a resolve, a read, a compile and a link)
     expect(files, files.join('\n')).to.have.length.at.most(5)
     expect(inputs).to.include('src/commands/webhook/list.ts')
-    // the service clients' requests go through Node's http (lib/core/transport.ts): got is for trigger's deliveries only
-    expect(inputs.filter(i => i.includes('node_modules/got/'))).to.deep.equal([])
     const unneeded = [
       /^src\/commands\/(?!webhook\/list\.ts)/,
       /^src\/lib\/(sandbox|workflows\/apply)\//,
       /^src\/lib\/deliveries\/(?!signatures\.ts)/, // the listener, the journal, replay, trigger, the samples…
       /^src\/lib\/(pipeliner\/webhooks|elements\/instances|workflows\/setup)\.ts/,
-      /node_modules\/(@inquirer|yaml|conf|ajv|proper-lockfile|iconv-lite|chardet|got|http2-wrapper)\//,
+      /node_modules\/(@inquirer|yaml|conf|ajv|proper-lockfile|iconv-lite|chardet)\//,
     ]
     expect(inputs.filter(i => unneeded.some(u => u.test(i)))).to.deep.equal([])
     // what the stand-ins of scripts/build.js keep from running at start-up

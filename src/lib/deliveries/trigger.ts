@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 
 import {ExitCode, PdhooksError, usageError} from '../core/errors.js'
+import {exchange} from '../core/transport.js'
 import {
   isPipedriveAction, knownPipedriveObjects, parseEvent, splitEvent, toV1Action, toV2Action, V1_OBJECTS,
 } from '../pipedrive/events.js'
@@ -221,11 +222,10 @@ export function sandboxRequest(input: {event: string; format?: TriggerFormat; se
  * matching webhook and answers with what happened.
  */
 export async function changeInSandbox(base: string, request: Record<string, unknown>, timeoutMs: number): Promise<{body: unknown; deliveries: SandboxDelivery[]}> {
-  const {got} = await import('got')
   let res
   try {
-    res = await got.post(`${base}/sandbox/events`, {
-      json: request, responseType: 'json', retry: {limit: 0}, throwHttpErrors: false, timeout: {request: timeoutMs},
+    res = await exchange(new URL(`${base}/sandbox/events`), {
+      body: JSON.stringify(request), headers: {accept: 'application/json', 'content-type': 'application/json'}, method: 'POST', timeoutMs,
     })
   } catch (error: any) {
     throw new PdhooksError(`No sandbox answers at ${base} (${error?.code ?? error?.message}).`, {
@@ -233,12 +233,20 @@ export async function changeInSandbox(base: string, request: Record<string, unkn
     })
   }
 
-  if (res.statusCode !== 200) {
-    const why = (res.body as {error?: unknown})?.error
-    throw new PdhooksError(`The sandbox at ${base} refused the change (${res.statusCode}${typeof why === 'string' ? `: ${why}` : ''}).`, {exit: ExitCode.unexpected})
+  let answer: unknown
+  try {
+    answer = JSON.parse(res.body)
+  } catch {
+    answer = undefined
   }
 
-  const body = res.body as {deliveries?: Array<{error?: string; event?: string; ms: number; status: number; url: string; webhook_id: number | string}>}
+  if (res.statusCode !== 200 || answer === undefined) {
+    const why = (answer as {error?: unknown} | undefined)?.error
+    const what = answer === undefined && res.statusCode === 200 ? '200 without JSON' : String(res.statusCode)
+    throw new PdhooksError(`The sandbox at ${base} refused the change (${what}${typeof why === 'string' ? `: ${why}` : ''}).`, {exit: ExitCode.unexpected})
+  }
+
+  const body = answer as {deliveries?: Array<{error?: string; event?: string; ms: number; status: number; url: string; webhook_id: number | string}>}
   const deliveries = (body.deliveries ?? []).map((d, i) => ({
     description: `${d.event ? `${d.event} ` : ''}webhook ${d.webhook_id} → ${d.url}`, ...(d.error ? {error: d.error} : {}), ms: d.ms, n: i + 1, status: d.status || null,
   }))
