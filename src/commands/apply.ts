@@ -30,7 +30,7 @@ const applyFlags = {
   yes: Flags.boolean({char: 'y', description: 'Apply without asking.'}),
 }
 
-export default class Apply extends BaseCommand<typeof Apply> {
+export default class Apply extends BaseCommand<typeof Apply, ApplyResult> {
   static description = `Converge instances and webhooks to what a file declares (for CI).
 
 Prints a plan (create / keep / update / replace / delete), then applies it after confirmation on a terminal, or with --yes elsewhere (without it, off a terminal, it stops after the plan with exit 2). A second run makes no change. Identity: an instance by name; a Pipedrive webhook by URL + action + object + version (a changed user or auth is a replace: Pipedrive has no update call); a Pipeliner webhook by URL + event set. Every object the file creates carries its stack (stack: NAME) on the server: in the Pipedrive webhook's name (pdhooks:NAME …), the instance's tag pdhooks-stack:NAME, the Pipeliner webhook's options.skip_keys. --prune deletes only objects of the file's stack that it no longer declares, from any machine; objects made by hand, by webhook add, by setup or by another stack are never pruned. Ctrl-C stops after the object in flight and says what was applied (exit 130). Several --profile flags apply the same file to several accounts.`
@@ -78,24 +78,22 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
     })
 
     if (planFailed.length === planned.length) throw this.aggregateError(planned)
-    if (changes === 0) {
-      this.log(planFailed.length > 0 ? 'Nothing to do for the profiles that could be read.' : 'Nothing to do: everything matches the file.')
-      if (planFailed.length > 0) process.exitCode = Math.max(...planFailed.map(p => p.error!.exit))
-      return result(planned, false)
-    }
+    if (changes === 0 || flags['dry-run']) {
+      if (changes === 0) this.log(planFailed.length > 0 ? 'Nothing to do for the profiles that could be read.' : 'Nothing to do: everything matches the file.')
+      else this.log(`${changes} change(s) pending (dry run).`)
+      if (planFailed.length > 0) {
+        throw this.partialFailure(result(planned, false), planFailed.map(p => p.error!), {
+          hint: 'Run the same command again once the cause is fixed.',
+          message: `${planFailed.length} of ${planned.length} profile(s) could not be planned: ${planFailed.map(p => p.profile).join(', ')}.`,
+        })
+      }
 
-    if (flags['dry-run']) {
-      this.log(`${changes} change(s) pending (dry run).`)
-      if (flags['detailed-exitcode']) process.exitCode = ExitCode.changes
       return result(planned, false)
     }
 
     if (!flags.yes) {
       if (!prompts.interactive(this.jsonEnabled())) {
-        process.exitCode = ExitCode.usage
-        this.logToStderr('Not applied: pass --yes to apply off a terminal.')
-        if (this.jsonEnabled()) return result(planned, false)
-        this.exit(ExitCode.usage)
+        throw this.failWith(result(planned, false), usageError('Not applied: pass --yes to apply off a terminal.', undefined, 'confirmation_required'))
       }
 
       if (!(await prompts.confirm(`Apply ${changes} change(s)${this.profiles.length > 1 ? ` to ${this.profiles.length} profiles` : ''}?`, false))) throw usageError('Cancelled.', undefined, 'cancelled')
@@ -110,16 +108,20 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
     })))
     stop.throwIfInterrupted()
     this.printResults(applied)
-    const failed = applied.flatMap(p => [...(p.error ? [p.error.exit] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error?.exit ?? 1)])
+    const failed = applied.flatMap(p => [...(p.error ? [p.error] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error ?? {})])
     if (failed.length > 0) {
-      process.exitCode = Math.max(...failed)
-      if (!this.jsonEnabled()) {
-        this.logToStderr(`${failed.length} object(s) not applied; run the same command again to converge once the cause is fixed.`)
-        this.exit(process.exitCode)
-      }
+      throw this.partialFailure(result(applied, true), failed, {
+        hint: 'Run the same command again to converge once the cause is fixed.',
+        message: `${failed.length} object(s) not applied.`,
+      })
     }
 
     return result(applied, true)
+  }
+
+  /** --dry-run --detailed-exitcode: exit 7 when changes are pending (0 once converged). */
+  protected exitCode(r: ApplyResult): number {
+    return this.opts['detailed-exitcode'] && !r.applied && r.changes > 0 ? ExitCode.changes : ExitCode.ok
   }
 
   private aggregateError(profiles: ApplyProfileResult[]): PdhooksError {

@@ -37,7 +37,7 @@ export interface BackfillResult {
 /** A value as a shell user would type it. */
 const q = (v: string): string => (/^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", String.raw`'\''`)}'`)
 
-export default class Backfill extends BaseCommand<typeof Backfill> {
+export default class Backfill extends BaseCommand<typeof Backfill, BackfillResult> {
   static description = `Recover what a ban or an outage lost: send the objects changed in a time window to a receiver, as webhooks v2 deliveries.
 
 Pipedrive never re-sends an event lost while a webhook was banned (10 failed first attempts: 30 minutes of lost events) or while a receiver was down past the retries. backfill reads the objects changed in the window from Pipedrive's API v2 lists (deals, persons, organizations and activities filtered by update time; products, pipelines and stages read newest first) and sends each as the documented v2 delivery: its latest state as "data", "previous": null (earlier values are not known), "meta.action" create when it was added in the window else change, "meta.change_source": "backfill" and the header X-Pdhooks-Backfill: 1. Deletions are not recovered: the lists hold no deleted objects. Leads, notes and users cannot be listed by time.
@@ -209,7 +209,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
 
       const out = result(stop)
       this.log(this.summary(out))
-      if (stop) return this.stopped(out, stop)
+      if (stop) throw this.stopped(out, stop)
       return out
     } finally {
       files.release()
@@ -312,7 +312,8 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     return parts.join(' ')
   }
 
-  private stopped(out: BackfillResult, stop: BackfillStop): BackfillResult {
+  /** A run stopped on the way: the error to throw, with what was done (under --json: the result with `error`). */
+  private stopped(out: BackfillResult, stop: BackfillStop): PdhooksError {
     const exit = stop.reason === 'receiver' && stop.status !== null && stop.status !== undefined && stop.status < 500 && stop.status !== 429 && stop.status !== 408
       ? ExitCode.unexpected
       : ExitCode.unavailable
@@ -321,13 +322,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
       stop.reason === 'budget' || stop.reason === 'rate_limited' ? 'Pipedrive\'s daily budget resets at midnight (UTC);' : undefined,
       out.resume ? `To continue after the last object sent: ${out.resume}` : undefined,
     ].filter(Boolean).join(' ')
-    const err = new PdhooksError(`Backfill stopped: ${stop.message}.`, {code: stop.reason, exit, hint})
-    if (this.jsonEnabled()) {
-      process.exitCode = exit
-      return out
-    }
-
-    throw err
+    return this.failWith(out, new PdhooksError(`Backfill stopped: ${stop.message}.`, {code: stop.reason, exit, hint}))
   }
 
   private summary(r: BackfillResult): string {

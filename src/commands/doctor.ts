@@ -38,7 +38,7 @@ type DoctorFlags = Interfaces.InferredFlags<typeof doctorFlags>
 const SEVERITY_STYLE: Record<Severity, (s: string) => string> = {error: style.red, info: style.dim, warning: style.yellow}
 const SERVICES: ServiceName[] = ['pipedrive', 'cloud-elements', 'pipeliner']
 
-export default class Doctor extends BaseCommand<typeof Doctor> {
+export default class Doctor extends BaseCommand<typeof Doctor, DoctorResult> {
   static description = `Check Pipedrive webhooks, Cloud Elements instances and Pipeliner webhooks together, and name every problem with its fix.
 
 Each finding has a severity (error, warning, info), its service, the objects concerned (ids, masked URLs) and the command that fixes it: Pipedrive webhooks failing, at risk of deletion (failing for over 48 h: Pipedrive deletes after 3 days) or inactive (with Pipedrive's remove_reason); duplicates (same URL, event and version); webhooks aimed at a Cloud Elements / Open Connectors callback URL whose instance does not exist (orphans) or has events off; instances in webhook mode that no webhook feeds; v1 webhooks that could move to v2 (never those aimed at a Cloud Elements callback: the connector expects v1); the 40-webhook quota per user; leftovers of "listen --register"; Pipeliner webhooks with insecure_ssl, unsigned, or duplicated; and the Pipedrive API budget from the rate-limit headers. A service without credentials is reported as skipped.
@@ -83,13 +83,11 @@ Exit codes: 0 no finding of error severity (warnings and info do not fail); 8 at
     this.log(`${summary.error} error(s), ${summary.warning} warning(s), ${summary.info} info.`)
     if (!flags.fix) {
       if (plan.length > 0) this.log(`"pdhooks doctor --fix" would delete ${plan.length} object(s): duplicates, orphans and listen leftovers (it shows them first).`)
-      if (!result.healthy) process.exitCode = ExitCode.findings
       return result
     }
 
     if (plan.length === 0) {
       this.log('Nothing for --fix to do.')
-      if (!result.healthy) process.exitCode = ExitCode.findings
       return {...result, fixed: false, results: []}
     }
 
@@ -128,7 +126,7 @@ Exit codes: 0 no finding of error severity (warnings and info do not fail); 8 at
         })
       } catch (error) {
         // the client could not be made (credentials changed meanwhile): every item of the profile failed
-        const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+        const e = PdhooksError.from(error)
         for (const i of items.filter(x => !results.some(r => r.profile === profile && r.kind === x.kind && String(r.id) === String(x.id)))) {
           results.push({
             error: e.line, exit: e.exit, id: i.id, kind: i.kind, profile, status: 'failed',
@@ -146,21 +144,18 @@ Exit codes: 0 no finding of error severity (warnings and info do not fail); 8 at
     }
     const failures = results.filter(r => r.exit)
     if (failures.length > 0) {
-      const exit = Math.max(...failures.map(f => f.exit ?? 1), 1)
-      const err = new PdhooksError(`${failures.length} of ${plan.length} object(s) not deleted: ${failures.map(f => `${f.kind} ${f.id} (${f.error})`).join(', ')}.`, {
-        code: 'partial_failure', exit,
+      throw this.partialFailure(done, failures, {
+        message: `${failures.length} of ${plan.length} object(s) not deleted: ${failures.map(f => `${f.kind} ${f.id} (${f.error})`).join(', ')}.`,
       })
-      if (this.jsonEnabled()) {
-        process.exitCode = exit
-        return {...done, error: {code: err.code, message: err.message, status: null}} as DoctorResult
-      }
-
-      throw err
     }
 
     this.log(`Fixed: ${findings.length - remaining.length} finding(s); ${left.error} error(s), ${left.warning} warning(s), ${left.info} info left.`)
-    if (!done.healthy) process.exitCode = ExitCode.findings
     return done
+  }
+
+  /** Exit 8 when a finding of error severity is there (after --fix: still there). */
+  protected exitCode(r: DoctorResult): number {
+    return r.healthy ? ExitCode.ok : ExitCode.findings
   }
 
   private printPlan(reports: ProfileReport[]): void {

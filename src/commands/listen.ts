@@ -13,7 +13,7 @@ import {parseBasicAuth} from '../lib/deliveries/trigger.js'
 /** A status line on stderr (also under --json, whose stdout carries the events), scrubbed of every known secret. */
 const stderr = (line: string) => process.stderr.write(scrub(line) + '\n')
 
-export default class Listen extends BaseCommand<typeof Listen> {
+export default class Listen extends BaseCommand<typeof Listen, void> {
   static description = `Receive webhook deliveries on this machine: recognise, verify, print, journal and relay them.
 
 Recognises Pipedrive v1 and v2 deliveries, Cloud Elements notifications and Pipeliner arrays. Each source is checked by its own method, in constant time: basic auth for Pipedrive (--basic-auth), Elements-Webhook-Signature for Cloud Elements (--elements-key), WebHook-Signature (hex or base64) for Pipeliner (--pipeliner-key); a failed check is answered 401. With no check configured everything is accepted; once any is configured, a delivery from a source without one is refused. Prints one line per event (or one JSON object per line with --json; anything a sender put in them is escaped), appends each accepted delivery to --journal (NDJSON, credentials, --redact-header headers and secret query parameters redacted, replayable), relays it to --forward-to and shows that endpoint's status and time.

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {basicAuthFlag, secret} from '../lib/cli/flags.js'
-import {ExitCode, PdhooksError} from '../lib/core/errors.js'
+import {ExitCode} from '../lib/core/errors.js'
 import {printable} from '../lib/deliveries/printable.js'
 import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
 import {parseBasicAuth} from '../lib/deliveries/trigger.js'
@@ -15,7 +15,7 @@ export interface ReplayCommandResult {
   skipped: Array<{line: number; message: string}>
 }
 
-export default class Replay extends BaseCommand<typeof Replay> {
+export default class Replay extends BaseCommand<typeof Replay, ReplayCommandResult> {
   static description = `Re-send deliveries journaled by "pdhooks listen --journal", byte for byte, with fresh auth.
 
 The body and its headers are sent as received; auth that was redacted in the journal is made anew from --basic-auth, and signatures are computed afresh with --elements-key / --pipeliner-key (without a key the journaled signature is sent unchanged, and still verifies). Exits 0 only when every answer was 2xx (a 401 or 403 names the flag that authenticates those deliveries); an --id that is not in the journal is exit 4, a journal with no valid line exit 2.`
@@ -64,15 +64,12 @@ The body and its headers are sent as received; auth that was redacted in the jou
       deliveries, ok: bad.length === 0, skipped, ...(hint ? {hint} : {}),
     }
     if (bad.length > 0) {
-      const unreachable = bad.every(d => d.status === null)
-      const exit = unreachable ? ExitCode.unavailable : ExitCode.unexpected
-      if (this.jsonEnabled()) {
-        process.exitCode = exit
-        return result
-      }
-
       const statuses = [...new Set(bad.map(d => d.status ?? 'no answer'))].join(', ')
-      throw new PdhooksError(`${bad.length} of ${deliveries.length} replayed deliveries were not accepted (${statuses}).`, {code: unreachable ? 'unreachable' : 'rejected', exit, hint})
+      throw this.partialFailure(result, bad.map(d => ({exit: d.status === null ? ExitCode.unavailable : ExitCode.unexpected})), {
+        code: bad.some(d => d.status === null) ? 'unreachable' : 'rejected',
+        hint,
+        message: `${bad.length} of ${deliveries.length} replayed deliveries were not accepted (${statuses}).`,
+      })
     }
 
     return result

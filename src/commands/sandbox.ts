@@ -35,7 +35,7 @@ function removeIfOurs(file: string, content: string): void {
   } catch {}
 }
 
-export default class Sandbox extends BaseCommand<typeof Sandbox> {
+export default class Sandbox extends BaseCommand<typeof Sandbox, SandboxResult> {
   static description = `Run a local emulator of the three services: Cloud Elements (/elements/api-v2), Pipedrive (/v1 and /api/v1) and Pipeliner (/api/v100/rest/spaces/sandbox).
 
 It validates requests and answers with the documented status codes, error bodies, the 40-webhook limit and rate-limit headers; any non-empty credentials work. It also delivers: POST /sandbox/events {"object":"deal","action":"change",…} sends the matching Pipedrive webhook deliveries (v1 or v2, basic auth), deliveries that reach an instance's callback URL are normalized, signed and posted to its event.notification.callback.url, and Pipeliner webhooks get their arrays. Test hooks: POST /sandbox/faults, GET /sandbox/requests, POST /sandbox/reset. Prints the variables that point pdhooks at it on stdout (or writes them to --export-file once it listens, for a shell to source), and "Ready: <url>" on stderr; Ctrl-C stops it.`

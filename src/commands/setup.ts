@@ -13,7 +13,7 @@ import {registerConfigSecret, registerSecret} from '../lib/core/mask.js'
 import {shellQuote} from '../lib/core/shell.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {collectInstanceSpec, type EventsMode, type InstanceSpec} from '../lib/elements/instances.js'
-import {parseEvent} from '../lib/pipedrive/events.js'
+import {parseEvent, splitEvent, STAGE_WARNING} from '../lib/pipedrive/events.js'
 import {generateAuth} from '../lib/pipedrive/webhooks.js'
 import {
   hasSomethingToRollBack, newSetupState, type Resume, resumeCommand, rollback, type RollbackResult, runSetup, SetupError, type SetupState,
@@ -52,7 +52,7 @@ const PLATFORMS = [
 
 const COMMON_EVENTS = ['*.*', '*.deal', '*.person', '*.organization', '*.activity', '*.note', '*.product', '*.pipeline', '*.stage', '*.user']
 
-export default class Setup extends BaseCommand<typeof Setup> {
+export default class Setup extends BaseCommand<typeof Setup, SetupResult> {
   static description = `The whole documented workflow in one command: credentials → Cloud Elements instance → callback URL → Pipedrive webhooks → live check.
 
 On a terminal it is a wizard: it asks for what the flags, variables and profile do not give (the platform and the Pipedrive company domain too), then for a final confirmation; with --yes it asks only for what is required and missing. Elsewhere every answer comes from flags and variables. An instance named --name is reused only when its callback URL, events mode and polling match; otherwise exit 5 names the differences (--update changes it, --instance ID uses it as it is). Webhooks are idempotent; one of the same URL and event with another user or basic auth is exit 5 (--replace). Polling instances skip the webhook step (the platform polls). The instance becomes the profile's current one as soon as it exists. When a step fails (or on Ctrl-C, exit 130), what already exists is printed with the exact command that resumes (secrets as "$PDHOOKS_…" variables); --rollback deletes what this run created instead, looking up on the server any create whose outcome was unknown.`
@@ -120,6 +120,8 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
 
     // validate every event before anything is created (the webhooks deliver to the instance: version 1.0 by default)
     for (const e of events) parseEvent(e, {target: 'elements', version: flags.version})
+    // what webhook add warns about, once, when this run makes webhooks (before: not said at all)
+    if ((spec?.events ?? 'webhook') === 'webhook' && events.some(e => splitEvent(e).object === 'stage')) this.warn(STAGE_WARNING)
     const auth = flags['generate-auth'] ? generateAuth() : undefined
 
     if (ask) {

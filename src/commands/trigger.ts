@@ -4,7 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {basicAuthFlag, secret} from '../lib/cli/flags.js'
 import {table} from '../lib/cli/output.js'
-import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
+import {ExitCode, usageError} from '../lib/core/errors.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {type CatalogEntry, sampleCatalog} from '../lib/deliveries/catalog.js'
 import {customFieldHelp} from '../lib/deliveries/custom-fields.js'
@@ -30,7 +30,7 @@ export interface TriggerPrintResult {
   deliveries: Array<{body: unknown; description: string}>
 }
 
-export default class Trigger extends BaseCommand<typeof Trigger> {
+export default class Trigger extends BaseCommand<typeof Trigger, TriggerListResult | TriggerPrintResult | TriggerResult> {
   static args = {
     // ignoreStdin: oclif would read piped standard input into a missing EVENT; --from - reads it instead
     event: Args.string({description: 'ACTION.OBJECT (Pipedrive, e.g. change.deal, added.person, merged.deal) or Entity.Event (Pipeliner, e.g. Opportunity.Update). Not with --from or --list.', ignoreStdin: true}),
@@ -127,22 +127,21 @@ ${customFieldHelp()}
     return this.finish(deliveries)
   }
 
+  /** Every answer 2xx: the result; otherwise a partial failure (exit 6 when a delivery got no answer, else 1). */
   private finish(deliveries: TriggerResult['deliveries'], sandbox?: unknown): TriggerResult {
     const bad = deliveries.filter(d => d.status === null || d.status < 200 || d.status >= 300)
     const result: TriggerResult = {deliveries, ok: bad.length === 0, ...(sandbox === undefined ? {} : {sandbox})}
     if (bad.length > 0) {
-      const unreachable = bad.every(d => d.status === null)
-      const err = new PdhooksError(`${bad.length} of ${deliveries.length} deliveries were not accepted (${[...new Set(bad.map(d => d.status ?? d.error))].join(', ')}).`, {
-        code: unreachable ? 'unreachable' : 'rejected',
-        exit: unreachable ? ExitCode.unavailable : ExitCode.unexpected,
-        hint: unreachable ? 'Is the receiver running? Start one with "pdhooks listen".' : 'Check the receiver\'s credentials or signature key.',
+      const unanswered = bad.some(d => d.status === null)
+      const refused = bad.some(d => d.status !== null)
+      throw this.partialFailure(result, bad.map(d => ({exit: d.status === null ? ExitCode.unavailable : ExitCode.unexpected})), {
+        code: unanswered ? 'unreachable' : 'rejected',
+        hint: [
+          ...(unanswered ? ['Is the receiver running? Start one with "pdhooks listen".'] : []),
+          ...(refused ? ['Check the receiver\'s credentials or signature key.'] : []),
+        ].join(' '),
+        message: `${bad.length} of ${deliveries.length} deliveries were not accepted (${[...new Set(bad.map(d => d.status ?? d.error))].join(', ')}).`,
       })
-      if (this.jsonEnabled()) {
-        process.exitCode = err.exit
-        return result
-      }
-
-      throw err
     }
 
     return result

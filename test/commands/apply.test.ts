@@ -91,6 +91,10 @@ describe('apply', () => {
     expect(r.stdout).to.contain('Plan for profile "default" (5 change(s))')
     expect(r.stderr).to.contain('--yes')
     expect(w.requests.filter(x => !x.startsWith('GET'))).to.deep.equal([])
+    const json = await run(['apply', '-f', f, '--json'], env)
+    expect(json.exit).to.equal(2)
+    expect(json.json()).to.deep.include({applied: false, changes: 5})
+    expect(json.json().error).to.deep.equal({code: 'confirmation_required', message: 'Not applied: pass --yes to apply off a terminal.', status: null})
     const restore = stubPrompts({confirm: async () => false, interactive: () => true})
     try {
       r = await run(['apply', '-f', f], env)
@@ -179,6 +183,15 @@ describe('apply', () => {
     const {profiles} = mixed.json()
     expect(profiles[0].plan.map((p: any) => p.verb)).to.deep.equal(['keep'])
     expect(profiles[1].error.code).to.equal('unreachable')
+    // the one partial-failure shape: the result, and what failed as its error (the highest exit code of the failures)
+    expect(mixed.json()).to.deep.include({applied: false, changes: 0})
+    expect(mixed.json().error).to.deep.equal({code: 'partial_failure', message: '1 of 2 profile(s) could not be planned: c. Run the same command again once the cause is fixed.', status: null})
+    // a dry run with changes pending where a profile could not be read fails the same way (before: exit 0)
+    const more = file('pipedrive:\n  webhooks:\n    - {event: change.deal, url: "https://app.example.com/pd"}\n    - {event: added.person, url: "https://app.example.com/pd"}\n')
+    const dry = await run(['apply', '-f', more, '--profile', 'a', '--profile', 'c', '--dry-run', '--detailed-exitcode', '--json'])
+    expect(dry.exit).to.equal(6)
+    expect(dry.json()).to.deep.include({applied: false, changes: 1})
+    expect(dry.json().error.code).to.equal('partial_failure')
   })
 
   it('file errors are exit 2 with the file and line; missing credentials exit 3', async () => {

@@ -239,6 +239,8 @@ describe('backfill', () => {
     expect(out).to.deep.include({complete: false, ok: false, stopped: {message: 'the receiver did not accept change.deal 1 after 1 attempt(s) (401)', reason: 'receiver'}})
     expect(out.resume).to.equal(`pdhooks backfill --since ${SINCE} --until ${UNTIL} --object deal --to ${rec.url} --basic-auth "$PDHOOKS_BASIC_AUTH" --resume`)
     expect(rec.got).to.have.length(1)
+    expect(out.error).to.include({code: 'receiver', status: null})
+    expect(out.error.message).to.match(/^Backfill stopped: the receiver did not accept change\.deal 1 after 1 attempt\(s\) \(401\)\. Check --basic-auth\. To continue/)
   })
 
   it('--from-journal skips what the journal holds at that version or later; --dry-run counts and keeps no progress', async () => {

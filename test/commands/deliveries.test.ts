@@ -153,6 +153,9 @@ describe('replay', () => {
     const json = await run(['replay', '--journal', journal, '--to', listener.url, '--json'])
     expect(json.exit).to.equal(1)
     expect(json.json().hint).to.contain('--basic-auth')
+    expect(json.json()).to.deep.include({ok: false})
+    expect(json.json().error).to.include({code: 'rejected', status: null})
+    expect(json.json().error.message).to.match(/^1 of 1 replayed deliveries were not accepted \(401\)\. .*--basic-auth/)
     expect((await run(['replay', '--journal', journal, '--to', listener.url, '--basic-auth', 'hooks:replay-pass-1'])).exit).to.equal(0)
   })
 

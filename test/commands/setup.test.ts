@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import {ConfigStore} from '../../src/lib/core/config.js'
+import {STAGE_WARNING} from '../../src/lib/pipedrive/events.js'
 import {
   assertNockDone, CE_HOST, ceEnv, cleanNock, instance, PD, pdEnv, run, stubPrompts, TOKEN, webhook,
 } from '../helpers.js'
@@ -59,6 +60,22 @@ describe('setup', () => {
     expect(pd.posts.map(p => [p.subscription_url, p.event_action, p.event_object, p.version])).to.deep.equal([[CB, '*', 'deal', '1.0'], [CB, 'added', 'person', '1.0']])
     expect((await store().getProfile('default'))?.instance?.id).to.equal(20_931)
     expect(r.stdout).not.to.contain('pd-login-password-1')
+    expect(doc).not.to.have.property('warnings')
+  })
+
+  it('a stage event is warned about as webhook add does (in warnings under --json, on stderr otherwise)', async () => {
+    nock(CE_HOST).get('/elements/api-v2/instances').times(2).reply(200, [])
+    nock(CE_HOST).post('/elements/api-v2/instances').times(2).reply(200, instance())
+    pipedriveState()
+    const r = await run(['setup', ...FLAGS, '--event', 'updated.stage', '--json'], env)
+    expect(r.exit, r.stdout).to.equal(0)
+    expect(r.json().warnings).to.deep.equal([STAGE_WARNING])
+    expect(r.stderr).to.equal('')
+    await store().removeAll()
+    pipedriveState()
+    const human = await run(['setup', ...FLAGS, '--event', 'updated.stage'], env)
+    expect(human.exit, human.stderr).to.equal(0)
+    expect(human.stderr).to.contain(`Warning: ${STAGE_WARNING}`)
   })
 
   it('is idempotent: a second run with --instance keeps the webhooks', async () => {

@@ -27,7 +27,7 @@ const SERVICE_KEYS: Record<ServiceName, SettingKey[]> = {
   pipeliner: ['pipelinerUrl', 'pipelinerUsername', 'pipelinerPassword'],
 }
 
-export default class AuthLogin extends BaseCommand<typeof AuthLogin> {
+export default class AuthLogin extends BaseCommand<typeof AuthLogin, AuthLoginResult> {
   static description = `Store credentials in a profile, after checking each service with one cheap read.
 
 Stores what is given (on a terminal, asks for what is missing; secrets hidden). Each service given is verified first (GET /webhooks, GET /instances, GET /entities/Webhooks?first=1); if a check fails, nothing is stored.`

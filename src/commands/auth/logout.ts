@@ -7,7 +7,7 @@ export interface AuthLogoutResult {
   removed: string[]
 }
 
-export default class AuthLogout extends BaseCommand<typeof AuthLogout> {
+export default class AuthLogout extends BaseCommand<typeof AuthLogout, AuthLogoutResult> {
   static description = `Remove the stored credentials (and current instance) of a profile, or of every profile with --all.
 
 --all asks first on a terminal, and needs --yes elsewhere.`

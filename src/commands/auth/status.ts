@@ -4,7 +4,7 @@ import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
 import {wideFlag} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {SETTING_KEYS, SETTINGS} from '../../lib/core/config.js'
-import {ExitCode, PdhooksError} from '../../lib/core/errors.js'
+import {ExitCode} from '../../lib/core/errors.js'
 import {normalizeElementsUrl, normalizePipedriveUrl} from '../../lib/core/urls.js'
 import {
   describeService, isConfigured, type ProfileSummary, SERVICE_LABEL, type ServiceName, SERVICES, type SettingView, summarizeProfiles,
@@ -45,10 +45,10 @@ function where(url: null | string, space = false): string {
   }
 }
 
-export default class AuthStatus extends BaseCommand<typeof AuthStatus> {
+export default class AuthStatus extends BaseCommand<typeof AuthStatus, AuthStatusAllResult | AuthStatusResult> {
   static description = `Show, per service, which values are set and where each comes from (flag, env, profile), masked.
 
-With --verify, each configured service is checked with one cheap read; a failed check is exit 3. With --all, one line per stored profile: which services it holds (their hosts) and its current instance; * marks the profile in use.`
+With --verify, each configured service is checked with one cheap read; a failed check is exit 3 (6 when a service did not answer; with several, the highest). With --all, one line per stored profile: which services it holds (their hosts) and its current instance; * marks the profile in use.`
   static examples = [
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --verify --json',
@@ -108,13 +108,10 @@ With --verify, each configured service is checked with one cheap read; a failed 
     }
     const failed = services.filter(s => s.verified && !s.verified.ok)
     if (failed.length > 0) {
-      const err = new PdhooksError(`Check failed for ${failed.map(f => SERVICE_LABEL[f.service]).join(', ')}.`, {code: 'auth', exit: ExitCode.auth})
-      if (this.jsonEnabled()) {
-        process.exitCode = failed.find(f => f.verified?.error?.exit)?.verified?.error?.exit ?? ExitCode.auth
-        return result
-      }
-
-      throw err
+      throw this.partialFailure(result, failed.map(f => ({exit: f.verified?.error?.exit ?? ExitCode.auth})), {
+        code: 'check_failed',
+        message: `Check failed for ${failed.map(f => SERVICE_LABEL[f.service]).join(', ')}.`,
+      })
     }
 
     return result
@@ -138,7 +135,7 @@ With --verify, each configured service is checked with one cheap read; a failed 
       ], {wide: this.flags.wide})
       this.noteIfCut()
       const overriding = SETTING_KEYS.filter(k => SETTINGS[k].secret && process.env[SETTINGS[k].env]).map(k => SETTINGS[k].env)
-      if (overriding.length > 0) this.logToStderr(`${overriding.join(', ')} ${overriding.length === 1 ? 'is' : 'are'} set in this environment: ${overriding.length === 1 ? 'it overrides' : 'they override'} what these profiles hold.`)
+      if (overriding.length > 0) this.warn(`${overriding.join(', ')} ${overriding.length === 1 ? 'is' : 'are'} set in this environment: ${overriding.length === 1 ? 'it overrides' : 'they override'} what these profiles hold.`)
     }
 
     return {configPath: this.store.path, current: this.profile, profiles}

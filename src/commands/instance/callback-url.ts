@@ -13,7 +13,7 @@ export interface CallbackUrlResult {
   url: string
 }
 
-export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCallbackUrl> {
+export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCallbackUrl, CallbackUrlResult> {
   static args = {
     id: instanceIdArg({description: "Instance id (default: the profile's current instance)."}),
   }

@@ -15,7 +15,7 @@ export interface InstanceCreateResult {
   recovered?: boolean
 }
 
-export default class InstanceCreate extends BaseCommand<typeof InstanceCreate> {
+export default class InstanceCreate extends BaseCommand<typeof InstanceCreate, InstanceCreateResult> {
   static description = `Create a Cloud Elements / SAP Open Connectors Pipedrive connector instance with events.
 
 Sends the platform's documented body (element key pipedrive, pipedrive.email/password, event settings, tags, name). Polling builds event.poller.configuration with the documented URLs and each platform's date keys (updatedDateField… on Cloud Elements, updatedAtField… on SAP hosts). Prints the instance's Pipedrive webhook callback URL and the next command; the instance becomes the profile's current instance.

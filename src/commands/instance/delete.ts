@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
 import {elementsFlags, instanceIdArg, pipedriveFlags} from '../../lib/cli/flags.js'
 import {elementsClient, pipedriveClient} from '../../lib/core/clients.js'
-import {ExitCode, PdhooksError} from '../../lib/core/errors.js'
+import {PdhooksError} from '../../lib/core/errors.js'
 import {viewInstance, webhooksForInstance} from '../../lib/elements/instances.js'
 import {
   BulkProgress, type DeleteResult, deleteWebhooks, viewWebhook, type WebhookView,
@@ -19,7 +19,7 @@ export interface InstanceDeleteResult {
   }
 }
 
-export default class InstanceDelete extends BaseCommand<typeof InstanceDelete> {
+export default class InstanceDelete extends BaseCommand<typeof InstanceDelete, InstanceDeleteResult> {
   static args = {id: instanceIdArg({description: 'Instance id.', required: true})}
   static description = `Delete a Cloud Elements / Open Connectors instance, and with --with-webhooks the Pipedrive webhooks aimed at it.
 
@@ -52,7 +52,7 @@ Pipedrive webhooks that still point at a deleted instance fail, get banned and a
       aimed = webhooksForInstance(await pd.listWebhooks(), id).map(w => viewWebhook(w))
     } catch (error) {
       if (flags['with-webhooks']) throw error
-      this.warn(`Could not check the Pipedrive webhooks aimed at instance ${id}: ${error instanceof PdhooksError ? error.message : String(error)}`)
+      this.warn(`Could not check the Pipedrive webhooks aimed at instance ${id}: ${PdhooksError.from(error).message}`)
     }
 
     if (aimed && aimed.length > 0) {
@@ -103,10 +103,9 @@ Pipedrive webhooks that still point at a deleted instance fail, get banned and a
       stop.throwIfInterrupted()
       const failed = deleted.filter(r => r.status === 'failed')
       if (failed.length > 0) {
-        throw new PdhooksError(`Instance ${id} was deleted, but ${failed.length} webhook(s) still point at it: ${failed.map(f => f.id).join(', ')}.`, {
-          code: 'partial_failure',
-          exit: Math.max(...failed.map(f => f.exit ?? ExitCode.unexpected)),
+        throw this.partialFailure({deleted: true, instance: {id: Number(id), name: instance.name ?? null}, webhooks: {aimed, deleted}}, failed, {
           hint: `Delete them with "pdhooks webhook delete ${failed.map(f => f.id).join(' ')} --yes".`,
+          message: `Instance ${id} was deleted, but ${failed.length} webhook(s) still point at it: ${failed.map(f => f.id).join(', ')}.`,
         })
       }
     } else if (aimed && aimed.length > 0) {

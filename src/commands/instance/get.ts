@@ -7,7 +7,7 @@ export interface InstanceGetResult {
   instance: InstanceView
 }
 
-export default class InstanceGet extends BaseCommand<typeof InstanceGet> {
+export default class InstanceGet extends BaseCommand<typeof InstanceGet, InstanceGetResult> {
   static args = {id: instanceIdArg({description: 'Instance id.', required: true})}
   static description = 'Show one Cloud Elements / Open Connectors instance (secrets masked) and its Pipedrive webhook callback URL. An unknown id is exit 4.'
   static examples = ['<%= config.bin %> <%= command.id %> 20931', '<%= config.bin %> <%= command.id %> 20931 --json']

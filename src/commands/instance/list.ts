@@ -7,7 +7,7 @@ export interface InstanceListResult {
   instances: InstanceView[]
 }
 
-export default class InstanceList extends BaseCommand<typeof InstanceList> {
+export default class InstanceList extends BaseCommand<typeof InstanceList, InstanceListResult> {
   static description = 'List Cloud Elements / Open Connectors instances with their events mode and Pipedrive webhook callback URL.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --elements-url sap-us2 --json', '<%= config.bin %> <%= command.id %> --wide']
   static flags = {...elementsFlags, timeout: timeoutFlag, wide: wideFlag}

@@ -28,7 +28,7 @@ export interface WebhookAddResult {
   webhook: WebhookView
 }
 
-export default class WebhookAdd extends BaseCommand<typeof WebhookAdd> {
+export default class WebhookAdd extends BaseCommand<typeof WebhookAdd, WebhookAddResult> {
   static args = {
     event: Args.string({description: "ACTION.OBJECT, e.g. '*.deal', 'change.deal', 'added.person', '*.*'", required: true}),
   }

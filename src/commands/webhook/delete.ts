@@ -5,24 +5,20 @@ import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
 import {instanceIdFlag, pipedriveFlags} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
-import {
-  ExitCode, notFoundError, PdhooksError, usageError,
-} from '../../lib/core/errors.js'
+import {notFoundError, usageError} from '../../lib/core/errors.js'
 import {type Webhook} from '../../lib/pipedrive/client.js'
 import {splitEvent} from '../../lib/pipedrive/events.js'
 import {
-  BulkProgress, type DeleteResult, deleteWebhooks, filterWebhooks, viewWebhook, type WebhookView,
+  type BulkDeleteResult, BulkProgress, deleteWebhooks, filterWebhooks, sumDeletes, viewWebhook, type WebhookView,
 } from '../../lib/pipedrive/webhooks.js'
 
 /** A webhook as a confirmation names it: id, event, version, target, name. */
 const describe = (v: WebhookView) => `${v.id}  ${v.event} (v${v.version}) → ${v.target}${v.name ? `  "${v.name}"` : ''}`
 
-export interface WebhookDeleteResult {
-  deleted: number
-  results: DeleteResult[]
-}
+/** Each webhook's result; under --json with `error` when some were not deleted. */
+export type WebhookDeleteResult = BulkDeleteResult
 
-export default class WebhookDelete extends BaseCommand<typeof WebhookDelete> {
+export default class WebhookDelete extends BaseCommand<typeof WebhookDelete, WebhookDeleteResult> {
   static args = {
     ids: Args.string({description: 'Webhook ids to delete.'}),
   }
@@ -112,25 +108,8 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
     })
     stop.throwIfInterrupted()
 
-    const deleted = results.filter(r => r.status === 'deleted' || r.status === 'gone').length
-    const failures = results.filter(r => r.exit)
-    if (failures.length > 0) {
-      const exit = failures.some(f => f.exit === ExitCode.notFound) && failures.every(f => f.exit === ExitCode.notFound)
-        ? ExitCode.notFound
-        : Math.max(...failures.map(f => f.exit ?? 1).filter(e => e !== ExitCode.notFound), 1)
-      const err = new PdhooksError(`${failures.length} of ${results.length} webhook(s) not deleted: ${failures.map(f => `${f.id} (${f.status === 'not-found' ? 'not found' : f.error})`).join(', ')}.`, {
-        code: exit === ExitCode.notFound ? 'not_found' : 'partial_failure',
-        exit,
-        status: exit === ExitCode.notFound ? 404 : null,
-      })
-      if (this.jsonEnabled()) {
-        process.exitCode = exit
-        return {deleted, results, error: {code: err.code, message: err.message, status: err.status}} as WebhookDeleteResult
-      }
-
-      throw err
-    }
-
-    return {deleted, results}
+    const {failures, message, result} = sumDeletes(results, 'webhook(s)')
+    if (failures.length > 0) throw this.partialFailure(result, failures, {message})
+    return result
   }
 }

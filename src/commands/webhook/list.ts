@@ -22,7 +22,7 @@ const HEALTH_STYLE: Record<string, (s: string) => string> = {
   ok: style.green,
 }
 
-export default class WebhookList extends BaseCommand<typeof WebhookList> {
+export default class WebhookList extends BaseCommand<typeof WebhookList, WebhookListResult> {
   static description = `List Pipedrive webhooks with their delivery health.
 
 LAST STATUS is the HTTP status of the last delivery, or - when nothing answered (never delivered, or no HTTP answer: a timeout or a refused connection; --json shows 0 then). HEALTH is ok, failing (last status not 2xx), inactive, never-delivered, or at-risk (failing and older than 48 h: Pipedrive deletes a webhook after 3 days without a successful delivery). Cloud Elements targets are shown with their decoded instance id.`

@@ -5,7 +5,7 @@ import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
 import {pipedriveFlags, secret} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
-import {ExitCode, PdhooksError, usageError} from '../../lib/core/errors.js'
+import {usageError} from '../../lib/core/errors.js'
 import {printable} from '../../lib/core/text.js'
 import {safeUrl} from '../../lib/workflows/doctor.js'
 import {
@@ -21,7 +21,7 @@ export interface WebhookMigrateResult {
   results: MigrateResult[]
 }
 
-export default class WebhookMigrate extends BaseCommand<typeof WebhookMigrate> {
+export default class WebhookMigrate extends BaseCommand<typeof WebhookMigrate, WebhookMigrateResult> {
   static args = {
     ids: Args.string({description: 'Ids of the v1 webhooks to migrate.'}),
   }
@@ -123,19 +123,11 @@ Asks for confirmation on a terminal, naming each webhook; elsewhere --yes is req
     const out = result(results, false)
     const failures = results.filter(r => r.exit)
     if (failures.length > 0) {
-      const exit = Math.max(...failures.map(f => f.exit ?? 1), 1)
       const both = failures.filter(f => f.status === 'both-active')
-      const err = new PdhooksError(`${failures.length} of ${results.length} webhook(s) not migrated: ${failures.map(f => `${f.id} (${f.status === 'both-active' ? `v2 webhook ${f.newId} created, v1 not deleted: both deliver` : f.error})`).join(', ')}.`, {
-        code: 'partial_failure',
-        exit: exit === ExitCode.ok ? ExitCode.unexpected : exit,
+      throw this.partialFailure(out, failures, {
         hint: both.length > 0 ? `Delete the old one(s) with "pdhooks webhook delete ${both.map(f => f.id).join(' ')}".` : `Once the cause is fixed: pdhooks webhook migrate ${failures.map(f => f.id).join(' ')} --yes`,
+        message: `${failures.length} of ${results.length} webhook(s) not migrated: ${failures.map(f => `${f.id} (${f.status === 'both-active' ? `v2 webhook ${f.newId} created, v1 not deleted: both deliver` : f.error})`).join(', ')}.`,
       })
-      if (this.jsonEnabled()) {
-        process.exitCode = err.exit
-        return {...out, error: {code: err.code, message: err.line, status: null}} as WebhookMigrateResult
-      }
-
-      throw err
     }
 
     return out

@@ -7,7 +7,7 @@ import {
   configDir, ConfigStore, profileName, SETTING_KEYS, type SettingKey, SETTINGS, Settings,
 } from '../core/config.js'
 import {
-  cancelled, ExitCode, PdhooksError, usageError,
+  cancelled, ExitCode, PdhooksError, usageError, worstExit,
 } from '../core/errors.js'
 import {InterruptedError, Interruption, type InterruptReport} from '../core/interrupt.js'
 import {scrub} from '../core/mask.js'
@@ -15,7 +15,7 @@ import {registerArgvSecrets, SECRET_FLAGS} from './flags.js'
 import {
   type Column, fitTable, stderrStyle, terminalWidth,
 } from './output.js'
-import {type CommandShape, rewordParseError} from './parse-errors.js'
+import {type CommandShape, guardFlags, parseFailure} from './parse-errors.js'
 import {prompts} from './prompts.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -29,46 +29,60 @@ export const timeoutFlag = Flags.integer({
   min: 1,
 })
 
-/** Errors from oclif's parser carry exit 2; their text is several lines. */
-function isParseError(err: any): boolean {
-  return err?.oclif?.exit === 2 || /^(Nonexistent flag|Unexpected argument|Missing (required|\d+ required)|Expected|Parsing --|The following error|Flag --)/.test(err?.message ?? '')
-}
-
 /** Inquirer's errors when the user presses Ctrl-C (or closes the input) at a prompt. */
 const isPromptExit = (e: any): boolean => e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError'
 
-/** Turns anything thrown into a PdhooksError with a one-line message and an exit code. */
-export function toPdhooksError(err: unknown, command?: CommandShape): PdhooksError {
-  if (err instanceof PdhooksError) {
-    // oclif prefixes the message of an error thrown by a flag's parse function ("Parsing --x \n\t…")
-    if (!err.message.startsWith('Parsing --')) return err
-    const r = rewordParseError(err.message, command)
-    return new PdhooksError(r?.message ?? err.message, {
-      cause: err, code: err.code, details: err.details, exit: err.exit, hint: err.hint, status: err.status,
-    })
-  }
-
+/**
+ * Turns anything thrown into the PdhooksError the user sees (a one-line message and an exit code): a parse failure in
+ * pdhooks' words, Ctrl-C at a prompt, malformed JSON, oclif's exits, and anything else as an unexpected error.
+ */
+export function toPdhooksError(err: unknown, command: CommandShape): PdhooksError {
+  if (err instanceof PdhooksError) return err
+  const parsed = parseFailure(err, command)
+  if (parsed) return parsed
   const e = err as any
   if (isPromptExit(e)) return cancelled()
-  if (isParseError(e)) {
-    const r = rewordParseError(String(e.message ?? e), command)
-    if (r) return new PdhooksError(r.message, {code: 'usage', exit: ExitCode.usage, hint: r.hint})
-    const first = String(e.message ?? e).split('\n').map((l: string) => l.trim()).filter(Boolean)
-    const message = first.filter((l: string) => !l.startsWith('See more help with')).join(' ').replaceAll(/\s+/g, ' ')
-    return new PdhooksError(message.endsWith('.') ? message : `${message}.`, {code: 'usage', exit: ExitCode.usage, hint: 'See --help.'})
-  }
-
   if (e?.name === 'SyntaxError' && /JSON/.test(e.message)) {
     return new PdhooksError(`Malformed JSON: ${e.message}`, {code: 'bad_json', exit: ExitCode.unexpected})
   }
 
   const exit = typeof e?.oclif?.exit === 'number' ? e.oclif.exit : ExitCode.unexpected
-  const message = String(e?.message ?? e).split('\n')[0]
+  const message = PdhooksError.from(err).message.split('\n')[0]
   return new PdhooksError(exit === ExitCode.unexpected ? `Unexpected error: ${message}` : message, {
     cause: err,
     exit,
     hint: exit === ExitCode.unexpected ? 'Run again with DEBUG=pdhooks* for details.' : undefined,
   })
+}
+
+/** The `error` of a `--json` document: what failed, its machine-readable code and the HTTP status behind it. */
+export interface ErrorJson {
+  [key: string]: unknown
+  code: string
+  message: string
+  status: null | number
+}
+
+/**
+ * The `--json` document of a command whose result is R: the result, `warnings` when the command gave any (warn()),
+ * and `error` when some of its items failed (a partial failure: the exit code is not 0). A failure without a result
+ * is `{"error": {…}}` (and `warnings`).
+ */
+export type JsonOutput<R> = R & {error?: ErrorJson; warnings?: string[]}
+
+/** The result type of a command class (what its run() resolves to). */
+export type ResultOf<C extends abstract new (...args: any) => {run(): Promise<unknown>}> = Awaited<ReturnType<InstanceType<C>['run']>>
+
+/**
+ * A failure that still has the command's result to show: under `--json` the document is the result with this
+ * error as its `error`; otherwise the one-line error on stderr. Made by partialFailure() and failWith().
+ */
+export class ResultError<R = unknown> extends PdhooksError {
+  constructor(readonly result: R, error: PdhooksError) {
+    super(error.message, {
+      cause: error, code: error.code, details: error.details, exit: error.exit, hint: error.hint, status: error.status,
+    })
+  }
 }
 
 const onCommandLine = (argv: string[], name: string) => argv.some(a => a === `--${name}` || a.startsWith(`--${name}=`))
@@ -85,8 +99,15 @@ const SETTING_FLAGS: Record<string, SettingKey> = Object.fromEntries(SETTING_KEY
 /**
  * The one base command: `--json` (exactly one JSON document on stdout, errors included), `--profile`, exit codes,
  * one-line errors, masking of every output path, prompts only when interactive, and the shared settings.
+ *
+ * The output contract: `run()` resolves to the command's result R (exported by each command as its `…Result` type),
+ * printed as the `--json` document (JsonOutput<R>). warn() goes to stderr, or under `--json` into the document's
+ * `warnings`. An error becomes `{"error": {code, message, status}}` and its exit code; a bulk command some of whose
+ * items failed throws partialFailure(): the result with `error`, and the highest of the failures' exit codes
+ * (worstExit). A result that exits non-zero by design (doctor's findings, apply's pending changes) says so in
+ * exitCode(). process.exitCode is set here and nowhere else.
  */
-export abstract class BaseCommand<T extends typeof Command> extends Command {
+export abstract class BaseCommand<T extends typeof Command, R = unknown> extends Command {
   static baseFlags = {
     profile: Flags.string({
       description: 'Profile to use (PDHOOKS_PROFILE; default "default").',
@@ -99,6 +120,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** Every positional argument (for commands with a variable number of them). */
   protected positional: string[] = []
   private _interruption?: Interruption
+  /** The warnings given with warn(), for the `--json` document. */
+  private readonly warnings: string[] = []
   /** Whether a table was cut to fit the terminal. */
   private cut = false
   /** The flags given on the command line (not from a variable or a default). */
@@ -180,7 +203,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async init(): Promise<void> {
     await super.init()
-    const {args, argv, flags, raw} = await this.parse()
+    // oclif's parser gets the flags with pdhooks' checks of their values (parse-errors.ts): a refusal names its flag
+    const c = this.ctor as typeof Command
+    const {args, argv, flags, raw} = await this.parse({
+      args: c.args, baseFlags: guardFlags(c.baseFlags), enableJsonFlag: c.enableJsonFlag, flags: guardFlags(c.flags), strict: c.strict,
+    })
     this.positional = argv.map(String)
     for (const t of raw) if (t.type === 'flag') this.given.add(t.flag)
     // credentials read their variables through the settings (flag > variable > profile, each with its source shown):
@@ -284,20 +311,77 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this._settings
   }
 
-  protected toErrorJson(err: unknown): {error: {[key: string]: unknown; code: string; message: string; status: null | number}} {
+  /** The `--json` document of an error: `{"error": {…}}`, or the result with its `error` after a partial failure. */
+  protected toErrorJson(err: unknown): JsonOutput<Partial<R>> & {error: ErrorJson} {
     const e = toPdhooksError(err, this.shape())
     const report = (e.details?.report ?? {}) as Record<string, unknown>
-    return {
-      error: {
-        code: e.code, message: scrub(e.line), status: e.status, ...report,
-      },
+    const error: ErrorJson = {
+      code: e.code, message: scrub(e.line), status: e.status, ...report,
     }
+    return {
+      ...(e instanceof ResultError ? e.result as Partial<R> : {}),
+      error,
+      ...(this.warnings.length > 0 ? {warnings: [...this.warnings]} : {}),
+    } as JsonOutput<Partial<R>> & {error: ErrorJson}
   }
 
-  /** A warning on stderr (not under --json, where the result carries it). */
+  /** The `--json` document of a result: the result, with `warnings` when there are any (or when R has the field). */
+  protected toSuccessJson(result: R): JsonOutput<R> {
+    if (this.warnings.length === 0 && !(typeof result === 'object' && result !== null && 'warnings' in result)) return result as JsonOutput<R>
+    return {...result, warnings: [...this.warnings]}
+  }
+
+  /**
+   * A warning: on stderr, or under `--json` in the document's `warnings` (masked either way), like SfCommand's. The
+   * run goes on.
+   */
   warn(input: Error | string): Error | string {
-    if (!this.jsonEnabled()) process.stderr.write(scrub(`${this.colorWarn('Warning:')} ${typeof input === 'string' ? input : input.message}`) + '\n')
+    const message = scrub(typeof input === 'string' ? input : input.message)
+    this.warnings.push(message)
+    if (!this.jsonEnabled()) process.stderr.write(`${this.colorWarn('Warning:')} ${message}\n`)
     return input
+  }
+
+  abstract run(): Promise<R>
+
+  /** Runs the command (oclif's run), then sets the exit code of a result that exits non-zero by design. */
+  async _run<U>(): Promise<U> {
+    const result = await super._run<U>()
+    if (result !== undefined) {
+      const exit = this.exitCode(result as unknown as R)
+      if (exit !== ExitCode.ok) process.exitCode = exit
+    }
+
+    return result
+  }
+
+  /**
+   * The exit code of a run that returns its result: 0, unless the command says otherwise (doctor's findings, apply's
+   * pending changes). Failures are thrown instead: their exit code is the error's.
+   */
+  protected exitCode(_result: R): number {
+    return ExitCode.ok
+  }
+
+  /**
+   * The end of a run that failed but has a result to show (apply stopping after its plan, backfill stopping on the
+   * way): throw what this returns. Under `--json` the document is the result with `error`; otherwise the error is
+   * the one line on stderr. Its exit code is the error's.
+   */
+  protected failWith(result: R, error: PdhooksError): ResultError<R> {
+    return new ResultError(result, error)
+  }
+
+  /**
+   * The end of a bulk command some of whose items failed (deletes, deliveries, checks, applied objects): throw what
+   * this returns. Every bulk command ends so: under `--json` the document is the result (every item's outcome) with
+   * `error` ({code: "partial_failure" unless given, message, status}); otherwise the message is the one line on
+   * stderr. The exit code is the highest of the failures' (worstExit: 1 for a failure without one).
+   */
+  protected partialFailure(result: R, failures: Iterable<{exit?: number}>, error: {code?: string; hint?: string; message: string; status?: null | number}): ResultError<R> {
+    return new ResultError(result, new PdhooksError(error.message, {
+      code: error.code ?? 'partial_failure', exit: worstExit([...failures].map(f => f.exit)), hint: error.hint, status: error.status ?? null,
+    }))
   }
 
   /** This command's arguments and flags, for the wording of usage errors. */
@@ -307,9 +391,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const args = Object.entries(ctor.args ?? {}).map(([name, a]) => ({description: a.description, name}))
     const argv = this.argv ?? []
     const fromEnv = (name: string) => envOnly(argv, name)
+    const defs: Record<string, unknown> = {...ctor.baseFlags, ...ctor.flags}
+    const options = (name: string) => (defs[name] as {options?: readonly string[]} | undefined)?.options
 
     return {
-      args, flags, fromEnv, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(),
+      args, flags, fromEnv, options, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(),
     }
   }
 

@@ -75,7 +75,7 @@ export async function createChecked<T>(o: CheckedCreateOptions<T>): Promise<Chec
     try {
       found = await o.find()
     } catch (lookupError) {
-      const why = lookupError instanceof PdhooksError ? lookupError.message : String((lookupError as Error)?.message ?? lookupError)
+      const why = PdhooksError.from(lookupError).message
       throw failed(error, attempt, 'unknown', `${stripDot(error.message)}${tries(attempt)}; it is unknown whether the ${o.what} was created (looking it up failed too: ${stripDot(why)}).`, `Check with "${o.check}" before trying again.`)
     }
 

@@ -74,6 +74,17 @@ export class PdhooksError extends Error {
   }
 }
 
+/**
+ * The exit code of a bulk operation some of whose items failed (deletes, deliveries, checks, applied objects): the
+ * highest of the failures' exit codes, so the most significant cause wins (6 "try again later" over 3 "credentials",
+ * over 1 "refused"); a failure without an exit code of its own counts as 1. Never 0.
+ */
+export function worstExit(exits: Iterable<number | undefined>): number {
+  let worst: number = ExitCode.unexpected
+  for (const e of exits) if (e !== undefined && e > worst) worst = e
+  return worst
+}
+
 export const usageError = (message: string, hint?: string, code = 'usage'): PdhooksError =>
   new PdhooksError(message, {code, exit: ExitCode.usage, hint})
 

@@ -279,7 +279,7 @@ export class TemporarySession {
     try {
       await Promise.race([run, stopped])
     } catch (error) {
-      result = {deleted: [], failed: this.hooks.made.map(m => ({...m, error: String((error as Error)?.message ?? error)})), unchecked: []}
+      result = {deleted: [], failed: this.hooks.made.map(m => ({...m, error: PdhooksError.from(error).message})), unchecked: []}
     }
 
     if (!result) {

@@ -70,7 +70,7 @@ const label = (service: Service) => (service === 'pipedrive' ? 'Pipedrive webhoo
 const pdEvents = (w: Pick<Webhook, 'event_action' | 'event_object' | 'version'>) => `${w.event_action}.${w.event_object} (v${w.version ?? '1.0'})`
 const plEvents = (w: PipelinerWebhook) => (Array.isArray(w.events) ? w.events.join(', ') : '?')
 const whose = (m: TemporaryMarker) => `pdhooks listen on ${m.host} (pid ${m.pid}, started ${m.started})`
-const why = (error: unknown) => (error instanceof PdhooksError ? error.message : String((error as Error)?.message ?? error)).replace(/\.$/, '')
+const why = (error: unknown) => PdhooksError.from(error).message.replace(/\.$/, '')
 
 /** A run's temporary webhooks, from the sweep at start to the cleanup at exit. */
 export class TemporaryWebhooks {

@@ -408,7 +408,7 @@ export async function checkInstanceTarget(settings: Settings, id: number | strin
       throw notFoundError(`No instance ${id} on ${ce.http.host}: a webhook aimed at it would fail.`, 'List the instances with "pdhooks instance list".')
     }
 
-    return [`Instance ${id} could not be checked: ${error instanceof PdhooksError ? error.message : String(error)}`]
+    return [`Instance ${id} could not be checked: ${PdhooksError.from(error).message}`]
   }
 
   const mode = eventsMode(inst)

@@ -320,6 +320,23 @@ export interface DeleteResult {
   status: 'deleted' | 'failed' | 'gone' | 'not-found'
 }
 
+/** What a bulk delete did (`webhook delete`, `pipeliner webhook delete`): how many are gone, and each result. */
+export interface BulkDeleteResult {
+  /** Deleted, or already gone. */
+  deleted: number
+  results: DeleteResult[]
+}
+
+/** A bulk delete's results summed up: the result, the failures, and the line that names them (`what`: "webhook(s)"). */
+export function sumDeletes(results: DeleteResult[], what: string): {failures: DeleteResult[]; message: string; result: BulkDeleteResult} {
+  const failures = results.filter(r => r.exit)
+  return {
+    failures,
+    message: `${failures.length} of ${results.length} ${what} not deleted: ${failures.map(f => `${f.id} (${f.status === 'not-found' ? 'not found' : f.error})`).join(', ')}.`,
+    result: {deleted: results.filter(r => r.status === 'deleted' || r.status === 'gone').length, results},
+  }
+}
+
 export interface PoolHooks<T> {
   /** Before an item starts. */
   onStart?: (item: T) => void

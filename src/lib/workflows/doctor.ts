@@ -172,7 +172,6 @@ function compareKeys(a: number[], b: number[]): number {
 }
 
 const noCredentials = (e: unknown) => e instanceof PdhooksError && e.code === 'no_credentials'
-const asError = (e: unknown) => (e instanceof PdhooksError ? e : new PdhooksError(String((e as Error)?.message ?? e)))
 
 /** Groups by a key; only groups of two or more. */
 function groups<T>(items: T[], same: (a: T, b: T) => boolean): T[][] {
@@ -211,7 +210,7 @@ export async function gather(settings: Settings, opts: ClientOptions): Promise<G
     try {
       await use(client)
     } catch (error) {
-      failed(asError(error))
+      failed(PdhooksError.from(error))
     }
   }
 

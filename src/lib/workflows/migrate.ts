@@ -187,7 +187,7 @@ async function migrateOne(client: PipedriveClient, item: MigrateItem, list: Webh
       userId: typeof w.user_id === 'number' ? w.user_id : undefined,
     }, list)
   } catch (error) {
-    const e = error instanceof PdhooksError ? error : new PdhooksError(String((error as Error)?.message ?? error))
+    const e = PdhooksError.from(error)
     return {
       ...base, error: `${e.line} Webhook ${w.id} is unchanged.`, exit: e.exit, status: 'failed',
     }

@@ -326,6 +326,10 @@ describe('instance', () => {
       const r = await run(['instance:delete', '20931', '--with-webhooks', '--yes', '--json'], {...ceEnv, ...pdEnv})
       expect(r.exit).to.equal(3)
       expect(r.json().error.message).to.contain('still point at it: 12')
+      // the result too: the instance is gone, and each webhook's outcome
+      expect(r.json()).to.deep.include({deleted: true, instance: {id: 20_931, name: 'crm-events'}})
+      expect(r.json().webhooks.deleted.map((w: any) => [w.id, w.status])).to.deep.equal([[11, 'deleted'], [12, 'failed']])
+      expect(r.json().error.code).to.equal('partial_failure')
     })
   })
 })

@@ -94,6 +94,17 @@ describe('webhook delete', () => {
     expect(r.stdout).to.contain('Deleted webhook 1')
     expect(r.stderr).to.contain('Failed webhook 2').and.contain('1 of 2 webhook(s) not deleted')
     assertNockDone()
+    nock(PD).get('/v1/webhooks').reply(200, {data: [H1, H2]})
+    nock(PD).delete('/v1/webhooks/1').reply(200, {success: true})
+    nock(PD).delete('/v1/webhooks/2').reply(403, {message: 'Forbidden', success: false})
+    const json = await run(['webhook:delete', '1', '2', '--yes', '--json'], pdEnv)
+    expect(json.exit).to.equal(3)
+    const doc = json.json()
+    expect(doc.deleted).to.equal(1)
+    expect(doc.results.map((x: any) => [x.id, x.status])).to.deep.equal([[1, 'deleted'], [2, 'failed']])
+    expect(doc.error).to.include({code: 'partial_failure', status: null})
+    expect(doc.error.message).to.match(/^1 of 2 webhook\(s\) not deleted: 2 \(/)
+    assertNockDone()
   })
 
   describe('interrupted (SIGINT / SIGTERM) mid-way: finishes what is in flight, says what it did, exits 130 / 143', () => {

@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 
-import {ExitCode, missingCreated, PdhooksError} from '../../../src/lib/core/errors.js'
+import {
+  ExitCode, missingCreated, PdhooksError, worstExit,
+} from '../../../src/lib/core/errors.js'
 
 describe('PdhooksError.from', () => {
   it('keeps a PdhooksError as it is', () => {
@@ -23,5 +25,16 @@ describe('missingCreated', () => {
       'Pipeliner answered 201 from eu.pipeliner.example without the created webhook.', 'bad_response', ExitCode.unexpected, 201, 'List them.',
     ])
     expect(e.details).to.deep.equal({ambiguous: true})
+  })
+})
+
+describe('worstExit: the exit code of a bulk operation some of whose items failed', () => {
+  it('is the highest of the failures\' exit codes; a failure without one counts 1; never 0', () => {
+    expect(worstExit([ExitCode.auth, ExitCode.unavailable, ExitCode.unexpected])).to.equal(ExitCode.unavailable)
+    expect(worstExit([ExitCode.notFound, undefined])).to.equal(ExitCode.notFound)
+    expect(worstExit([undefined])).to.equal(ExitCode.unexpected)
+    expect(worstExit([0])).to.equal(ExitCode.unexpected)
+    expect(worstExit([])).to.equal(ExitCode.unexpected)
+    expect(worstExit(new Set([ExitCode.conflict, ExitCode.interrupted]))).to.equal(ExitCode.interrupted)
   })
 })

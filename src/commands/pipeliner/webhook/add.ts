@@ -21,7 +21,7 @@ export interface PipelinerWebhookAddResult {
   webhook: PipelinerWebhookView
 }
 
-export default class PipelinerWebhookAdd extends BaseCommand<typeof PipelinerWebhookAdd> {
+export default class PipelinerWebhookAdd extends BaseCommand<typeof PipelinerWebhookAdd, PipelinerWebhookAddResult> {
   static description = `Register a Pipeliner CRM webhook (idempotent).
 
 Sends POST /entities/Webhooks with {url, events, insecure_ssl, signature?, options?}. A webhook with the same URL, the same set of events and the same settings is reported instead of created again ("created": false). One whose insecure_ssl, signature or options differ is a conflict (exit 5) naming the differences: --replace creates the new webhook first, then deletes the old one. A create that fails ambiguously (timeout, 429 or 5xx answer) is looked up before it is ever sent again.

@@ -5,10 +5,8 @@ import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
 import {pipelinerFlags} from '../../../lib/cli/flags.js'
 import {style} from '../../../lib/cli/output.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
-import {
-  ExitCode, notFoundError, PdhooksError, usageError,
-} from '../../../lib/core/errors.js'
-import {BulkProgress, type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
+import {notFoundError, usageError} from '../../../lib/core/errors.js'
+import {type BulkDeleteResult, BulkProgress, sumDeletes} from '../../../lib/pipedrive/webhooks.js'
 import {type PipelinerWebhook} from '../../../lib/pipeliner/client.js'
 import {
   deletePipelinerWebhooks, filterPipelinerWebhooks, isUuid, live, type PipelinerWebhookView, viewPipelinerWebhook,
@@ -17,13 +15,10 @@ import {
 /** A webhook as a confirmation names it: id, events, URL. */
 const describe = (v: PipelinerWebhookView) => `${v.id}  ${v.events.join(',')} → ${v.url}`
 
-export interface PipelinerWebhookDeleteResult {
-  deleted: number
-  error?: {code: string; message: string; status: null | number}
-  results: DeleteResult[]
-}
+/** Each webhook's result; under --json with `error` when some were not deleted. */
+export type PipelinerWebhookDeleteResult = BulkDeleteResult
 
-export default class PipelinerWebhookDelete extends BaseCommand<typeof PipelinerWebhookDelete> {
+export default class PipelinerWebhookDelete extends BaseCommand<typeof PipelinerWebhookDelete, PipelinerWebhookDeleteResult> {
   static args = {
     ids: Args.string({description: 'Webhook ids (UUIDs) to delete.'}),
   }
@@ -104,25 +99,8 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
     })
     stop.throwIfInterrupted()
 
-    const deleted = results.filter(r => r.status === 'deleted' || r.status === 'gone').length
-    const failures = results.filter(r => r.exit)
-    if (failures.length > 0) {
-      const exit = failures.every(f => f.exit === ExitCode.notFound)
-        ? ExitCode.notFound
-        : Math.max(...failures.map(f => f.exit ?? 1).filter(e => e !== ExitCode.notFound), 1)
-      const err = new PdhooksError(`${failures.length} of ${results.length} Pipeliner webhook(s) not deleted: ${failures.map(f => `${f.id} (${f.status === 'not-found' ? 'not found' : f.error})`).join(', ')}.`, {
-        code: exit === ExitCode.notFound ? 'not_found' : 'partial_failure',
-        exit,
-        status: exit === ExitCode.notFound ? 404 : null,
-      })
-      if (this.jsonEnabled()) {
-        process.exitCode = exit
-        return {deleted, error: {code: err.code, message: err.message, status: err.status}, results}
-      }
-
-      throw err
-    }
-
-    return {deleted, results}
+    const {failures, message, result} = sumDeletes(results, 'Pipeliner webhook(s)')
+    if (failures.length > 0) throw this.partialFailure(result, failures, {message})
+    return result
   }
 }

@@ -22,7 +22,7 @@ function shortDate(value: null | string): string {
   return m ? `${m[1]} ${m[2]}` : value
 }
 
-export default class PipelinerWebhookList extends BaseCommand<typeof PipelinerWebhookList> {
+export default class PipelinerWebhookList extends BaseCommand<typeof PipelinerWebhookList, PipelinerWebhookListResult> {
   static description = `List Pipeliner CRM webhooks, following every page of the cursor.
 
 Signature keys are never shown in full: SIGNED says whether deliveries are signed, and --json carries the key masked.`

@@ -64,7 +64,8 @@ export interface ExecuteOptions {
   stack?: string
 }
 
-const errorOf = (error: unknown): ItemError => {
+/** A failure as apply reports it (per object, and per profile): the one normalisation, PdhooksError.from. */
+export const errorOf = (error: unknown): ItemError => {
   const e = PdhooksError.from(error)
   const outcome = e.details?.outcome
   return {

@@ -4,7 +4,9 @@ import {
 import {configDir, ConfigStore, Settings} from '../../core/config.js'
 import {ExitCode, PdhooksError} from '../../core/errors.js'
 import {registerSecret} from '../../core/mask.js'
-import {type Clients, executePlan, type ExecuteProgress} from './execute.js'
+import {
+  type Clients, errorOf, executePlan, type ExecuteProgress,
+} from './execute.js'
 import {type DesiredInstance, type DesiredState, loadDesiredState} from './file.js'
 import {type ActualState, computePlan, type PlanItem} from './plan.js'
 
@@ -50,11 +52,6 @@ const view = (i: PlanItem): PlanItemView => ({
   ...(i.reason ? {reason: i.reason} : {}),
   verb: i.verb,
 })
-
-const errorOf = (error: unknown) => {
-  const e = PdhooksError.from(error)
-  return {code: e.code, exit: e.exit, message: e.line}
-}
 
 export interface PlanContext {
   configDir?: string

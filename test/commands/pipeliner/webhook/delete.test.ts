@@ -207,6 +207,7 @@ describe('pipeliner webhook delete', () => {
     const r = await del([A, '--yes', '--json'])
     expect(r.exit).to.equal(3)
     expect(r.json().results[0]).to.include({exit: 3, id: A, status: 'failed'})
+    expect(r.json()).to.deep.include({deleted: 0, error: {code: 'partial_failure', message: `1 of 1 Pipeliner webhook(s) not deleted: ${A} (${r.json().results[0].error}).`, status: null}})
     expect(r.stdout).not.to.contain(PL_PASSWORD)
     const none = await del([A, '--yes'], {})
     expect(none.exit).to.equal(3)
