@@ -5,10 +5,11 @@ import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {style, table} from '../lib/cli/output.js'
 import {planLine} from '../lib/cli/plan.js'
 import {prompts} from '../lib/cli/prompts.js'
+import {SETTING_KEYS, SETTINGS} from '../lib/core/config.js'
 import {ExitCode, PdhooksError, usageError} from '../lib/core/errors.js'
 import {type InterruptReport} from '../lib/core/interrupt.js'
 import {type ExecuteProgress, type ItemResult} from '../lib/workflows/apply/execute.js'
-import {applyProfile, type ApplyProfileResult, loadDesired} from '../lib/workflows/apply/index.js'
+import {type ApplyProfileResult, loadDesired, planProfile} from '../lib/workflows/apply/index.js'
 
 export interface ApplyResult {
   applied: boolean
@@ -20,7 +21,7 @@ export interface ApplyResult {
 type ApplyFlags = Interfaces.InferredFlags<typeof applyFlags>
 
 const applyFlags = {
-  'detailed-exitcode': Flags.boolean({description: 'With --dry-run: exit 7 when changes are pending, 0 when converged.'}),
+  'detailed-exitcode': Flags.boolean({dependsOn: ['dry-run'], description: 'With --dry-run: exit 7 when changes are pending, 0 when converged.'}),
   'dry-run': Flags.boolean({description: 'Print the plan and change nothing.'}),
   file: Flags.string({char: 'f', default: 'pdhooks.yaml', description: 'The file that declares the desired state.'}),
   profile: Flags.string({description: 'Profile to apply to (repeatable: the same file to several accounts).', helpGroup: 'GLOBAL', multiple: true}),
@@ -52,7 +53,6 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
 
   async run(): Promise<ApplyResult> {
     const flags = this.opts
-    if (flags['detailed-exitcode'] && !flags['dry-run']) throw usageError('--detailed-exitcode goes with --dry-run.')
     const desired = await loadDesired(flags.file)
     if (flags.prune && !desired.stack) {
       throw usageError(
@@ -62,15 +62,14 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
       )
     }
 
-    if (this.profiles.length > 1 && Object.keys(process.env).some(k => /^PDHOOKS_(PIPEDRIVE_TOKEN|PIPEDRIVE_ACCESS_TOKEN|USER_SECRET|ORG_SECRET|PIPELINER_PASSWORD)$/.test(k))) {
+    if (this.profiles.length > 1 && SETTING_KEYS.some(k => SETTINGS[k].secret && SETTINGS[k].env in process.env)) {
       this.warn('PDHOOKS_* credential variables are set: they override every profile\'s stored credentials.')
     }
 
     const ctx = {configDir: this.config.configDir, timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     // plan every profile concurrently (each has its own clients and rate-limit pacing)
-    const planned = await Promise.all(this.profiles.map(profile => applyProfile(desired, {
-      ...ctx, execute: false, profile, prune: flags.prune,
-    })))
+    const plans = await Promise.all(this.profiles.map(profile => planProfile(desired, {...ctx, profile, prune: flags.prune})))
+    const planned = plans.map(p => p.result)
     this.printPlan(planned, desired.stack)
     const changes = planned.reduce((n, p) => n + p.plan.filter(i => i.verb !== 'keep').length, 0)
     const planFailed = planned.filter(p => p.error)
@@ -102,18 +101,11 @@ Prints a plan (create / keep / update / replace / delete), then applies it after
 
     const progress = new Map(planned.map(p => [p.profile, {done: [], inFlight: new Set()} as ExecuteProgress]))
     const stop = this.whenInterrupted(() => interruptReport(planned, progress))
-    const applied = await Promise.all(planned.map(p => (p.error
-      ? p
-      : applyProfile(desired, {
-        ...ctx,
-        execute: true,
-        log: line => this.progress(`${this.profiles.length > 1 ? `${p.profile}: ` : ''}${line}`),
-        plan: p,
-        profile: p.profile,
-        progress: progress.get(p.profile),
-        prune: flags.prune,
-        signal: stop.signal,
-      }))))
+    const applied = await Promise.all(plans.map(({execute, result: p}) => execute({
+      log: line => this.progress(`${this.profiles.length > 1 ? `${p.profile}: ` : ''}${line}`),
+      progress: progress.get(p.profile),
+      signal: stop.signal,
+    })))
     stop.throwIfInterrupted()
     this.printResults(applied)
     const failed = applied.flatMap(p => [...(p.error ? [p.error] : []), ...(p.results ?? []).filter(r => r.status === 'failed' || (r.status === 'skipped' && r.error)).map(r => r.error ?? {})])

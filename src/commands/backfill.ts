@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 import {join} from 'node:path'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {pipedriveFlags, secret} from '../lib/cli/flags.js'
+import {basicAuthFlag, pipedriveFlags} from '../lib/cli/flags.js'
 import {parseWhen} from '../lib/cli/time.js'
 import {pipedriveClient} from '../lib/core/clients.js'
 import {configDir} from '../lib/core/config.js'
@@ -53,8 +53,8 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     '<%= config.bin %> <%= command.id %> --since 3d --to https://app.example.com/hooks --resume',
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'Send Basic auth user:password (default with --webhook: the webhook\'s, when the API shows it).'}),
-    'dry-run': Flags.boolean({description: 'Read the lists and count what would be sent; send nothing.'}),
+    'basic-auth': basicAuthFlag('Send Basic auth user:password (default with --webhook: the webhook\'s, when the API shows it).'),
+    'dry-run': Flags.boolean({exclusive: ['resume', 'restart'], description: 'Read the lists and count what would be sent; send nothing.'}),
     'from-journal': Flags.string({description: 'Skip the objects this listen journal already holds (same or later version).'}),
     limit: Flags.integer({
       default: MAX_LIMIT, description: 'Objects per list page (each page is one API call).', max: MAX_LIMIT, min: 1,
@@ -62,7 +62,7 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     'max-tokens': Flags.integer({description: 'Stop (resumably) before the run\'s estimated API token spend would pass this.', min: 1}),
     object: Flags.string({description: `Objects to read, comma-separated (default: all of ${BACKFILL_OBJECTS.map(k => k.object).join(', ')}; with --webhook: its object).`}),
     ...pipedriveFlags,
-    restart: Flags.boolean({description: 'Discard an interrupted run with the same parameters and start over.'}),
+    restart: Flags.boolean({exclusive: ['resume'], description: 'Discard an interrupted run with the same parameters and start over.'}),
     resume: Flags.boolean({description: 'Continue the interrupted run with the same parameters after the last object it sent.'}),
     since: Flags.string({description: 'Start of the window: an ISO time (2026-12-01T10:00:00Z) or a duration back from now (30m, 2h, 3d).'}),
     timeout: timeoutFlag,
@@ -74,8 +74,6 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
   async run(): Promise<BackfillResult> {
     const {flags} = this
     const now = Date.now()
-    if (flags.resume && flags.restart) throw usageError('--resume continues a run, --restart discards it: give one.')
-    if (flags['dry-run'] && (flags.resume || flags.restart)) throw usageError('--dry-run only counts: it neither resumes nor restarts a run.', 'Drop --dry-run, or --resume / --restart.')
     if (flags.since === undefined && flags.webhook === undefined) {
       throw usageError('Missing --since (or --webhook ID).', 'Example: pdhooks backfill --since 2h --to https://app.example.com/hooks', 'missing_value')
     }
@@ -88,7 +86,6 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
 
     const named = flags.object === undefined ? undefined : this.objectsOf(flags.object)
     let basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
     let to = flags.to === undefined ? undefined : parseTargetUrl(flags.to, '--to')
     if (!to && flags.webhook === undefined) {
       throw usageError('Missing --to URL.', 'Example: --to https://app.example.com/hooks (or --webhook ID to use its URL).', 'missing_value')

@@ -3,8 +3,10 @@ import * as Flags from '@oclif/core/flags'
 import type {TemporarySession} from '../lib/deliveries/listen-session.js'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {pipedriveFlags, pipelinerFlags, secret} from '../lib/cli/flags.js'
-import {registerSecret, scrub} from '../lib/core/mask.js'
+import {
+  basicAuthFlag, pipedriveFlags, pipelinerFlags, secret,
+} from '../lib/cli/flags.js'
+import {scrub} from '../lib/core/mask.js'
 import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
 import {parseBasicAuth} from '../lib/deliveries/trigger.js'
 
@@ -30,7 +32,7 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
     "<%= config.bin %> <%= command.id %> --pipeliner 'Opportunity.*' --tunnel ngrok --journal deliveries.ndjson",
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'user:password that Pipedrive deliveries must carry.'}),
+    'basic-auth': basicAuthFlag('user:password that Pipedrive deliveries must carry.'),
     'elements-key': secret('elements-key', {description: 'Cloud Elements signature key (Elements-Webhook-Signature).'}),
     'forward-queue': Flags.integer({default: 1000, description: 'Deliveries that may wait for the --forward-to target; beyond, new ones get 503.', min: 1}),
     'forward-timeout': Flags.integer({default: 10, description: 'Seconds the --forward-to target has to answer one delivery.', min: 1}),
@@ -64,9 +66,6 @@ Nothing is acknowledged that is not kept: with --journal a delivery is answered 
   async run(): Promise<void> {
     const {flags} = this
     const basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
-    registerSecret(flags['elements-key'])
-    registerSecret(flags['pipeliner-key'])
     let pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     // --register / --pipeliner: checked, credentials found and secrets made before anything listens
     let session: TemporarySession | undefined

@@ -1,9 +1,8 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {secret} from '../lib/cli/flags.js'
+import {basicAuthFlag, secret} from '../lib/cli/flags.js'
 import {ExitCode} from '../lib/core/errors.js'
-import {registerSecret} from '../lib/core/mask.js'
 import {printable} from '../lib/deliveries/printable.js'
 import {checkPipelinerKey} from '../lib/deliveries/signatures.js'
 import {parseBasicAuth} from '../lib/deliveries/trigger.js'
@@ -25,7 +24,7 @@ The body and its headers are sent as received; auth that was redacted in the jou
     '<%= config.bin %> <%= command.id %> --journal deliveries.ndjson --to http://localhost:3000/hooks --id 3 --basic-auth hooks:s3cret',
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'Send Basic auth user:password with Pipedrive deliveries.'}),
+    'basic-auth': basicAuthFlag('Send Basic auth user:password with Pipedrive deliveries.'),
     'elements-key': secret('elements-key', {description: 'Re-sign Cloud Elements notifications with this key.'}),
     id: Flags.string({description: 'Only the delivery with this id.'}),
     journal: Flags.string({description: 'NDJSON journal written by "pdhooks listen --journal".', required: true}),
@@ -37,9 +36,6 @@ The body and its headers are sent as received; auth that was redacted in the jou
   async run(): Promise<ReplayCommandResult> {
     const {flags} = this
     const basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
-    registerSecret(flags['elements-key'])
-    registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     const {authHint, replayJournal} = await import('../lib/deliveries/replay.js')
     const skipped: ReplayCommandResult['skipped'] = []

@@ -2,7 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
 import {
-  elementsFlags, instanceCreateFlags, pipedriveFlags, secret, secretFlagEnv,
+  elementsFlags, instanceCreateFlags, instanceIdFlag, pipedriveFlags, secret, secretFlagEnv,
 } from '../lib/cli/flags.js'
 import {prompts} from '../lib/cli/prompts.js'
 import {elementsBase, elementsClient, pipedriveClient} from '../lib/core/clients.js'
@@ -68,10 +68,10 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     'generate-auth': Flags.boolean({description: 'Generate basic-auth credentials for the webhooks, printed once.', exclusive: ['http-auth-user', 'http-auth-password']}),
     'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends with each delivery.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends with each delivery.'}),
-    instance: Flags.string({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
+    instance: instanceIdFlag({description: 'Reuse this instance instead of creating one.', exclusive: ['name']}),
     replace: Flags.boolean({description: 'Replace webhooks of the same URL, event and version whose user or basic auth differ (the new webhook first, then the old one).'}),
     rollback: Flags.boolean({description: 'If a step fails, delete what this run created (looking up on the server any create whose outcome was unknown).'}),
-    update: Flags.boolean({description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
+    update: Flags.boolean({relationships: [{flags: ['instance'], type: 'none'}], description: 'When an instance named --name exists with other settings (callback URL, events mode, polling), change it to these settings (PATCH) instead of stopping with exit 5.'}),
     'user-id': Flags.integer({description: 'Pipedrive user whose permissions gate the events (use an admin for everything).'}),
     version: Flags.string({description: 'Webhook version (default: 1.0, the format Cloud Elements expects).', options: ['1.0', '2.0']}),
     yes: Flags.boolean({char: 'y', description: 'Skip the final confirmation.'}),
@@ -84,8 +84,6 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     const {flags} = this
     for (const c of flags.config ?? []) registerConfigSecret(c)
     this.checkHttpAuth()
-    if (flags.instance && !/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
-    if (flags.update && flags.instance) throw usageError('--update goes with --name: an instance given with --instance is used as it is.')
     const interactive = prompts.interactive(this.jsonEnabled())
     // with --yes, nothing that has a default is asked (platform, domain, events mode, events, which instance)
     const ask = interactive && !flags.yes
@@ -120,8 +118,8 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
       if (events.length === 0) events = ['*.*']
     }
 
-    // validate every event before anything is created (callback URLs imply version 1.0)
-    for (const e of events) parseEvent(e, {url: 'https://api.cloud-elements.com/elements/api-v2/events/pipedrive/MQ==', version: flags.version})
+    // validate every event before anything is created (the webhooks deliver to the instance: version 1.0 by default)
+    for (const e of events) parseEvent(e, {target: 'elements', version: flags.version})
     // what webhook add warns about, once, when this run makes webhooks (before: not said at all)
     if ((spec?.events ?? 'webhook') === 'webhook' && events.some(e => splitEvent(e).object === 'stage')) this.warn(STAGE_WARNING)
     const auth = flags['generate-auth'] ? generateAuth() : undefined

@@ -2,10 +2,9 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
-import {secret} from '../lib/cli/flags.js'
+import {basicAuthFlag, secret} from '../lib/cli/flags.js'
 import {table} from '../lib/cli/output.js'
 import {ExitCode, usageError} from '../lib/core/errors.js'
-import {registerSecret} from '../lib/core/mask.js'
 import {normalizePipedriveUrl} from '../lib/core/urls.js'
 import {type CatalogEntry, sampleCatalog} from '../lib/deliveries/catalog.js'
 import {customFieldHelp} from '../lib/deliveries/custom-fields.js'
@@ -59,7 +58,7 @@ ${customFieldHelp()}
     '<%= config.bin %> <%= command.id %> create.deal --print   # the body, without sending it',
   ]
   static flags = {
-    'basic-auth': secret('basic-auth', {description: 'Pipedrive format: send Basic auth user:password.'}),
+    'basic-auth': basicAuthFlag('Pipedrive format: send Basic auth user:password.'),
     count: Flags.integer({
       default: 1, description: 'How many deliveries to send.', max: 10_000, min: 1,
     }),
@@ -68,12 +67,12 @@ ${customFieldHelp()}
     }),
     'elements-key': secret('elements-key', {description: 'Elements format: sign with this key (Elements-Webhook-Signature).'}),
     format: Flags.string({description: 'Delivery format (default: pipeliner for Entity.Event, else pipedrive; with --from, recognised from each body).', options: ['pipedrive', 'elements', 'pipeliner']}),
-    from: Flags.string({description: 'Send the payloads of FILE (JSON, or NDJSON lines: payloads or listen journal lines; - for stdin) instead of a sample.'}),
+    from: Flags.string({relationships: [{flags: ['set', 'version'], type: 'none'}], description: 'Send the payloads of FILE (JSON, or NDJSON lines: payloads or listen journal lines; - for stdin) instead of a sample.'}),
     instance: Flags.string({description: 'Elements format: instance id in the notification.', default: '20931'}),
     list: Flags.boolean({description: 'List every sample trigger can send (with --json: as JSON).'}),
     'pipeliner-key': secret('pipeliner-key', {description: 'Pipeliner format: sign with this signature UUID (WebHook-Signature, hex).'}),
     print: Flags.boolean({description: 'Print the sample bodies (pretty JSON, one document per delivery) instead of sending them: no --to needed.'}),
-    sandbox: Flags.boolean({description: 'Ask a running sandbox (--to, or PDHOOKS_PIPEDRIVE_URL\'s host) to make the change and deliver it.'}),
+    sandbox: Flags.boolean({relationships: [{flags: ['print', 'from'], type: 'none'}], description: 'Ask a running sandbox (--to, or PDHOOKS_PIPEDRIVE_URL\'s host) to make the change and deliver it.'}),
     set: Flags.string({description: 'Set a field of the sample object: field=value, or custom_fields.KEY:TYPE=VALUE (types below). Repeatable.', multiple: true}),
     timeout: timeoutFlag,
     to: Flags.string({description: 'Receiver URL.'}),
@@ -84,20 +83,13 @@ ${customFieldHelp()}
     const {args, flags} = this
     if (flags.list) return this.list()
     const basicAuth = parseBasicAuth(flags['basic-auth'])
-    registerSecret(basicAuth?.password)
-    registerSecret(flags['elements-key'])
-    registerSecret(flags['pipeliner-key'])
     const pipelinerKey = flags['pipeliner-key'] === undefined ? undefined : checkPipelinerKey(flags['pipeliner-key'], '--pipeliner-key')
     if (flags.from !== undefined && args.event !== undefined) throw usageError('Give an EVENT or --from FILE, not both.', 'trigger change.deal --to URL, or trigger --from payload.json --to URL.')
     if (flags.from === undefined && args.event === undefined) {
       throw usageError('Missing EVENT.', 'Example: pdhooks trigger change.deal --to http://127.0.0.1:4000/ (pdhooks trigger --list shows every sample).', 'missing_value')
     }
 
-    if (flags.sandbox) {
-      if (flags.print) throw usageError('--print shows a sample without sending it; --sandbox has the sandbox deliver it.', 'Use one of them.')
-      if (flags.from !== undefined) throw usageError('--sandbox makes a sample change in the sandbox: it does not take --from.', 'Send the file to a receiver with --to instead.')
-      return this.viaSandbox(args.event!)
-    }
+    if (flags.sandbox) return this.viaSandbox(args.event!)
 
     if (!flags.to && !flags.print) throw usageError('Missing --to URL.', 'Example: --to http://127.0.0.1:4000/ (start a receiver with "pdhooks listen"), or --print to see the bodies.', 'missing_value')
     const keys = {basicAuth, elementsKey: flags['elements-key'], pipelinerKey}
@@ -110,7 +102,6 @@ ${customFieldHelp()}
       for (const w of eventWarnings(input)) this.warn(w)
       batch = n => buildDeliveries(input, n)
     } else {
-      if (flags.set?.length || flags.version) throw usageError('--from sends the file as it is: --set and --version do not apply.', 'Edit the file instead.')
       const deliveries = fileDeliveries(await readFileBodies(flags.from), {
         authenticate: (format, body, headers) => authenticateRaw(format, body, headers, keys), format: flags.format as TriggerFormat | undefined,
       })

@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {secret} from '../../lib/cli/flags.js'
+import {settingFlag} from '../../lib/cli/flags.js'
 import {prompts} from '../../lib/cli/prompts.js'
 import {
   type Profile, type SettingKey, SETTINGS, Settings,
@@ -37,16 +37,16 @@ Stores what is given (on a terminal, asks for what is missing; secrets hidden). 
     '<%= config.bin %> <%= command.id %> --profile sandbox --pipeliner-url https://us-east.api.pipelinersales.com/api/v100/rest/spaces/abc --pipeliner-username $PU --pipeliner-password $PP',
   ]
   static flags = {
-    'elements-url': Flags.string({description: 'Cloud Elements / Open Connectors base: URL, host or alias (us, eu, staging, sap-us2, sap-eu10, sap-us10).'}),
-    'org-secret': secret('org-secret', {description: 'Platform organization secret.', header: true}),
-    'pipedrive-access-token': secret('pipedrive-access-token', {description: 'Pipedrive OAuth access token (sent as Bearer; not with --pipedrive-token).', header: true}),
-    'pipedrive-token': secret('pipedrive-token', {description: 'Pipedrive API token (sent as x-api-token).', header: true}),
-    'pipedrive-url': Flags.string({description: 'Pipedrive API base, or company domain (acme → https://acme.pipedrive.com/api/v1).'}),
-    'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.'}),
-    'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space.'}),
-    'pipeliner-username': Flags.string({description: 'Pipeliner API key username.'}),
+    'elements-url': settingFlag('elementsUrl', {description: 'Cloud Elements / Open Connectors base: URL, host or alias (us, eu, staging, sap-us2, sap-eu10, sap-us10).'}),
+    'org-secret': settingFlag('orgSecret'),
+    'pipedrive-access-token': settingFlag('pipedriveAccessToken', {description: 'Pipedrive OAuth access token (sent as Bearer; not with --pipedrive-token).'}),
+    'pipedrive-token': settingFlag('pipedriveToken', {description: 'Pipedrive API token (sent as x-api-token).'}),
+    'pipedrive-url': settingFlag('pipedriveUrl', {description: 'Pipedrive API base, or company domain (acme → https://acme.pipedrive.com/api/v1).'}),
+    'pipeliner-password': settingFlag('pipelinerPassword'),
+    'pipeliner-url': settingFlag('pipelinerUrl', {description: 'Pipeliner service URL including the space.'}),
+    'pipeliner-username': settingFlag('pipelinerUsername', {description: 'Pipeliner API key username.'}),
     timeout: timeoutFlag,
-    'user-secret': secret('user-secret', {description: 'Platform user secret.', header: true}),
+    'user-secret': settingFlag('userSecret'),
     verify: Flags.boolean({allowNo: true, default: true, description: 'Check each service before storing (--no-verify skips).'}),
   }
 

@@ -1,10 +1,10 @@
-import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../lib/cli/base-command.js'
+import {instanceIdArg, settingFlag} from '../../lib/cli/flags.js'
 import {elementsBase} from '../../lib/core/clients.js'
 import {usageError} from '../../lib/core/errors.js'
-import {callbackUrl} from '../../lib/elements/callback-url.js'
+import {callbackUrl, isInstanceId} from '../../lib/elements/callback-url.js'
 
 export interface CallbackUrlResult {
   element: string
@@ -15,7 +15,7 @@ export interface CallbackUrlResult {
 
 export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCallbackUrl, CallbackUrlResult> {
   static args = {
-    id: Args.string({description: "Instance id (default: the profile's current instance)."}),
+    id: instanceIdArg({description: "Instance id (default: the profile's current instance)."}),
   }
   static description = `Print the Pipedrive webhook callback URL of a Cloud Elements / Open Connectors instance.
 
@@ -27,7 +27,7 @@ export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCall
   ]
   static flags = {
     element: Flags.string({default: 'pipedrive', description: 'Element key.'}),
-    'elements-url': Flags.string({description: 'Platform base: URL, host or alias (PDHOOKS_ELEMENTS_URL).'}),
+    'elements-url': settingFlag('elementsUrl', {description: 'Platform base: URL, host or alias (PDHOOKS_ELEMENTS_URL).'}),
   }
 
   async run(): Promise<CallbackUrlResult> {
@@ -41,10 +41,11 @@ export default class InstanceCallbackUrl extends BaseCommand<typeof InstanceCall
       }
 
       id = String(current.id)
+      // the id stored in the profile (the one given is checked as it is parsed)
+      if (!isInstanceId(id)) throw usageError(`Invalid instance id "${id}": instance ids are numbers.`)
       if (!this.flags['elements-url'] && current.elementsUrl) base = current.elementsUrl
     }
 
-    if (!/^\d+$/.test(id)) throw usageError(`Invalid instance id "${id}": instance ids are numbers.`)
     base ??= await elementsBase(settings)
     const url = callbackUrl(base, id, this.flags.element)
     this.log(url)

@@ -35,8 +35,6 @@ A name that an instance already has is a conflict (exit 5, naming its id) unless
 
   async run(): Promise<InstanceCreateResult> {
     const {flags} = this
-    registerSecret(flags['pipedrive-password'])
-    registerSecret(flags['signature-key'])
     const ask = prompts.interactive(this.jsonEnabled()) ? prompts : undefined
     // off a terminal, missing values are usage errors before any request
     const given = ask ? undefined : await collectInstanceSpec(flags)

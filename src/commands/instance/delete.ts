@@ -1,10 +1,9 @@
-import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags, pipedriveFlags} from '../../lib/cli/flags.js'
+import {elementsFlags, instanceIdArg, pipedriveFlags} from '../../lib/cli/flags.js'
 import {elementsClient, pipedriveClient} from '../../lib/core/clients.js'
-import {PdhooksError, usageError} from '../../lib/core/errors.js'
+import {PdhooksError} from '../../lib/core/errors.js'
 import {viewInstance, webhooksForInstance} from '../../lib/elements/instances.js'
 import {
   BulkProgress, type DeleteResult, deleteWebhooks, viewWebhook, type WebhookView,
@@ -21,7 +20,7 @@ export interface InstanceDeleteResult {
 }
 
 export default class InstanceDelete extends BaseCommand<typeof InstanceDelete, InstanceDeleteResult> {
-  static args = {id: Args.string({description: 'Instance id.', required: true})}
+  static args = {id: instanceIdArg({description: 'Instance id.', required: true})}
   static description = `Delete a Cloud Elements / Open Connectors instance, and with --with-webhooks the Pipedrive webhooks aimed at it.
 
 Pipedrive webhooks that still point at a deleted instance fail, get banned and are auto-deleted after 3 days: they are listed (any host form of the callback URL), and deleted too with --with-webhooks, each result printed as it completes. The id is checked first (exit 4). Asks for confirmation on a terminal, naming the instance and the webhooks; elsewhere --yes is required. Interrupted (Ctrl-C, SIGTERM), it finishes the request in flight, says what was deleted and what was not, and exits 130 (143).`
@@ -41,7 +40,6 @@ Pipedrive webhooks that still point at a deleted instance fail, get banned and a
   async run(): Promise<InstanceDeleteResult> {
     const {flags} = this
     const {id} = this.args
-    if (!/^\d+$/.test(id)) throw usageError(`Invalid instance id "${id}": instance ids are numbers.`)
     const settings = this.settings()
     const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     const ce = await elementsClient(settings, opts)

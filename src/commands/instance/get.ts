@@ -1,9 +1,6 @@
-import * as Args from '@oclif/core/args'
-
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {elementsFlags} from '../../lib/cli/flags.js'
+import {elementsFlags, instanceIdArg} from '../../lib/cli/flags.js'
 import {elementsBase, elementsClient} from '../../lib/core/clients.js'
-import {usageError} from '../../lib/core/errors.js'
 import {type InstanceView, viewInstance} from '../../lib/elements/instances.js'
 
 export interface InstanceGetResult {
@@ -11,14 +8,13 @@ export interface InstanceGetResult {
 }
 
 export default class InstanceGet extends BaseCommand<typeof InstanceGet, InstanceGetResult> {
-  static args = {id: Args.string({description: 'Instance id.', required: true})}
+  static args = {id: instanceIdArg({description: 'Instance id.', required: true})}
   static description = 'Show one Cloud Elements / Open Connectors instance (secrets masked) and its Pipedrive webhook callback URL. An unknown id is exit 4.'
   static examples = ['<%= config.bin %> <%= command.id %> 20931', '<%= config.bin %> <%= command.id %> 20931 --json']
   static flags = {...elementsFlags, timeout: timeoutFlag}
 
   async run(): Promise<InstanceGetResult> {
     const {id} = this.args
-    if (!/^\d+$/.test(id)) throw usageError(`Invalid instance id "${id}": instance ids are numbers.`)
     const settings = this.settings()
     const base = await elementsBase(settings)
     const client = await elementsClient(settings, {timeoutMs: this.flags.timeout * 1000, userAgent: this.userAgent})

@@ -2,15 +2,16 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {pipedriveFlags, secret} from '../../lib/cli/flags.js'
+import {
+  instanceIdFlag, pipedriveFlags, secret, settingFlag,
+} from '../../lib/cli/flags.js'
 import {elementsBase, pipedriveClient} from '../../lib/core/clients.js'
 import {usageError} from '../../lib/core/errors.js'
-import {registerSecret} from '../../lib/core/mask.js'
 import {shellQuote} from '../../lib/core/shell.js'
 import {checkTargetUrl} from '../../lib/core/urls.js'
 import {callbackUrl} from '../../lib/elements/callback-url.js'
 import {checkInstanceTarget} from '../../lib/elements/instances.js'
-import {parseEvent} from '../../lib/pipedrive/events.js'
+import {parseEvent, targetOf} from '../../lib/pipedrive/events.js'
 import {
   addWebhook, type DeleteResult, viewWebhook, type WebhookView,
 } from '../../lib/pipedrive/webhooks.js'
@@ -45,11 +46,11 @@ An identical webhook (same URL, action, object and version, same user id and bas
   ]
   static flags = {
     'allow-duplicate': Flags.boolean({description: 'Create even when an identical webhook exists.', exclusive: ['replace']}),
-    'elements-url': Flags.string({description: 'Cloud Elements / Open Connectors base for --instance (PDHOOKS_ELEMENTS_URL).'}),
+    'elements-url': settingFlag('elementsUrl', {description: 'Cloud Elements / Open Connectors base for --instance (PDHOOKS_ELEMENTS_URL).'}),
     'generate-auth': Flags.boolean({description: 'Generate a random basic-auth user and password, register them and print them once.', exclusive: ['http-auth-password', 'http-auth-user']}),
     'http-auth-password': secret('http-auth-password', {description: 'Basic-auth password Pipedrive sends to the target.'}),
     'http-auth-user': Flags.string({description: 'Basic-auth user Pipedrive sends to the target.'}),
-    instance: Flags.string({description: 'Target the callback URL of this Cloud Elements instance id.', exclusive: ['url']}),
+    instance: instanceIdFlag({description: 'Target the callback URL of this Cloud Elements instance id.', exclusive: ['url']}),
     name: Flags.string({description: 'Webhook name (default "pdhooks <event>").'}),
     replace: Flags.boolean({description: 'Replace a webhook of the same URL, event and version whose user id or basic auth differ (new first, then old).'}),
     ...pipedriveFlags,
@@ -61,11 +62,10 @@ An identical webhook (same URL, action, object and version, same user id and bas
 
   async run(): Promise<WebhookAddResult> {
     const {args, flags} = this
-    registerSecret(flags['http-auth-password'])
     this.checkHttpAuth()
 
     const {base, instance, url} = await this.target()
-    const event = parseEvent(args.event, {url, version: flags.version})
+    const event = parseEvent(args.event, {target: instance ? 'elements' : targetOf(url), version: flags.version})
     for (const w of event.warnings) this.warn(w)
     const opts = {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent}
     // missing Pipedrive credentials are exit 3 before any request
@@ -117,7 +117,6 @@ An identical webhook (same URL, action, object and version, same user id and bas
     if (flags.url) return {url: checkTargetUrl(flags.url)}
     const settings = this.settings()
     if (flags.instance) {
-      if (!/^\d+$/.test(flags.instance)) throw usageError(`Invalid --instance "${flags.instance}": instance ids are numbers.`)
       const base = await elementsBase(settings)
       return {base, instance: flags.instance, url: callbackUrl(base, flags.instance)}
     }

@@ -2,7 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand, timeoutFlag} from '../../lib/cli/base-command.js'
-import {pipedriveFlags} from '../../lib/cli/flags.js'
+import {instanceIdFlag, pipedriveFlags} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
 import {notFoundError, usageError} from '../../lib/core/errors.js'
@@ -37,7 +37,7 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
       default: 4, description: 'Requests in flight at once.', max: 16, min: 1,
     }),
     event: Flags.string({description: 'With --all: only webhooks matching ACTION.OBJECT.'}),
-    instance: Flags.string({description: 'With --all: only webhooks aimed at this Cloud Elements instance.'}),
+    instance: instanceIdFlag({description: 'With --all: only webhooks aimed at this Cloud Elements instance.'}),
     mine: Flags.boolean({description: 'With --all: only webhooks pdhooks created (name starts with "pdhooks").'}),
     ...pipedriveFlags,
     timeout: timeoutFlag,

@@ -6,7 +6,6 @@ import {pipedriveFlags, secret} from '../../lib/cli/flags.js'
 import {style} from '../../lib/cli/output.js'
 import {pipedriveClient} from '../../lib/core/clients.js'
 import {usageError} from '../../lib/core/errors.js'
-import {registerSecret} from '../../lib/core/mask.js'
 import {printable} from '../../lib/core/text.js'
 import {safeUrl} from '../../lib/workflows/doctor.js'
 import {
@@ -49,7 +48,6 @@ Asks for confirmation on a terminal, naming each webhook; elsewhere --yes is req
 
   async run(): Promise<WebhookMigrateResult> {
     const {flags} = this
-    registerSecret(flags['http-auth-password'])
     const ids = [...new Set(this.positional)]
     const stray = ids.find(id => !/^\d+$/.test(id))
     if (stray) throw usageError(`Invalid webhook id "${stray}": ids are numbers.`)

@@ -1,10 +1,14 @@
+import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {checkValue} from '../core/config.js'
+import {
+  checkValue, envTwin, type SettingKey, SETTINGS,
+} from '../core/config.js'
+import {usageError} from '../core/errors.js'
 import {registerConfigSecret, registerSecret, scrub} from '../core/mask.js'
+import {isInstanceId} from '../elements/callback-url.js'
 
-/** The environment twin of a flag: `PDHOOKS_` + the flag name in upper snake case (`basic-auth` → `PDHOOKS_BASIC_AUTH`). */
-export const envTwin = (flag: string): string => `PDHOOKS_${flag.toUpperCase().replaceAll('-', '_')}`
+export {envTwin} from '../core/config.js'
 
 /** Every secret flag defined with {@link secret}: its name and its environment twin. */
 export const SECRET_FLAGS = new Map<string, string>()
@@ -14,6 +18,8 @@ export interface SecretFlagOptions {
   /** Goes into an HTTP header as it is (tokens, platform secrets): only printable Latin-1 is allowed. */
   header?: boolean
   helpGroup?: string
+  /** Secrets inside the value that can be printed on their own (the password of `user:password`): masked too. */
+  parts?: (value: string) => string[]
 }
 
 /**
@@ -30,11 +36,48 @@ export function secret(name: string, opts: SecretFlagOptions) {
     helpGroup: opts.helpGroup,
     async parse(input, context) {
       registerSecret(input)
+      for (const part of opts.parts?.(input) ?? []) registerSecret(part)
       checkValue(input, context?.token ? `--${name}` : env, {header: opts.header})
       return input
     },
   })()
 }
+
+/** `--basic-auth user:password`: a secret flag whose password is masked on its own too. */
+export const basicAuthFlag = (description: string) => secret('basic-auth', {description, parts: v => (v.includes(':') ? [v.slice(v.indexOf(':') + 1)] : [])})
+
+/**
+ * The flag of a stored setting, from the settings table (core/config.ts): a secret one is a {@link secret} flag with
+ * its environment twin; the others name their variable in --help (their value is resolved flag > variable > profile by
+ * the settings, which say where it came from).
+ */
+export function settingFlag(key: SettingKey, opts: {description?: string; helpGroup?: string} = {}) {
+  const s = SETTINGS[key]
+  if (s.secret) return secret(s.flag, {description: opts.description ?? `${s.description}.`, header: s.header, helpGroup: opts.helpGroup})
+  return Flags.string({description: opts.description ?? `${s.description} (${s.env}).`, helpGroup: opts.helpGroup})
+}
+
+const checkedInstanceId = (value: string, where: string): string => {
+  if (!isInstanceId(value)) throw usageError(`Invalid ${where} "${value}": instance ids are numbers.`)
+  return value
+}
+
+/**
+ * A Cloud Elements / Open Connectors instance id flag (`--instance ID`): a positive integer, checked as it is parsed
+ * (exit 2: `Invalid --instance "x": instance ids are numbers.`). The value stays the string typed.
+ */
+export const instanceIdFlag = Flags.custom<string>({
+  async parse(input, context) {
+    return checkedInstanceId(input, `--${context?.token?.flag ?? 'instance'}`)
+  },
+})
+
+/** The instance id argument (`instance get ID`): checked as {@link instanceIdFlag} is (`Invalid instance id "x": …`). */
+export const instanceIdArg = Args.custom<string>({
+  async parse(input) {
+    return checkedInstanceId(input, 'instance id')
+  },
+})
 
 /** `--wide`: tables show every column and every value in full, even on a narrow terminal. */
 export const wideFlag = Flags.boolean({description: 'Show every column and every value in full (on a terminal, tables otherwise fit its width).'})
@@ -80,16 +123,16 @@ export function guardDebugOutput(argv: string[] = process.argv): void {
 
 /** Credentials flags shared by every Pipedrive command (each also has its PDHOOKS_* variable). */
 export const pipedriveFlags = {
-  'pipedrive-access-token': secret('pipedrive-access-token', {description: 'Pipedrive OAuth access token.', header: true, helpGroup: 'CREDENTIALS'}),
-  'pipedrive-token': secret('pipedrive-token', {description: 'Pipedrive API token.', header: true, helpGroup: 'CREDENTIALS'}),
-  'pipedrive-url': Flags.string({description: 'Pipedrive API base or company domain (PDHOOKS_PIPEDRIVE_URL).', helpGroup: 'CREDENTIALS'}),
+  'pipedrive-access-token': settingFlag('pipedriveAccessToken', {helpGroup: 'CREDENTIALS'}),
+  'pipedrive-token': settingFlag('pipedriveToken', {helpGroup: 'CREDENTIALS'}),
+  'pipedrive-url': settingFlag('pipedriveUrl', {helpGroup: 'CREDENTIALS'}),
 }
 
 /** Credentials flags shared by every Cloud Elements / Open Connectors command. */
 export const elementsFlags = {
-  'elements-url': Flags.string({description: 'Platform base: URL, host, or us, eu, staging, sap-us2, sap-eu10, sap-us10 (PDHOOKS_ELEMENTS_URL).', helpGroup: 'CREDENTIALS'}),
-  'org-secret': secret('org-secret', {description: 'Platform organization secret.', header: true, helpGroup: 'CREDENTIALS'}),
-  'user-secret': secret('user-secret', {description: 'Platform user secret.', header: true, helpGroup: 'CREDENTIALS'}),
+  'elements-url': settingFlag('elementsUrl', {helpGroup: 'CREDENTIALS'}),
+  'org-secret': settingFlag('orgSecret', {helpGroup: 'CREDENTIALS'}),
+  'user-secret': settingFlag('userSecret', {helpGroup: 'CREDENTIALS'}),
 }
 
 /** The flags of `instance create`, shared with `setup`. */
@@ -108,9 +151,9 @@ export const instanceCreateFlags = {
 
 /** Credentials flags of every Pipeliner command (each also has its PDHOOKS_PIPELINER_* variable). */
 export const pipelinerFlags = {
-  'pipeliner-password': secret('pipeliner-password', {description: 'Pipeliner API key password.', helpGroup: 'CREDENTIALS'}),
-  'pipeliner-url': Flags.string({description: 'Pipeliner service URL including the space (PDHOOKS_PIPELINER_URL).', helpGroup: 'CREDENTIALS'}),
-  'pipeliner-username': Flags.string({description: 'Pipeliner API key username (PDHOOKS_PIPELINER_USERNAME).', helpGroup: 'CREDENTIALS'}),
+  'pipeliner-password': settingFlag('pipelinerPassword', {helpGroup: 'CREDENTIALS'}),
+  'pipeliner-url': settingFlag('pipelinerUrl', {helpGroup: 'CREDENTIALS'}),
+  'pipeliner-username': settingFlag('pipelinerUsername', {helpGroup: 'CREDENTIALS'}),
 }
 
 /** The option flags of `pipeliner webhook add` (they build the webhook's `options`). */

@@ -109,15 +109,18 @@ function flagValue(e: FlagValueError, command: CommandShape): PdhooksError {
 }
 
 interface ParserRun {
-  input: {flags: Record<string, {atLeastOne?: string[]; dependsOn?: Array<{name: string} | string>; exactlyOne?: string[]; exclusive?: Array<{name: string} | string>; required?: boolean}>}
+  input: {flags: Record<string, {atLeastOne?: string[]; dependsOn?: Array<{name: string} | string>; exactlyOne?: string[]; exclusive?: Array<{name: string} | string>; relationships?: Array<{flags: Array<{name: string} | string>; type: string}>; required?: boolean}>}
   output: {flags: Record<string, unknown>; metadata?: {flags?: Record<string, {setFromDefault?: boolean}>}}
 }
 
 const names = (list: Array<{name: string} | string> | undefined) => (list ?? []).map(f => (typeof f === 'string' ? f : f.name))
+/** The flags of a flag's `relationships` of one type (`all`: as dependsOn, `none`: as exclusive). */
+const related = (def: ParserRun['input']['flags'][string], type: 'all' | 'none') => (def.relationships ?? []).filter(r => r.type === type).flatMap(r => names(r.flags))
 
 /**
  * Why oclif's flag validation failed (FailedFlagValidationError carries the parser's input and output, not its
- * reasons): required flags, `dependsOn`, `exclusive`, `exactlyOne` and `atLeastOne`, in the order of the flags.
+ * reasons): required flags, `dependsOn`, `exclusive` (and their `relationships` forms), `exactlyOne` and `atLeastOne`, in the
+ * order of the flags.
  */
 function flagRules(run: ParserRun, command: CommandShape): string[] {
   const {flags} = run.output
@@ -126,9 +129,9 @@ function flagRules(run: ParserRun, command: CommandShape): string[] {
   const reasons: string[] = []
   for (const [name, def] of Object.entries(run.input.flags)) {
     if (set(name)) {
-      const missing = names(def.dependsOn).filter(f => !set(f))
+      const missing = [...names(def.dependsOn), ...related(def, 'all')].filter(f => !set(f))
       if (missing.length > 0) reasons.push(`${named(name, command)} needs ${both(dashed(missing))}.`)
-      const clash = byDefault(name) ? undefined : names(def.exclusive).find(f => set(f) && !byDefault(f))
+      const clash = byDefault(name) ? undefined : [...names(def.exclusive), ...related(def, 'none')].find(f => set(f) && !byDefault(f))
       if (clash) reasons.push(`${named(clash, command)} cannot be used with ${named(name, command)}.`)
       const other = (def.exactlyOne ?? []).find(f => f !== name && set(f))
       if (other) reasons.push(`${named(other, command)} cannot be used with ${named(name, command)}.`)

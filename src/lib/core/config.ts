@@ -16,32 +16,48 @@ export interface CurrentInstance {
   token?: string
 }
 
-export interface Profile {
-  elementsUrl?: string
-  instance?: CurrentInstance
-  orgSecret?: string
-  /**
-   * Pipeliner webhook ids an older pdhooks recorded as created by `apply`. Ownership is now recorded on the server
-   * (apply's stack): this is only read to tell the user, and removed by the next apply that changes something.
-   */
-  owned?: {pipeliner?: string[]}
-  pipedriveAccessToken?: string
-  pipedriveToken?: string
-  pipedriveUrl?: string
-  pipelinerPassword?: string
-  pipelinerUrl?: string
-  pipelinerUsername?: string
-  userSecret?: string
-}
+/**
+ * The one table of stored settings: each one's flag (its environment twin is derived: {@link envTwin}), whether it is
+ * a secret (masked everywhere) and whether it goes into an HTTP header (validated as one). The flags of `src/lib/cli`,
+ * the profile's shape, the resolution order and the masking are all derived from it.
+ */
+const TABLE = {
+  elementsUrl: {
+    description: 'Platform base: URL, host, or us, eu, staging, sap-us2, sap-eu10, sap-us10', flag: 'elements-url', label: 'URL', secret: false, service: 'elements',
+  },
+  userSecret: {
+    description: 'Platform user secret', flag: 'user-secret', header: true, label: 'user secret', secret: true, service: 'elements',
+  },
+  orgSecret: {
+    description: 'Platform organization secret', flag: 'org-secret', header: true, label: 'organization secret', secret: true, service: 'elements',
+  },
+  pipedriveUrl: {
+    description: 'Pipedrive API base or company domain', flag: 'pipedrive-url', label: 'URL', secret: false, service: 'pipedrive',
+  },
+  pipedriveToken: {
+    description: 'Pipedrive API token', flag: 'pipedrive-token', header: true, label: 'API token', secret: true, service: 'pipedrive',
+  },
+  pipedriveAccessToken: {
+    description: 'Pipedrive OAuth access token', flag: 'pipedrive-access-token', header: true, label: 'OAuth access token', secret: true, service: 'pipedrive',
+  },
+  pipelinerUrl: {
+    description: 'Pipeliner service URL including the space', flag: 'pipeliner-url', label: 'URL', secret: false, service: 'pipeliner',
+  },
+  pipelinerUsername: {
+    description: 'Pipeliner API key username', flag: 'pipeliner-username', label: 'username', secret: false, service: 'pipeliner',
+  },
+  pipelinerPassword: {
+    description: 'Pipeliner API key password', flag: 'pipeliner-password', label: 'password', secret: true, service: 'pipeliner',
+  },
+} as const satisfies Record<string, Omit<SettingSpec, 'env'>>
 
-export interface ConfigData {
-  profiles?: Record<string, Profile>
-}
-
-export type SettingKey = Exclude<keyof Profile, 'instance' | 'owned'>
+export type SettingKey = keyof typeof TABLE
 export type Source = 'default' | 'env' | 'flag' | 'profile'
 
 export interface SettingSpec {
+  /** What the flag's --help says (without the final period or the variable). */
+  description: string
+  /** The environment twin: `PDHOOKS_` + the flag in upper snake case. */
   env: string
   flag: string
   /** Sent in an HTTP header as it is: only printable Latin-1 (see {@link invalidCharacter}). */
@@ -51,35 +67,23 @@ export interface SettingSpec {
   service: 'elements' | 'pipedrive' | 'pipeliner'
 }
 
-/** Every stored value: its flag, its variable, whether it is a secret. */
-export const SETTINGS: Record<SettingKey, SettingSpec> = {
-  elementsUrl: {
-    env: 'PDHOOKS_ELEMENTS_URL', flag: 'elements-url', label: 'URL', secret: false, service: 'elements',
-  },
-  userSecret: {
-    env: 'PDHOOKS_USER_SECRET', flag: 'user-secret', label: 'user secret', header: true, secret: true, service: 'elements',
-  },
-  orgSecret: {
-    env: 'PDHOOKS_ORG_SECRET', flag: 'org-secret', label: 'organization secret', header: true, secret: true, service: 'elements',
-  },
-  pipedriveUrl: {
-    env: 'PDHOOKS_PIPEDRIVE_URL', flag: 'pipedrive-url', label: 'URL', secret: false, service: 'pipedrive',
-  },
-  pipedriveToken: {
-    env: 'PDHOOKS_PIPEDRIVE_TOKEN', flag: 'pipedrive-token', label: 'API token', header: true, secret: true, service: 'pipedrive',
-  },
-  pipedriveAccessToken: {
-    env: 'PDHOOKS_PIPEDRIVE_ACCESS_TOKEN', flag: 'pipedrive-access-token', label: 'OAuth access token', header: true, secret: true, service: 'pipedrive',
-  },
-  pipelinerUrl: {
-    env: 'PDHOOKS_PIPELINER_URL', flag: 'pipeliner-url', label: 'URL', secret: false, service: 'pipeliner',
-  },
-  pipelinerUsername: {
-    env: 'PDHOOKS_PIPELINER_USERNAME', flag: 'pipeliner-username', label: 'username', secret: false, service: 'pipeliner',
-  },
-  pipelinerPassword: {
-    env: 'PDHOOKS_PIPELINER_PASSWORD', flag: 'pipeliner-password', label: 'password', secret: true, service: 'pipeliner',
-  },
+/** The environment twin of a flag: `PDHOOKS_` + the flag name in upper snake case (`basic-auth` → `PDHOOKS_BASIC_AUTH`). */
+export const envTwin = (flag: string): string => `PDHOOKS_${flag.toUpperCase().replaceAll('-', '_')}`
+
+/** Every stored value: its flag, its variable, whether it is a secret (from the one table). */
+export const SETTINGS = Object.fromEntries(Object.entries(TABLE).map(([k, s]) => [k, {...s, env: envTwin(s.flag)}])) as Record<SettingKey, SettingSpec>
+
+export interface Profile extends Partial<Record<SettingKey, string>> {
+  instance?: CurrentInstance
+  /**
+   * Pipeliner webhook ids an older pdhooks recorded as created by `apply`. Ownership is now recorded on the server
+   * (apply's stack): this is only read to tell the user, and removed by the next apply that changes something.
+   */
+  owned?: {pipeliner?: string[]}
+}
+
+export interface ConfigData {
+  profiles?: Record<string, Profile>
 }
 
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[]

@@ -24,7 +24,7 @@ import {
 } from '../core/interrupt.js'
 import {registerSecret} from '../core/mask.js'
 import {checkTargetUrl} from '../core/urls.js'
-import {type ParsedEvent, parseEvent} from '../pipedrive/events.js'
+import {type ParsedEvent, parseEvent, targetOf} from '../pipedrive/events.js'
 import {parsePipelinerEvents} from '../pipeliner/events.js'
 import {
   cleanupLines, type CleanupResult, deleteCommand, TemporaryWebhooks,
@@ -75,7 +75,7 @@ export async function prepareSession(o: SessionOptions): Promise<TemporarySessio
   const publicUrl = o.publicUrl === undefined ? undefined : new URL(checkTargetUrl(o.publicUrl, '--public-url'))
   const pdEvents: ParsedEvent[] = []
   for (const e of o.register ?? []) {
-    const parsed = parseEvent(e, {url: publicUrl?.toString(), version: o.version})
+    const parsed = parseEvent(e, {target: targetOf(publicUrl?.toString()), version: o.version})
     if (!pdEvents.some(p => p.action === parsed.action && p.object === parsed.object && p.version === parsed.version)) pdEvents.push(parsed)
   }
 

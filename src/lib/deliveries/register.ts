@@ -220,7 +220,7 @@ export class TemporaryWebhooks {
   }
 
   /** Returns the ids deleted. */
-  private async sweepService(service: Service, hooks: Array<{id: string; label: string; marker?: TemporaryMarker}>): Promise<Set<string>> {
+  private async sweepService(service: Service, hooks: Array<{id: string; label: string; marker?: null | TemporaryMarker}>): Promise<Set<string>> {
     const {notify} = this.plan
     const own = this.plan.marker
     const stale = hooks.filter(h => h.marker && classifyMarker(h.marker, own) === 'gone')

@@ -2,7 +2,8 @@
  * The marker of the temporary webhooks `pdhooks listen --register` makes: `pdhooks-listen <host> <pid> <started ISO>`.
  * On Pipedrive it is the webhook's `name`; on Pipeliner (whose webhooks have no name) it is one entry of the webhook's
  * `options.skip_keys` (kept by the server, harmless: only an API request sending that exact `Webhook-Skip-Key` header
- * would be skipped). Both `listen` (its sweep at start) and `doctor` read it back with {@link parseTemporaryMarker}.
+ * would be skipped). Both `listen` (its sweep at start) and `doctor` read it back with {@link readTemporaryMarker}; each
+ * applies its own rule to what it reads ({@link classifyMarker} for listen's sweep).
  *
  * No network, no oclif: cheap to import.
  */
@@ -36,33 +37,50 @@ export function temporaryMarker(m: TemporaryMarker): string {
 
 const MARKER = /^pdhooks-listen(-kept)? (\S+) ([1-9]\d{0,9}) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)$/
 
+/**
+ * The parts of a marker; null when `text` starts like one (`pdhooks-listen ` or `pdhooks-listen-kept `) but is not
+ * exactly one (its host, process or start time cannot be read); undefined when it is no marker at all.
+ */
+export function readTemporaryMarker(text: unknown): null | TemporaryMarker | undefined {
+  if (typeof text !== 'string') return undefined
+  const trimmed = text.trim()
+  const m = MARKER.exec(trimmed)
+  if (m && !Number.isNaN(Date.parse(m[4]))) {
+    return {
+      host: m[2], ...(m[1] ? {kept: true} : {}), pid: Number(m[3]), started: m[4],
+    }
+  }
+
+  return trimmed.startsWith(`${TEMPORARY_PREFIX} `) || trimmed.startsWith(`${KEPT_PREFIX} `) ? null : undefined
+}
+
 /** The parts of a marker, or undefined when `text` is not exactly one (a name made by hand is never mistaken). */
 export function parseTemporaryMarker(text: unknown): TemporaryMarker | undefined {
-  if (typeof text !== 'string') return undefined
-  const m = MARKER.exec(text.trim())
-  if (!m || Number.isNaN(Date.parse(m[4]))) return undefined
-  return {
-    host: m[2], ...(m[1] ? {kept: true} : {}), pid: Number(m[3]), started: m[4],
-  }
+  return readTemporaryMarker(text) ?? undefined
 }
 
-/** The marker of a Pipedrive webhook (its name). */
-export function pipedriveMarker(w: {name?: unknown}): TemporaryMarker | undefined {
-  return parseTemporaryMarker(w.name)
+/** The marker of a Pipedrive webhook (its name): as {@link readTemporaryMarker} reads it. */
+export function pipedriveMarker(w: {name?: unknown}): null | TemporaryMarker | undefined {
+  return readTemporaryMarker(w.name)
 }
 
-/** The marker of a Pipeliner webhook (an entry of options.skip_keys). */
-export function pipelinerMarker(w: {options?: unknown}): TemporaryMarker | undefined {
+/**
+ * The marker of a Pipeliner webhook (an entry of options.skip_keys): the first that reads, else null when an entry
+ * starts like one, else undefined.
+ */
+export function pipelinerMarker(w: {options?: unknown}): null | TemporaryMarker | undefined {
   const o = w.options
   if (!o || typeof o !== 'object' || Array.isArray(o)) return undefined
   const keys = (o as Record<string, unknown>).skip_keys
   if (!Array.isArray(keys)) return undefined
+  let seen: null | undefined
   for (const k of keys) {
-    const m = parseTemporaryMarker(k)
+    const m = readTemporaryMarker(k)
     if (m) return m
+    if (m === null) seen = null
   }
 
-  return undefined
+  return seen
 }
 
 /** This machine's name as markers write it. */
@@ -79,6 +97,16 @@ export function ownMarker(opts: {kept?: boolean; started?: Date} = {}): Temporar
 
 export const sameMarker = (a: TemporaryMarker, b: TemporaryMarker): boolean =>
   a.host === b.host && a.pid === b.pid && a.started === b.started && Boolean(a.kept) === Boolean(b.kept)
+
+/** Does a process `pid` exist on this machine (EPERM: it does, under another user)? */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
 
 /** When process `pid` started (ms since the epoch), from /proc on Linux; undefined elsewhere or when unreadable. */
 function processStart(pid: number): number | undefined {
@@ -103,13 +131,7 @@ function processStart(pid: number): number | undefined {
  */
 export function runIsAlive(m: Pick<TemporaryMarker, 'pid' | 'started'>): boolean {
   if (m.pid === process.pid) return true
-  try {
-    process.kill(m.pid, 0)
-  } catch (error) {
-    // EPERM: it exists, under another user
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
-  }
-
+  if (!pidExists(m.pid)) return false
   const start = processStart(m.pid)
   const started = Date.parse(m.started)
   // a few seconds of slack: boot-time rounding

@@ -1,5 +1,8 @@
 import {ELEMENTS_PATH} from '../core/urls.js'
 
+/** A Cloud Elements / Open Connectors instance id as typed: a positive integer, in digits. */
+export const isInstanceId = (value: string): boolean => /^\d+$/.test(value) && /[1-9]/.test(value)
+
 /**
  * The Pipedrive webhook target that makes Cloud Elements / Open Connectors receive vendor events for an instance:
  * `<elements base>/events/<element>/<base64(instance id)>` (standard base64, padded).

@@ -52,9 +52,18 @@ export interface ParsedEvent {
   warnings: string[]
 }
 
+/**
+ * What a webhook delivers to: a Cloud Elements / Open Connectors instance (its events URL, which takes the vendor's
+ * version 1.0 events), or any other URL.
+ */
+export type WebhookTarget = 'elements' | 'url'
+
+/** The target kind of a subscription URL: `elements` for a platform events URL (any host), else `url`. */
+export const targetOf = (url: null | string | undefined): WebhookTarget => (isElementsEventsUrl(url) ? 'elements' : 'url')
+
 export interface EventOptions {
-  /** Subscription URL: a Cloud Elements / Open Connectors events URL implies version 1.0. */
-  url?: string
+  /** What the webhook delivers to: `elements` implies version 1.0 where the event allows it (default `url`). */
+  target?: WebhookTarget
   /** Explicit version (`--version`). */
   version?: string
 }
@@ -88,14 +97,14 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return hit ?? nearest(w, candidates, 2)
 }
 
-/** Infers the webhook version when `--version` is not given (v1 words or a platform events URL → 1.0, else 2.0). */
-export function inferVersion(action: string, object: string, url?: string): WebhookVersion {
+/** Infers the webhook version when `--version` is not given (v1 words or a platform target → 1.0, else 2.0). */
+export function inferVersion(action: string, object: string, target: WebhookTarget = 'url'): WebhookVersion {
   if (isV1Action(action)) return '1.0'
-  if (isV2Action(action)) return isElementsEventsUrl(url) ? '1.0' : '2.0'
-  // wildcard action: decide by the object, then by the URL
+  if (isV2Action(action)) return target === 'elements' ? '1.0' : '2.0'
+  // wildcard action: decide by the object, then by the target
   if (object === 'activityType') return '1.0'
   if (!(V1_OBJECTS as readonly string[]).includes(object) && (V2_OBJECTS as readonly string[]).includes(object)) return '2.0'
-  return isElementsEventsUrl(url) ? '1.0' : '2.0'
+  return target === 'elements' ? '1.0' : '2.0'
 }
 
 /**
@@ -120,7 +129,7 @@ export function parseEvent(event: string, opts: EventOptions = {}): ParsedEvent 
   }
 
   const explicit = opts.version as undefined | WebhookVersion
-  const version = explicit ?? inferVersion(action, object, opts.url)
+  const version = explicit ?? inferVersion(action, object, opts.target)
   const actions: readonly string[] = version === '2.0' ? V2_ACTIONS : V1_ACTIONS
   const objects: readonly string[] = version === '2.0' ? V2_OBJECTS : V1_OBJECTS
 

@@ -4,8 +4,6 @@
  * doctor to delete: duplicates (all but the healthiest, oldest one), webhooks aimed at an instance that does not exist
  * (orphans), and leftovers of `listen --register`. Nothing else is ever proposed for deletion.
  */
-import {hostname} from 'node:os'
-
 import type {Settings} from '../core/config.js'
 
 import {
@@ -14,6 +12,9 @@ import {
 import {PdhooksError} from '../core/errors.js'
 import {maskUrlCredentials, redactUrl} from '../core/mask.js'
 import {sameUrl} from '../core/urls.js'
+import {
+  pidExists, pipedriveMarker, pipelinerMarker, type TemporaryMarker, thisHost,
+} from '../deliveries/temporary.js'
 import {parseCallbackUrl} from '../elements/callback-url.js'
 import {type Instance} from '../elements/client.js'
 import {eventsMode} from '../elements/instances.js'
@@ -113,68 +114,17 @@ export interface Gathered {
 export interface AnalyzeOptions {
   /** This machine's host name (listen leftovers of this host are checked against running processes). */
   host?: string
-  /** Is this process id running on this machine? */
+  /** Is this process id running on this machine? (Default: it exists; doctor does not second-guess a reused pid.) */
   isAlive?: (pid: number) => boolean
   now?: number
 }
 
-/** The name prefix of the temporary webhooks `listen --register` makes: `pdhooks-listen <host> <pid> <started ISO time>`. */
-export const LISTEN_PREFIX = 'pdhooks-listen '
-/** The marker of a run with `listen --keep`: its webhooks are meant to stay. */
-export const KEPT_PREFIX = 'pdhooks-listen-kept '
 /** A leftover of another machine is only proposed for deletion once it is this old (it may still be in use there). */
 export const FOREIGN_LEFTOVER_MS = 24 * 3600 * 1000
 /** Daily requests left below this: a warning (0: an error). */
 export const LOW_DAILY_BUDGET = 1000
 /** Webhooks of one user from which the quota is a warning. */
 export const QUOTA_WARN = 35
-
-export interface ListenName {
-  host: string
-  /** Made with `listen --keep`: meant to stay (listed, never deleted by --fix). */
-  kept?: boolean
-  pid: number
-  started: Date
-}
-
-/**
- * Parses the marker of a `listen --register` webhook: `pdhooks-listen <host> <pid> <started ISO>` (or
- * `pdhooks-listen-kept …` with --keep). Undefined when it is not one, null when it looks like one but cannot be read.
- * (To be replaced by the listen module's own parser once both are in main.)
- */
-export function parseListenName(name: unknown): ListenName | null | undefined {
-  if (typeof name !== 'string' || !(name.startsWith(LISTEN_PREFIX) || name.startsWith(KEPT_PREFIX))) return undefined
-  const kept = name.startsWith(KEPT_PREFIX)
-  const [host, pid, started] = name.slice(kept ? KEPT_PREFIX.length : LISTEN_PREFIX.length).trim().split(/\s+/)
-  const when = parseDate(started)
-  if (!host || !/^\d+$/.test(pid ?? '') || !when) return null
-  return {
-    host, ...(kept ? {kept} : {}), pid: Number(pid), started: when,
-  }
-}
-
-/** The marker of a Pipeliner webhook made by `listen --pipeliner`: an entry of its `options.skip_keys`. */
-export function pipelinerListenMarker(w: PipelinerWebhook): ListenName | null | undefined {
-  const keys = w.options && typeof w.options === 'object' ? (w.options as Record<string, unknown>).skip_keys : undefined
-  if (!Array.isArray(keys)) return undefined
-  let seen: null | undefined
-  for (const k of keys) {
-    const m = parseListenName(k)
-    if (m) return m
-    if (m === null) seen = null
-  }
-
-  return seen
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** A URL as doctor prints it: credentials and secret query parameters masked. */
 export const safeUrl = (url: string): string => redactUrl(maskUrlCredentials(url))
@@ -310,8 +260,8 @@ export function budgetFrom(h: Record<string, string | string[] | undefined> | un
 
 export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
   const now = o.now ?? Date.now()
-  const host = (o.host ?? hostname()).toLowerCase()
-  const alive = o.isAlive ?? processAlive
+  const host = (o.host ?? thisHost()).toLowerCase()
+  const alive = o.isAlive ?? pidExists
   const {profile} = g
   const pf = profileFlag(profile)
   const findings: Finding[] = []
@@ -327,8 +277,12 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     })
   }
 
-  /** A webhook marked by `listen --register`: a leftover (in the plan), one in use, kept on purpose, or unreadable. */
-  const leftover = (m: ListenName | null | undefined, o: FindingObject, service: ServiceName, deleteCmd: string) => {
+  /**
+   * A webhook marked by `listen --register` (the marker read by deliveries/temporary.ts, as listen reads it): a
+   * leftover (in the plan), one in use, kept on purpose, or unreadable. Doctor's rule is not listen's sweep: a leftover
+   * of another host is proposed once it is over FOREIGN_LEFTOVER_MS old (listen never deletes another host's).
+   */
+  const leftover = (m: null | TemporaryMarker | undefined, o: FindingObject, service: ServiceName, deleteCmd: string) => {
     if (m === undefined) return
     const what = o.kind === 'pipeliner-webhook' ? 'Pipeliner webhook' : 'Webhook'
     const base = {objects: [o], service}
@@ -340,7 +294,8 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     }
 
     const local = m.host.toLowerCase() === host
-    const age = Math.round((now - m.started.getTime()) / 60_000)
+    const started = Date.parse(m.started)
+    const age = Math.round((now - started) / 60_000)
     if (m.kept) {
       add({
         ...base, code: 'listen-kept', fix: `When you no longer need it: ${deleteCmd}`, fixable: false, message: `${what} ${o.id} was kept on purpose by "pdhooks listen --keep" (host ${m.host}, ${age} min ago).`, severity: 'info',
@@ -349,14 +304,14 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     }
 
     if (local && alive(m.pid)) return
-    if (!local && now - m.started.getTime() < FOREIGN_LEFTOVER_MS) {
+    if (!local && now - started < FOREIGN_LEFTOVER_MS) {
       add({
         ...base, code: 'listen-in-use', fix: `Once that listen has stopped: ${deleteCmd}`, fixable: false, message: `${what} ${o.id} was registered by "pdhooks listen" on host ${m.host} (process ${m.pid}) ${age} min ago: it may still be in use there.`, severity: 'info',
       })
       return
     }
 
-    const why = local ? `process ${m.pid} on this host is not running` : `host ${m.host}, started ${m.started.toISOString()}`
+    const why = local ? `process ${m.pid} on this host is not running` : `host ${m.host}, started ${new Date(started).toISOString()}`
     del(o.kind as FixItem['kind'], o.id, o.label, `leftover of listen --register (${why})`)
     add({
       ...base, code: 'listen-leftover', fix: deleteCmd, fixable: true, message: `${what} ${o.id} is a leftover of "pdhooks listen" (${why}): nothing receives its deliveries.`, severity: 'warning',
@@ -469,7 +424,7 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
     }
 
     // --- leftovers of listen --register
-    for (const w of pd) leftover(parseListenName(w.name), pdObject(w), 'pipedrive', `pdhooks webhook delete ${w.id}${pf}`)
+    for (const w of pd) leftover(pipedriveMarker(w), pdObject(w), 'pipedrive', `pdhooks webhook delete ${w.id}${pf}`)
 
     // --- duplicates: same URL, event and version (among what is not already deleted as an orphan or a leftover)
     const dupGroups = groups(pd.filter(w => !planned.has(`pipedrive-webhook:${w.id}`)), (a, b) => sameIdentity([b], {
@@ -598,7 +553,7 @@ export function analyze(g: Gathered, o: AnalyzeOptions = {}): ProfileReport {
 
   // --- Pipeliner
   if (pl) {
-    for (const w of pl) leftover(pipelinerListenMarker(w), plObject(w), 'pipeliner', `pdhooks pipeliner webhook delete ${w.id}${pf}`)
+    for (const w of pl) leftover(pipelinerMarker(w), plObject(w), 'pipeliner', `pdhooks pipeliner webhook delete ${w.id}${pf}`)
     for (const group of groups(pl.filter(w => !planned.has(`pipeliner-webhook:${w.id}`)), (a, b) => typeof a.url === 'string' && typeof b.url === 'string' && sameUrl(a.url, b.url) && Array.isArray(a.events) && Array.isArray(b.events) && sameEventSet(a.events, b.events))) {
       const keep = pipelinerKeeper(group)
       const rest = group.filter(w => w !== keep)

@@ -257,7 +257,7 @@ export async function runSetup(o: SetupOptions): Promise<SetupState> {
   }
 
   try {
-    const parsed = o.events.map(e => parseEvent(e, {url: state.callbackUrl, version: o.webhook.version}))
+    const parsed = o.events.map(e => parseEvent(e, {target: 'elements', version: o.webhook.version}))
     for (const ev of parsed) {
       checkpoint()
       const event = `${ev.action}.${ev.object}`

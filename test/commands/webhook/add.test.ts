@@ -562,4 +562,20 @@ describe('secret flag values in parse errors', () => {
     expect(j.exit).to.equal(2)
     expect(j.stdout).not.to.contain('do-not-print-this-1')
   })
+
+  it('the version follows the target kind: an instance, or a platform events URL given as --url, is 1.0; another URL 2.0', async () => {
+    const sent: any[] = []
+    nock(PD).get('/v1/webhooks').times(3).reply(200, {data: []})
+    nock(PD).post('/v1/webhooks', b => {
+      sent.push(b)
+      return true
+    }).times(3).reply(201, (_uri, b: any) => ({data: webhook({...b, id: 60 + sent.length})}))
+    const sap = 'https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2/events/pipedrive/MjA5MzE='
+    for (const args of [['--instance', '20931'], ['--url', sap], ['--url', 'https://example.com/hook']]) {
+      const r = await run(['webhook:add', '*.deal', ...args], pdEnv)
+      expect(r.exit, r.stderr).to.equal(0)
+    }
+
+    expect(sent.map(b => [b.subscription_url, b.version])).to.deep.equal([[CE_URL, '1.0'], [sap, '1.0'], ['https://example.com/hook', '2.0']])
+  })
 })

@@ -3,7 +3,7 @@ import {spawn} from 'node:child_process'
 import {once} from 'node:events'
 
 import {
-  classifyMarker, KEPT_PREFIX, ownMarker, parseTemporaryMarker, pipedriveMarker, pipelinerMarker, runIsAlive, TEMPORARY_PREFIX, temporaryMarker, thisHost,
+  classifyMarker, KEPT_PREFIX, ownMarker, parseTemporaryMarker, pidExists, pipedriveMarker, pipelinerMarker, readTemporaryMarker, runIsAlive, TEMPORARY_PREFIX, temporaryMarker, thisHost,
 } from '../../../src/lib/deliveries/temporary.js'
 
 const STARTED = '2026-12-02T01:02:03.456Z'
@@ -43,6 +43,27 @@ describe('deliveries/temporary: the marker of listen --register webhooks', () =>
     expect(pipelinerMarker({options: {skip_keys: 'nope'}})).to.equal(undefined)
     expect(pipelinerMarker({options: null})).to.equal(undefined)
     expect(pipelinerMarker({})).to.equal(undefined)
+  })
+
+  it('readTemporaryMarker tells "starts like a marker but unreadable" (null) from "no marker" (undefined): doctor reports the first', () => {
+    for (const name of ['pdhooks-listen my own', `pdhooks-listen host 0 ${STARTED}`, `pdhooks-listen host 12 ${STARTED} extra`, 'pdhooks-listen host 12 2026-01-01 00:00', 'pdhooks-listen-kept ???', ` pdhooks-listen h x ${STARTED}`]) {
+      expect(readTemporaryMarker(name), name).to.equal(null)
+      expect(parseTemporaryMarker(name), name).to.equal(undefined)
+    }
+
+    for (const name of ['pdhooks *.deal', 'pdhooks-listen', 'pdhooks-listener h 1 2026', `xpdhooks-listen host 12 ${STARTED}`, null, 42]) expect(readTemporaryMarker(name), String(name)).to.equal(undefined)
+    expect(readTemporaryMarker(`pdhooks-listen h 7 ${STARTED}`)).to.deep.equal({host: 'h', pid: 7, started: STARTED})
+    expect(pipedriveMarker({name: 'pdhooks-listen ???'})).to.equal(null)
+    // among skip_keys: the first that reads wins; else null when one started like a marker
+    expect(pipelinerMarker({options: {skip_keys: ['pdhooks-listen ???', `pdhooks-listen h 7 ${STARTED}`]}})).to.deep.equal({host: 'h', pid: 7, started: STARTED})
+    expect(pipelinerMarker({options: {skip_keys: ['mine', 'pdhooks-listen ???']}})).to.equal(null)
+    expect(pipelinerMarker({options: {skip_keys: ['mine']}})).to.equal(undefined)
+  })
+
+  it('pidExists: this process and pid 1 exist, a dead pid does not', () => {
+    expect(pidExists(process.pid)).to.equal(true)
+    expect(pidExists(1)).to.equal(true)
+    expect(pidExists(DEAD_PID)).to.equal(false)
   })
 
   it('classifies: own, kept, gone (this host, process gone), alive, foreign (another host: never deleted)', () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {
-  eventMatches, inferVersion, parseEvent, STAGE_WARNING, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
+  eventMatches, inferVersion, parseEvent, STAGE_WARNING, targetOf, V1_ACTIONS, V1_OBJECTS, V2_ACTIONS, V2_OBJECTS,
 } from '../../../src/lib/pipedrive/events.js'
 import {usage} from '../../support/usage.js'
 
@@ -37,10 +37,23 @@ describe('event grammar', () => {
     expect(parseEvent('*.project').version).to.equal('2.0')
   })
 
-  it('infers 1.0 for a Cloud Elements / Open Connectors events URL', () => {
-    expect(parseEvent('*.*', {url: CE}).version).to.equal('1.0')
-    expect(parseEvent('*.deal', {url: 'https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2/events/pipedrive/MjA5MzE='}).version).to.equal('1.0')
-    expect(inferVersion('*', 'deal', 'https://example.com/hook')).to.equal('2.0')
+  it('infers 1.0 for a Cloud Elements / Open Connectors target, by its kind (no URL needed)', () => {
+    expect(parseEvent('*.*', {target: 'elements'}).version).to.equal('1.0')
+    expect(parseEvent('*.deal', {target: 'elements'}).version).to.equal('1.0')
+    expect(parseEvent('*.deal', {target: 'url'}).version).to.equal('2.0')
+    // what the target cannot change: v1 words are 1.0, v2-only objects 2.0
+    expect(parseEvent('updated.deal', {target: 'url'}).version).to.equal('1.0')
+    expect(parseEvent('*.lead', {target: 'elements'}).version).to.equal('2.0')
+    expect(inferVersion('*', 'deal', 'url')).to.equal('2.0')
+    expect(inferVersion('*', 'deal', 'elements')).to.equal('1.0')
+    expect(inferVersion('*', 'deal')).to.equal('2.0')
+  })
+
+  it('targetOf: a platform events URL (any host) is an elements target; anything else a url target', () => {
+    expect(targetOf(CE)).to.equal('elements')
+    expect(targetOf('https://api.openconnectors.us2.ext.hana.ondemand.com/elements/api-v2/events/pipedrive/MjA5MzE=')).to.equal('elements')
+    expect(targetOf('https://example.com/hook')).to.equal('url')
+    expect(targetOf(null)).to.equal('url')
   })
 
   it('explains v1 actions on 2.0 with the v2 equivalent', () => {
@@ -53,7 +66,7 @@ describe('event grammar', () => {
 
   it('explains v2 actions on 1.0 with the v1 equivalent', () => {
     expect(usage(() => parseEvent('change.deal', {version: '1.0'})).line).to.contain('updated.deal')
-    const e = usage(() => parseEvent('create.deal', {url: CE}))
+    const e = usage(() => parseEvent('create.deal', {target: 'elements'}))
     expect(e.line).to.contain('added.deal').and.contain('Cloud Elements')
   })
 

@@ -3,11 +3,12 @@ import {expect} from 'chai'
 import {PdhooksError} from '../../../src/lib/core/errors.js'
 import {type Webhook} from '../../../src/lib/pipedrive/client.js'
 import {
-  analyze, budgetFrom, type Gathered, isFixed, keeper, parseListenName, pipelinerKeeper, safeUrl,
+  analyze, budgetFrom, type Gathered, isFixed, keeper, pipelinerKeeper, safeUrl,
 } from '../../../src/lib/workflows/doctor.js'
 
 const NOW = Date.parse('2026-12-02T00:00:00Z')
 const HOUR = 3600 * 1000
+const at = (ms: number) => new Date(NOW - ms).toISOString()
 const CE_BASE = 'https://api.cloud-elements.com/elements/api-v2'
 const cb = (id: number, host = 'api.cloud-elements.com') => `https://${host}/elements/api-v2/events/pipedrive/${Buffer.from(String(id)).toString('base64')}`
 
@@ -126,7 +127,6 @@ describe('doctor analysis', () => {
   })
 
   it('listen leftovers: a dead process of this host, or an old one of another host; a running or recent one is left', () => {
-    const at = (ms: number) => new Date(NOW - ms).toISOString()
     const dead = hook({name: `pdhooks-listen here 99 ${at(HOUR)}`})
     const running = hook({name: `pdhooks-listen HERE 100 ${at(HOUR)}`, subscription_url: 'https://b.example.com'})
     const foreignRecent = hook({name: `pdhooks-listen there 5 ${at(HOUR)}`, subscription_url: 'https://c.example.com'})
@@ -141,9 +141,17 @@ describe('doctor analysis', () => {
     const kept = run(pdOnly([hook({name: `pdhooks-listen-kept here 99 ${at(HOUR)}`})]))
     expect(kept.plan).to.deep.equal([])
     expect(kept.findings.map(f => [f.code, f.severity])).to.deep.equal([['listen-kept', 'info']])
-    expect(parseListenName('pdhooks-listen h 12 2026-01-01T00:00:00Z')).to.deep.equal({host: 'h', pid: 12, started: new Date('2026-01-01T00:00:00Z')})
-    expect(parseListenName('pdhooks listen')).to.equal(undefined)
-    expect(parseListenName('pdhooks-listen h x 2026')).to.equal(null)
+  })
+
+  it('listen leftovers are read as listen reads them: a marker with anything more is unreadable (reported, never proposed)', () => {
+    const old = at(30 * HOUR)
+    const names = [`pdhooks-listen there 6 ${old} extra`, 'pdhooks-listen there 6 2026-01-01 00:00', `pdhooks-listen there 6 ${old}`]
+    const hooks = names.map((name, i) => hook({name, subscription_url: `https://t${i}.example.com`}))
+    const r = run(pdOnly(hooks))
+    expect(r.findings.filter(f => f.code.startsWith('listen-')).map(f => [f.code, f.objects[0].id])).to.have.deep.members([
+      ['listen-leftover-unknown', hooks[0].id], ['listen-leftover-unknown', hooks[1].id], ['listen-leftover', hooks[2].id],
+    ])
+    expect(r.plan.map(p => p.id)).to.deep.equal([hooks[2].id])
   })
 
   it('Pipeliner leftovers of listen --pipeliner are read from options.skip_keys', () => {

@@ -3,8 +3,6 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand, timeoutFlag} from '../../../lib/cli/base-command.js'
 import {pipelinerFlags, pipelinerOptionFlags, secret} from '../../../lib/cli/flags.js'
 import {pipelinerClient} from '../../../lib/core/clients.js'
-import {usageError} from '../../../lib/core/errors.js'
-import {registerSecret} from '../../../lib/core/mask.js'
 import {checkTargetUrl} from '../../../lib/core/urls.js'
 import {type DeleteResult} from '../../../lib/pipedrive/webhooks.js'
 import {eventTable, parsePipelinerEvents} from '../../../lib/pipeliner/events.js'
@@ -44,7 +42,7 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
     event: Flags.string({description: 'Event: *, Entity.* or Entity.Event, e.g. Account.Create (repeatable, or comma-separated).', multiple: true, required: true}),
     'insecure-ssl': Flags.boolean({default: false, description: 'Pipeliner does not validate the TLS certificate of --url when delivering (not recommended).'}),
     replace: Flags.boolean({description: 'Replace a webhook with the same URL and events whose insecure_ssl, signature or options differ (new first, then old).'}),
-    sign: Flags.boolean({description: 'Generate a UUID signature key, register it and print it once (deliveries carry WebHook-Signature). Not with --signature.'}),
+    sign: Flags.boolean({exclusive: ['signature'], description: 'Generate a UUID signature key, register it and print it once (deliveries carry WebHook-Signature). Not with --signature.'}),
     signature: secret('signature', {description: 'Signature key (a UUID): deliveries carry WebHook-Signature = HMAC-SHA256(key, body).'}),
     url: Flags.string({description: 'URL that receives the deliveries.', required: true}),
     ...pipelinerOptionFlags,
@@ -54,10 +52,6 @@ Options: --on-field-change, --filter/--filter-op, --expand, --load-only set opti
 
   async run(): Promise<PipelinerWebhookAddResult> {
     const {flags} = this
-    registerSecret(flags['pipeliner-password'])
-    registerSecret(flags.signature)
-    // checked here, not with oclif's `exclusive`, whose error message would print the key
-    if (flags.sign && flags.signature !== undefined) throw usageError('Give --signature or --sign, not both.')
     const url = checkTargetUrl(flags.url)
     const signature = flags.signature === undefined ? undefined : checkSignature(flags.signature)
     const parsed = parsePipelinerEvents(flags.event)

@@ -34,7 +34,7 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
     all: Flags.boolean({description: 'Delete every webhook (only those matching --url when given).'}),
     ...pipelinerFlags,
     timeout: timeoutFlag,
-    url: Flags.string({description: 'With --all: only webhooks whose URL contains this text.'}),
+    url: Flags.string({dependsOn: ['all'], description: 'With --all: only webhooks whose URL contains this text.'}),
     yes: Flags.boolean({char: 'y', description: 'Do not ask for confirmation.'}),
   }
   static strict = false
@@ -46,10 +46,9 @@ Every id is checked first: one that does not exist is exit 4 and nothing is dele
     if (stray) throw usageError(`Invalid Pipeliner webhook id "${stray}": ids are UUIDs.`, 'See "pdhooks pipeliner webhook list".')
     if (ids.length > 0 && flags.all) throw usageError('Give webhook ids or --all, not both.')
     if (ids.length === 0 && !flags.all) {
-      throw usageError('Nothing to delete: give webhook ids, or --all.', flags.url ? '--url needs --all.' : 'See --help.', 'missing_value')
+      throw usageError('Nothing to delete: give webhook ids, or --all.', 'See --help.', 'missing_value')
     }
 
-    if (flags.url !== undefined && !flags.all) throw usageError('--url needs --all.')
     const client = await pipelinerClient(this.settings(), {timeoutMs: flags.timeout * 1000, userAgent: this.userAgent})
     // every id is checked before anything is asked or deleted
     const all = live(await client.listAll())

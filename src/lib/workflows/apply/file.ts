@@ -7,7 +7,9 @@ import {ExitCode, PdhooksError, usageError} from '../../core/errors.js'
 import {
   EVENTS_MODES, type EventsMode, POLL_RESOURCES, unknownPollResources,
 } from '../../elements/instances.js'
-import {type ParsedEvent, parseEvent} from '../../pipedrive/events.js'
+import {
+  type ParsedEvent, parseEvent, targetOf, type WebhookTarget,
+} from '../../pipedrive/events.js'
 import {parsePipelinerEvent} from '../../pipeliner/events.js'
 
 /** A desired Pipedrive webhook (direct, or aimed at an instance's callback URL when `url` is undefined). */
@@ -326,7 +328,7 @@ export function parseDesiredState(text: string, file: string, env: NodeJS.Proces
   const pdWebhook = (n: Node, field: string, instanceUrl: boolean): DesiredPipedriveWebhook => {
     if (Y.isScalar(n)) {
       const eventText = req(n, n, field)
-      return {event: parseAt(n, field, eventText, instanceUrl ? 'https://x/elements/api-v2/events/pipedrive/MQ==' : undefined), eventText, where: at(n, field)}
+      return {event: parseAt(n, field, eventText, instanceUrl ? 'elements' : 'url'), eventText, where: at(n, field)}
     }
 
     if (!isMap(n)) return fail(n, field, 'expected an event string or {event, url, …}.')
@@ -338,7 +340,7 @@ export function parseDesiredState(text: string, file: string, env: NodeJS.Proces
     const version = str(m.get('version'), `${field}.version`)
     return {
       auth: auth(m.get('auth'), `${field}.auth`),
-      event: parseAt(m.get('event')!, `${field}.event`, eventText, instanceUrl ? 'https://x/elements/api-v2/events/pipedrive/MQ==' : url, version),
+      event: parseAt(m.get('event')!, `${field}.event`, eventText, instanceUrl ? 'elements' : targetOf(url), version),
       eventText,
       name: str(m.get('name'), `${field}.name`),
       url,
@@ -347,9 +349,9 @@ export function parseDesiredState(text: string, file: string, env: NodeJS.Proces
     }
   }
 
-  const parseAt = (n: Node, field: string, text: string, url?: string, version?: string): ParsedEvent => {
+  const parseAt = (n: Node, field: string, text: string, target: WebhookTarget, version?: string): ParsedEvent => {
     try {
-      return parseEvent(text, {url, version})
+      return parseEvent(text, {target, version})
     } catch (error) {
       const e = error as {hint?: string; message: string}
       return fail(n, field, e.message, e.hint)

@@ -37,15 +37,6 @@ export interface ApplyProfileResult {
   results?: Array<ResultView & {item: PlanItemView}>
 }
 
-interface Internal {
-  actual?: ActualState
-  base?: string
-  clients?: Clients
-  items?: PlanItem[]
-}
-
-const internal = new WeakMap<ApplyProfileResult, Internal>()
-
 export async function loadDesired(file: string): Promise<DesiredState> {
   const desired = await loadDesiredState(file)
   for (const s of desired.secrets) registerSecret(s)
@@ -62,62 +53,44 @@ const view = (i: PlanItem): PlanItemView => ({
   verb: i.verb,
 })
 
-export interface ApplyContext {
+export interface PlanContext {
   configDir?: string
-  execute: boolean
-  /** Progress lines as each object is applied. */
-  log?: (line: string) => void
-  /** The planning result to execute (execute: true). */
-  plan?: ApplyProfileResult
   profile: string
-  /** Filled while executing: what an interruption reports. */
-  progress?: ExecuteProgress
   prune?: boolean
-  /** Aborted on Ctrl-C: no new object is started. */
-  signal?: AbortSignal
   timeoutMs: number
   userAgent: string
 }
 
-/** Plans (and with `execute`, applies) the desired state for one profile. Errors are reported in the result, not thrown. */
-export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Promise<ApplyProfileResult> {
-  if (ctx.execute && ctx.plan) {
-    const prior = internal.get(ctx.plan)!
-    const res = await executePlan(prior.items!, prior.clients!, {
-      base: prior.base!,
-      existingPipedrive: prior.actual?.pipedrive,
-      existingPipeliner: prior.actual?.pipeliner,
-      log: ctx.log,
-      progress: ctx.progress,
-      signal: ctx.signal,
-      stack: desired.stack,
-    })
-    // ownership lives on the server now: the list an older pdhooks kept in the profile goes (see notes)
-    if (ctx.plan.notes?.length) {
-      await new ConfigStore(configDir(ctx.configDir)).updateProfile(ctx.profile, p => {
-        const rest = {...p}
-        delete rest.owned
-        return rest
-      })
-    }
+export interface ExecuteContext {
+  /** Progress lines as each object is applied. */
+  log?: (line: string) => void
+  /** Filled while executing: what an interruption reports. */
+  progress?: ExecuteProgress
+  /** Aborted on Ctrl-C: no new object is started. */
+  signal?: AbortSignal
+}
 
-    return {
-      ...ctx.plan,
-      results: res.results.map(r => ({
-        ...view(r.item), item: view(r.item), status: r.status, ...(r.id === undefined ? {} : {id: r.id}), ...(r.error ? {error: r.error} : {}),
-      })),
-    }
-  }
+/** One profile's plan: what it shows (`result`, also the --json output), and `execute()`, which applies it. */
+export interface ProfilePlan {
+  /** Applies the plan (the clients and the state read while planning); a plan that failed returns its result as is. */
+  execute(ctx?: ExecuteContext): Promise<ApplyProfileResult>
+  readonly result: ApplyProfileResult
+}
 
+/** Plans the desired state for one profile. Errors are reported in the result, not thrown. */
+export async function planProfile(desired: DesiredState, ctx: PlanContext): Promise<ProfilePlan> {
   const out: ApplyProfileResult = {plan: [], profile: ctx.profile}
+  const failed = (): ProfilePlan => ({execute: async () => out, result: out})
+  const store = new ConfigStore(configDir(ctx.configDir))
+  const clients: Clients = {}
+  const actual: ActualState = {}
+  let base: string
+  let items: PlanItem[]
   try {
-    const store = new ConfigStore(configDir(ctx.configDir))
     const settings = new Settings({profile: ctx.profile, store})
     const opts = {timeoutMs: ctx.timeoutMs, userAgent: ctx.userAgent}
     const {sections} = desired
-    const clients: Clients = {}
-    const actual: ActualState = {}
-    const base = await elementsBase(settings)
+    base = await elementsBase(settings)
     if (sections.instances) {
       clients.ce = await elementsClient(settings, opts)
       actual.instances = await clients.ce.listInstances()
@@ -138,7 +111,7 @@ export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Pr
       out.notes = [`Profile "${ctx.profile}" lists ${legacy.length} Pipeliner webhook(s) an older pdhooks created (${legacy.join(', ')}). Ownership is now recorded on the server (the file's stack), so --prune never deletes these; delete them with "pdhooks pipeliner webhook delete ID…" if they are not wanted. The list is removed from the profile when this plan is applied.`]
     }
 
-    const items = computePlan(desired, actual, {base, prune: ctx.prune})
+    items = computePlan(desired, actual, {base, prune: ctx.prune})
     for (const i of items) {
       const want = i.want as DesiredInstance | undefined
       if (i.kind === 'instance' && i.verb === 'create' && !(want?.login?.email && want.login.password) && !want?.configuration?.['pipedrive.api.token']) {
@@ -149,12 +122,38 @@ export async function applyProfile(desired: DesiredState, ctx: ApplyContext): Pr
     }
 
     out.plan = items.map(i => view(i))
-    internal.set(out, {
-      actual, base, clients, items,
-    })
   } catch (error) {
     out.error = errorOf(error)
+    return failed()
   }
 
-  return out
+  return {
+    async execute(run: ExecuteContext = {}): Promise<ApplyProfileResult> {
+      const res = await executePlan(items, clients, {
+        base,
+        existingPipedrive: actual.pipedrive,
+        existingPipeliner: actual.pipeliner,
+        log: run.log,
+        progress: run.progress,
+        signal: run.signal,
+        stack: desired.stack,
+      })
+      // ownership lives on the server now: the list an older pdhooks kept in the profile goes (see notes)
+      if (out.notes?.length) {
+        await store.updateProfile(ctx.profile, p => {
+          const rest = {...p}
+          delete rest.owned
+          return rest
+        })
+      }
+
+      return {
+        ...out,
+        results: res.results.map(r => ({
+          ...view(r.item), item: view(r.item), status: r.status, ...(r.id === undefined ? {} : {id: r.id}), ...(r.error ? {error: r.error} : {}),
+        })),
+      }
+    },
+    result: out,
+  }
 }

@@ -248,7 +248,7 @@ describe('pipeliner webhook add', () => {
 
     let r = await add(['--event', 'Account.*', '--url', HOOK, '--signature', SIG, '--sign'])
     expect(r.exit).to.equal(2)
-    expect(r.stderr).to.contain('Give --signature or --sign, not both.')
+    expect(r.stderr).to.contain('--signature cannot be used with --sign.')
     expect(r.stderr).not.to.contain(SIG)
     for (const size of ['0', '101', 'x']) {
       r = await add(['--event', 'Account.*', '--url', HOOK, '--chunk-size', size])
