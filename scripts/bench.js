@@ -320,6 +320,13 @@ try {
   console.log('\nSummary')
   for (const [what, value, target, ok] of results) console.log(`  ${what.padEnd(38)} ${value.padStart(12)}   target ${target.padEnd(16)} ${ok}`)
 } finally {
-  for (const c of children) c.kill('SIGTERM')
-  rmSync(configDir, {force: true, maxRetries: 5, recursive: true}) // a child may still be writing its compile cache
+  // each child writes its compile cache as it exits (Node >= 22.8): the folder goes once they are gone
+  await Promise.all(children.map(c => (c.exitCode !== null || c.signalCode !== null
+    ? undefined
+    : new Promise(resolve => {
+      const kill = setTimeout(() => c.kill('SIGKILL'), 5000)
+      c.once('exit', () => resolve(clearTimeout(kill)))
+      c.kill('SIGTERM')
+    }))))
+  rmSync(configDir, {force: true, maxRetries: 5, recursive: true})
 }
