@@ -27,3 +27,15 @@ export async function usageAsync(p: Promise<unknown>): Promise<PdhooksError> {
 
   throw new Error('expected a usage error')
 }
+
+/** Awaits `p`, expects it to reject with an instance of `type` (PdhooksError by default), and returns the error. */
+export async function rejection<E extends Error = PdhooksError>(p: Promise<unknown>, type: abstract new (...args: any[]) => E = PdhooksError as never): Promise<E> {
+  try {
+    await p
+  } catch (error) {
+    expect(error).to.be.instanceOf(type)
+    return error as E
+  }
+
+  throw new Error(`expected a ${type.name}`)
+}

@@ -50,5 +50,5 @@ const defaults = {
 
 export type Prompts = typeof defaults
 
-/** The one instance: tests replace its members (test/helpers.ts stubPrompts). */
+/** The one instance: tests replace its members (test/support/run.ts stubPrompts). */
 export const prompts: Prompts = {...defaults}

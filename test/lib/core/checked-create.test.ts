@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {createChecked} from '../../../src/lib/core/checked-create.js'
 import {PdhooksError} from '../../../src/lib/core/errors.js'
+import {rejection} from '../../support/usage.js'
 
 const answered = (status: number, waitMs = 0) => new PdhooksError(`Svc is unavailable (${status} from h).`, {
   details: {
@@ -11,17 +12,6 @@ const answered = (status: number, waitMs = 0) => new PdhooksError(`Svc is unavai
   status,
 })
 const timeout = () => new PdhooksError('Svc is unavailable: no answer from h within 1 s.', {code: 'timeout', details: {ambiguous: true}, exit: 6})
-
-async function rejects(p: Promise<unknown>): Promise<PdhooksError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(PdhooksError)
-    return error as PdhooksError
-  }
-
-  throw new Error('expected a failure')
-}
 
 describe('createChecked', () => {
   it('returns what the first create made, without a lookup', async () => {
@@ -73,7 +63,7 @@ describe('createChecked', () => {
 
   it('gives up after the retries, saying the object was not created (it looked each time)', async () => {
     let found = 0
-    const e = await rejects(createChecked({
+    const e = await rejection(createChecked({
       async create() {
         throw answered(503)
       },
@@ -92,7 +82,7 @@ describe('createChecked', () => {
 
   it('when the lookup fails too, never claims "not created": it may exist, and says how to check', async () => {
     let sent = 0
-    const e = await rejects(createChecked({
+    const e = await rejection(createChecked({
       check: 'pdhooks thing list',
       async create() {
         sent++
@@ -113,7 +103,7 @@ describe('createChecked', () => {
 
   it('after a timeout with nothing found, does not resend (the request may still be in progress)', async () => {
     let sent = 0
-    const e = await rejects(createChecked({
+    const e = await rejection(createChecked({
       check: 'pdhooks thing list',
       async create() {
         sent++
@@ -130,7 +120,7 @@ describe('createChecked', () => {
 
   it('passes errors that are not ambiguous through, without a lookup', async () => {
     let looked = false
-    const e = await rejects(createChecked({
+    const e = await rejection(createChecked({
       check: 'x',
       async create() {
         throw new PdhooksError('bad request', {exit: 2, status: 400})

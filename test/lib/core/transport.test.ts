@@ -8,6 +8,7 @@ import {
 } from 'node:zlib'
 
 import {exchange, TransportError} from '../../../src/lib/core/transport.js'
+import {rejection} from '../../support/usage.js'
 
 interface Seen {
   body: string
@@ -69,17 +70,6 @@ async function rawServer(onSocket: (socket: Socket) => void) {
     },
     url: new URL(`http://127.0.0.1:${port}/v1/x`),
   }
-}
-
-async function failure(p: Promise<unknown>): Promise<TransportError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(TransportError)
-    return error as TransportError
-  }
-
-  throw new Error('expected a failure')
 }
 
 const get = {headers: {accept: 'application/json'}, method: 'GET', timeoutMs: 2000}
@@ -158,7 +148,7 @@ describe('transport (lib/core/transport)', () => {
       res.writeHead(200, {'content-encoding': 'gzip'})
       res.end('this is not gzip')
     })
-    const e = await failure(exchange(s.url, get))
+    const e = await rejection(exchange(s.url, get), TransportError)
     expect(e.code).to.equal('ERR_BAD_ENCODING')
     expect(e.message).to.match(/gzip body could not be decoded/)
   })
@@ -185,7 +175,7 @@ describe('transport (lib/core/transport)', () => {
   it('a server that never answers: ETIMEDOUT at the deadline, named TimeoutError', async () => {
     const s = await serve(() => {}) // reads the request, never answers
     const started = Date.now()
-    const e = await failure(exchange(s.url, {...get, timeoutMs: 150}))
+    const e = await rejection(exchange(s.url, {...get, timeoutMs: 150}), TransportError)
     expect(e.code).to.equal('ETIMEDOUT')
     expect(e.name).to.equal('TimeoutError')
     expect(Date.now() - started).to.be.within(140, 1500)
@@ -197,7 +187,7 @@ describe('transport (lib/core/transport)', () => {
       const drip = setInterval(() => socket.writable && socket.write('1\r\n \r\n'), 20)
       socket.on('close', () => clearInterval(drip))
     })
-    const e = await failure(exchange(s.url, {...get, timeoutMs: 200}))
+    const e = await rejection(exchange(s.url, {...get, timeoutMs: 200}), TransportError)
     expect(e.code).to.equal('ETIMEDOUT')
   })
 
@@ -206,18 +196,18 @@ describe('transport (lib/core/transport)', () => {
       socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"data":[1,2')
       setTimeout(() => socket.destroy(), 20)
     })
-    const e = await failure(exchange(s.url, get))
+    const e = await rejection(exchange(s.url, get), TransportError)
     expect(e.code).to.equal('ECONNRESET')
   })
 
   it('a connection closed before any answer: ECONNRESET (the request may have been applied)', async () => {
     const s = await serveRaw(socket => socket.destroy())
-    expect((await failure(exchange(s.url, {...get, body: '{}', method: 'POST'}))).code).to.equal('ECONNRESET')
+    expect((await rejection(exchange(s.url, {...get, body: '{}', method: 'POST'}), TransportError)).code).to.equal('ECONNRESET')
   })
 
   it('an answer that is not HTTP: a parse error code, not a success', async () => {
     const s = await serveRaw(socket => socket.end('SSH-2.0-OpenSSH_9.6\r\n'))
-    const e = await failure(exchange(s.url, get))
+    const e = await rejection(exchange(s.url, get), TransportError)
     expect(e.code).to.match(/^HPE_|ECONNRESET/)
   })
 
@@ -226,7 +216,7 @@ describe('transport (lib/core/transport)', () => {
     const {url} = s
     await s.close()
     closers.length = 0
-    expect((await failure(exchange(url, get))).code).to.equal('ECONNREFUSED')
+    expect((await rejection(exchange(url, get), TransportError)).code).to.equal('ECONNREFUSED')
   })
 
   it('settles once, and leaves no timer behind (the process can exit at once)', async () => {

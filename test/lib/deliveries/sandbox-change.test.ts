@@ -3,21 +3,11 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {ExitCode, PdhooksError} from '../../../src/lib/core/errors.js'
+import {ExitCode} from '../../../src/lib/core/errors.js'
 import {changeInSandbox} from '../../../src/lib/deliveries/trigger.js'
+import {rejection} from '../../support/usage.js'
 
 const BASE = 'http://sandbox.example.test:4010'
-
-async function failure(p: Promise<unknown>): Promise<PdhooksError> {
-  try {
-    await p
-  } catch (error) {
-    expect(error).to.be.instanceOf(PdhooksError)
-    return error as PdhooksError
-  }
-
-  throw new Error('expected a failure')
-}
 
 describe('changeInSandbox (trigger --sandbox)', () => {
   afterEach(() => nock.cleanAll())
@@ -46,7 +36,7 @@ describe('changeInSandbox (trigger --sandbox)', () => {
 
   it('nothing answering: unavailable (exit 3), naming the system error and how to start one', async () => {
     nock(BASE).post('/sandbox/events').replyWithError(Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}))
-    const e = await failure(changeInSandbox(BASE, {}, 2000))
+    const e = await rejection(changeInSandbox(BASE, {}, 2000))
     expect(e.message).to.equal(`No sandbox answers at ${BASE} (ECONNREFUSED).`)
     expect(e.exit).to.equal(ExitCode.unavailable)
     expect(e.hint).to.match(/pdhooks sandbox/)
@@ -54,14 +44,14 @@ describe('changeInSandbox (trigger --sandbox)', () => {
 
   it('a refusal carries the sandbox\'s own reason', async () => {
     nock(BASE).post('/sandbox/events').reply(400, {error: 'unknown object "dael"'})
-    const e = await failure(changeInSandbox(BASE, {}, 2000))
+    const e = await rejection(changeInSandbox(BASE, {}, 2000))
     expect(e.message).to.equal(`The sandbox at ${BASE} refused the change (400: unknown object "dael").`)
     expect(e.exit).to.equal(ExitCode.unexpected)
   })
 
   it('a 200 that is not JSON (not a sandbox) is not taken for a change', async () => {
     nock(BASE).post('/sandbox/events').reply(200, '<html>hello</html>', {'content-type': 'text/html'})
-    const e = await failure(changeInSandbox(BASE, {}, 2000))
+    const e = await rejection(changeInSandbox(BASE, {}, 2000))
     expect(e.message).to.equal(`The sandbox at ${BASE} refused the change (200 without JSON).`)
   })
 })
