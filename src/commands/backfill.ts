@@ -1,7 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 import {join} from 'node:path'
 
-import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {BaseCommand, type FlagReasons, timeoutFlag} from '../lib/cli/base-command.js'
 import {basicAuthFlag, pipedriveFlags} from '../lib/cli/flags.js'
 import {parseWhen} from '../lib/cli/time.js'
 import {pipedriveClient} from '../lib/core/clients.js'
@@ -52,6 +52,11 @@ Calls are paced by Pipedrive's rate-limit headers; each list page (up to --limit
     '<%= config.bin %> <%= command.id %> --webhook 42 --from-journal deliveries.ndjson --dry-run',
     '<%= config.bin %> <%= command.id %> --since 3d --to https://app.example.com/hooks --resume',
   ]
+  static flagReasons: FlagReasons = {
+    'dry-run restart': {hint: 'Drop --dry-run, or --restart.', message: '--dry-run only counts: it neither resumes nor restarts a run.'},
+    'dry-run resume': {hint: 'Drop --dry-run, or --resume.', message: '--dry-run only counts: it neither resumes nor restarts a run.'},
+    'resume restart': {message: '--resume continues a run, --restart discards it: give one.'},
+  }
   static flags = {
     'basic-auth': basicAuthFlag('Send Basic auth user:password (default with --webhook: the webhook\'s, when the API shows it).'),
     'dry-run': Flags.boolean({exclusive: ['resume', 'restart'], description: 'Read the lists and count what would be sent; send nothing.'}),

@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {BaseCommand, type FlagReasons, timeoutFlag} from '../lib/cli/base-command.js'
 import {
   elementsFlags, instanceCreateFlags, instanceIdFlag, pipedriveFlags, secret, secretFlagEnv,
 } from '../lib/cli/flags.js'
@@ -62,6 +62,9 @@ On a terminal it is a wizard: it asks for what the flags, variables and profile 
     '<%= config.bin %> <%= command.id %> --instance 20931 --event "*.*" --json',
     '<%= config.bin %> <%= command.id %> --name crm-poll --events polling --poll contacts --callback-url https://app.example.com/ce --rollback',
   ]
+  static flagReasons: FlagReasons = {
+    'instance update': {message: '--update goes with --name: an instance given with --instance is used as it is.'},
+  }
   static flags = {
     ...instanceCreateFlags,
     event: Flags.string({description: "Pipedrive webhook event ACTION.OBJECT (repeatable; default '*.*').", multiple: true}),

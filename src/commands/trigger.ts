@@ -1,7 +1,7 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {BaseCommand, timeoutFlag} from '../lib/cli/base-command.js'
+import {BaseCommand, type FlagReasons, timeoutFlag} from '../lib/cli/base-command.js'
 import {basicAuthFlag, secret} from '../lib/cli/flags.js'
 import {table} from '../lib/cli/output.js'
 import {ExitCode, usageError} from '../lib/core/errors.js'
@@ -57,6 +57,12 @@ ${customFieldHelp()}
     '<%= config.bin %> <%= command.id %> --list [--json]',
     '<%= config.bin %> <%= command.id %> create.deal --print   # the body, without sending it',
   ]
+  static flagReasons: FlagReasons = {
+    'from sandbox': {hint: 'Send the file to a receiver with --to instead.', message: '--sandbox makes a sample change in the sandbox: it does not take --from.'},
+    'from set': {hint: 'Edit the file instead.', message: '--from sends the file as it is: --set and --version do not apply.'},
+    'from version': {hint: 'Edit the file instead.', message: '--from sends the file as it is: --set and --version do not apply.'},
+    'print sandbox': {hint: 'Use one of them.', message: '--print shows a sample without sending it; --sandbox has the sandbox deliver it.'},
+  }
   static flags = {
     'basic-auth': basicAuthFlag('Pipedrive format: send Basic auth user:password.'),
     count: Flags.integer({

@@ -104,8 +104,8 @@ describe('backfill', () => {
       [['--since', '2h', '--object', ' , '], '--object is empty.'],
       [[], 'Missing --since (or --webhook ID).'],
       [['--since', '2h', '--to', 'ftp://x'], '--to must be an http:// or https:// URL.'],
-      [['--since', '2h', '--resume', '--restart'], '--resume cannot be used with --restart. See "pdhooks backfill --help".'],
-      [['--since', '2h', '--resume', '--dry-run'], '--resume cannot be used with --dry-run. See "pdhooks backfill --help".'],
+      [['--since', '2h', '--resume', '--restart'], '--resume continues a run, --restart discards it: give one. See "pdhooks backfill --help".'],
+      [['--since', '2h', '--resume', '--dry-run'], '--dry-run only counts: it neither resumes nor restarts a run. Drop --dry-run, or --resume.'],
     ]
     for (const [args, message, hint] of cases) {
       it(`${args.join(' ') || '(nothing)'}`, async () => {

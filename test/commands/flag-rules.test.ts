@@ -104,12 +104,13 @@ describe('flags that go together or not: oclif\'s dependsOn / exclusive, in pdho
   const SIG = '01234567-abcd-dcba-ffff-000000000000'
   const cases: Array<[string[], string, Record<string, string>?]> = [
     [['apply', '--detailed-exitcode'], '--detailed-exitcode needs --dry-run. See "pdhooks apply --help".'],
-    [['backfill', '--since', '2h', '--resume', '--restart'], '--resume cannot be used with --restart. See "pdhooks backfill --help".'],
-    [['backfill', '--since', '2h', '--restart', '--dry-run'], '--restart cannot be used with --dry-run. See "pdhooks backfill --help".'],
-    [['setup', '--instance', '5', '--update', '--yes'], '--instance cannot be used with --update. See "pdhooks setup --help".'],
-    [['trigger', 'change.deal', '--sandbox', '--print'], '--print cannot be used with --sandbox. See "pdhooks trigger --help".'],
-    [['trigger', '--from', 'x.json', '--sandbox'], '--from cannot be used with --sandbox. See "pdhooks trigger --help".'],
-    [['trigger', '--from', 'x.json', '--version', '2.0', '--to', 'http://127.0.0.1:9/'], '--version cannot be used with --from. See "pdhooks trigger --help".'],
+    // the command's own words for a pair (static flagReasons), with its hint or the help line
+    [['backfill', '--since', '2h', '--resume', '--restart'], '--resume continues a run, --restart discards it: give one. See "pdhooks backfill --help".'],
+    [['backfill', '--since', '2h', '--restart', '--dry-run'], '--dry-run only counts: it neither resumes nor restarts a run. Drop --dry-run, or --restart.'],
+    [['setup', '--instance', '5', '--update', '--yes'], '--update goes with --name: an instance given with --instance is used as it is. See "pdhooks setup --help".'],
+    [['trigger', 'change.deal', '--sandbox', '--print'], '--print shows a sample without sending it; --sandbox has the sandbox deliver it. Use one of them.'],
+    [['trigger', '--from', 'x.json', '--sandbox'], '--sandbox makes a sample change in the sandbox: it does not take --from. Send the file to a receiver with --to instead.'],
+    [['trigger', '--from', 'x.json', '--version', '2.0', '--to', 'http://127.0.0.1:9/'], '--from sends the file as it is: --set and --version do not apply. Edit the file instead.'],
     [['pipeliner:webhook:add', '--event', '*', '--url', 'https://example.com/pl', '--sign', '--signature', SIG], '--signature cannot be used with --sign. See "pdhooks pipeliner webhook add --help".'],
     // the environment twin of a secret flag counts too, and is named as such (never its value)
     [['pipeliner:webhook:add', '--event', '*', '--url', 'https://example.com/pl', '--sign'], 'PDHOOKS_SIGNATURE (set in the environment, as --signature) cannot be used with --sign. See "pdhooks pipeliner webhook add --help".', {PDHOOKS_SIGNATURE: SIG}],

@@ -141,11 +141,11 @@ describe('trigger: samples, merges, custom fields, --list, --from', function () 
     const cases: Array<[string[], string]> = [
       [['trigger', '--to', rec.url], 'Missing EVENT.'],
       [['trigger', 'change.deal', '--from', 'x.json', '--to', rec.url], 'Give an EVENT or --from FILE, not both.'],
-      [['trigger', '--from', 'x.json', '--set', 'a=1', '--to', rec.url], '--set cannot be used with --from.'],
-      [['trigger', '--from', 'x.json', '--sandbox'], '--from cannot be used with --sandbox.'],
+      [['trigger', '--from', 'x.json', '--set', 'a=1', '--to', rec.url], '--from sends the file as it is: --set and --version do not apply.'],
+      [['trigger', '--from', 'x.json', '--sandbox'], '--sandbox makes a sample change in the sandbox: it does not take --from.'],
       [['trigger', '--from', '/no/such.json', '--to', rec.url], 'Cannot read /no/such.json: no such file.'],
       [['trigger', 'merged.note', '--to', rec.url], 'A note cannot be merged.'],
-      [['trigger', 'change.deal', '--sandbox', '--print'], '--print cannot be used with --sandbox.'],
+      [['trigger', 'change.deal', '--sandbox', '--print'], '--print shows a sample without sending it; --sandbox has the sandbox deliver it.'],
       [['trigger', 'change.deal'], 'Missing --to URL.'],
     ]
     for (const [args, message] of cases) {

@@ -71,6 +71,13 @@ export interface ErrorJson {
 export type JsonOutput<R> = R & {error?: ErrorJson; warnings?: string[]}
 
 /** The result type of a command class (what its run() resolves to). */
+/**
+ * A command's own words for two of its flags that must go together (dependsOn) or must not (exclusive), by "a b" in
+ * either order: `static flagReasons = {'resume restart': {message: '--resume continues a run, --restart discards it:
+ * give one.'}}`. Without one, the usage error states the rule ("--a cannot be used with --b.").
+ */
+export type FlagReasons = Record<string, {hint?: string; message: string}>
+
 export type ResultOf<C extends abstract new (...args: any) => {run(): Promise<unknown>}> = Awaited<ReturnType<InstanceType<C>['run']>>
 
 /**
@@ -393,9 +400,11 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
     const fromEnv = (name: string) => envOnly(argv, name)
     const defs: Record<string, unknown> = {...ctor.baseFlags, ...ctor.flags}
     const options = (name: string) => (defs[name] as {options?: readonly string[]} | undefined)?.options
+    const reasons = (ctor as {flagReasons?: FlagReasons}).flagReasons ?? {}
+    const reason = (a: string, b: string) => reasons[`${a} ${b}`] ?? reasons[`${b} ${a}`]
 
     return {
-      args, flags, fromEnv, options, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(),
+      args, flags, fromEnv, options, reason, usage: `${this.config?.bin ?? 'pdhooks'} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(),
     }
   }
 

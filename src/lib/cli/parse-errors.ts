@@ -18,6 +18,11 @@ export interface CommandShape {
   fromEnv?: (flag: string) => string | undefined
   /** The values a flag accepts, when it has a fixed list. */
   options?: (flag: string) => readonly string[] | undefined
+  /**
+   * pdhooks' own words for two flags that must go together or must not (a command's static `flagReasons`), when the
+   * rule alone ("--a cannot be used with --b") would not say why.
+   */
+  reason?: (a: string, b: string) => undefined | {hint?: string; message: string}
   /** The command as typed, e.g. "pdhooks webhook list". */
   usage: string
 }
@@ -122,29 +127,30 @@ const related = (def: ParserRun['input']['flags'][string], type: 'all' | 'none')
  * reasons): required flags, `dependsOn`, `exclusive` (and their `relationships` forms), `exactlyOne` and `atLeastOne`, in the
  * order of the flags.
  */
-function flagRules(run: ParserRun, command: CommandShape): string[] {
+function flagRules(run: ParserRun, command: CommandShape): Array<{hint?: string; message: string}> {
   const {flags} = run.output
   const set = (f: string) => flags[f] !== undefined
   const byDefault = (f: string) => run.output.metadata?.flags?.[f]?.setFromDefault === true
-  const reasons: string[] = []
+  const reasons: Array<{hint?: string; message: string}> = []
+  const say = (message: string, own?: {hint?: string; message: string}) => reasons.push(own ?? {message})
   for (const [name, def] of Object.entries(run.input.flags)) {
     if (set(name)) {
       const missing = [...names(def.dependsOn), ...related(def, 'all')].filter(f => !set(f))
-      if (missing.length > 0) reasons.push(`${named(name, command)} needs ${both(dashed(missing))}.`)
+      if (missing.length > 0) say(`${named(name, command)} needs ${both(dashed(missing))}.`, missing.length === 1 ? command.reason?.(name, missing[0]) : undefined)
       const clash = byDefault(name) ? undefined : [...names(def.exclusive), ...related(def, 'none')].find(f => set(f) && !byDefault(f))
-      if (clash) reasons.push(`${named(clash, command)} cannot be used with ${named(name, command)}.`)
+      if (clash) say(`${named(clash, command)} cannot be used with ${named(name, command)}.`, command.reason?.(clash, name))
       const other = (def.exactlyOne ?? []).find(f => f !== name && set(f))
-      if (other) reasons.push(`${named(other, command)} cannot be used with ${named(name, command)}.`)
+      if (other) say(`${named(other, command)} cannot be used with ${named(name, command)}.`, command.reason?.(other, name))
     } else if (def.required) {
-      reasons.push(`Missing --${name}.`)
+      say(`Missing --${name}.`)
     } else if (def.exactlyOne?.length && !def.exactlyOne.some(f => set(f))) {
-      reasons.push(`Give exactly one of ${words(dashed([...new Set(def.exactlyOne)]))}.`)
+      say(`Give exactly one of ${words(dashed([...new Set(def.exactlyOne)]))}.`)
     } else if (def.atLeastOne?.length && !def.atLeastOne.some(f => set(f))) {
-      reasons.push(`Give at least one of ${words(dashed([...new Set(def.atLeastOne)]))}.`)
+      say(`Give at least one of ${words(dashed([...new Set(def.atLeastOne)]))}.`)
     }
   }
 
-  return [...new Set(reasons)]
+  return [...new Map(reasons.map(r => [r.message, r])).values()]
 }
 
 const isObject = (x: unknown): x is Record<string, any> => typeof x === 'object' && x !== null
@@ -186,7 +192,8 @@ export function parseFailure(err: unknown, command: CommandShape): PdhooksError 
     const run = err.parse as Partial<ParserRun>
     if (isObject(run.input?.flags) && isObject(run.output?.flags)) {
       const reasons = flagRules(run as ParserRun, command)
-      return usageError(reasons.length > 0 ? reasons.join(' ') : firstWords(err), help(command))
+      if (reasons.length === 0) return usageError(firstWords(err), help(command))
+      return usageError(reasons.map(r => r.message).join(' '), (reasons.length === 1 && reasons[0].hint) || help(command))
     }
   }
 
