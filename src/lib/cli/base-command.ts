@@ -36,7 +36,7 @@ const isPromptExit = (e: any): boolean => e?.name === 'ExitPromptError' || e?.na
  * Turns anything thrown into the PdhooksError the user sees (a one-line message and an exit code): a parse failure in
  * pdhooks' words, Ctrl-C at a prompt, malformed JSON, oclif's exits, and anything else as an unexpected error.
  */
-export function toPdhooksError(err: unknown, command: CommandShape): PdhooksError {
+function toPdhooksError(err: unknown, command: CommandShape): PdhooksError {
   if (err instanceof PdhooksError) return err
   const parsed = parseFailure(err, command)
   if (parsed) return parsed
@@ -84,7 +84,7 @@ export type ResultOf<C extends abstract new (...args: any) => {run(): Promise<un
  * A failure that still has the command's result to show: under `--json` the document is the result with this
  * error as its `error`; otherwise the one-line error on stderr. Made by partialFailure() and failWith().
  */
-export class ResultError<R = unknown> extends PdhooksError {
+class ResultError<R = unknown> extends PdhooksError {
   constructor(readonly result: R, error: PdhooksError) {
     super(error.message, {
       cause: error, code: error.code, details: error.details, exit: error.exit, hint: error.hint, status: error.status,
@@ -417,4 +417,3 @@ export abstract class BaseCommand<T extends typeof Command, R = unknown> extends
   }
 }
 
-export {registerSecret} from '../core/mask.js'

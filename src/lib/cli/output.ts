@@ -6,7 +6,7 @@ import {scrub} from '../core/mask.js'
 import {printable} from '../core/text.js'
 
 /** Colour only on a TTY, and never with NO_COLOR. */
-export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb'
 }
 

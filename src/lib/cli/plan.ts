@@ -3,10 +3,10 @@
  */
 import {style} from './output.js'
 
-export const VERB_STYLE: Record<string, (s: string) => string> = {
+const VERB_STYLE: Record<string, (s: string) => string> = {
   create: style.green, delete: style.red, keep: style.dim, replace: style.yellow, update: style.yellow,
 }
-export const VERB_SIGN: Record<string, string> = {
+const VERB_SIGN: Record<string, string> = {
   create: '+', delete: '-', keep: '=', replace: '±', update: '~',
 }
 

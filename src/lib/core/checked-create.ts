@@ -48,7 +48,7 @@ const sleep = (ms: number) =>
   })
 
 /** Is this error one after which the object may exist (timeout, reset, 429/5xx to a create, malformed success)? */
-export function isAmbiguous(error: unknown): error is PdhooksError {
+function isAmbiguous(error: unknown): error is PdhooksError {
   return error instanceof PdhooksError && error.details?.ambiguous === true
 }
 

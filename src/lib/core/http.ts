@@ -64,7 +64,7 @@ const debugEnabled = (): boolean => {
   return d.split(/[\s,]+/).some(p => p === '*' || p.startsWith('pdhooks') || p === 'pdhooks*')
 }
 
-export function debugLog(line: string): void {
+function debugLog(line: string): void {
   if (debugEnabled()) process.stderr.write(scrub(`pdhooks:http ${line}`) + '\n')
 }
 

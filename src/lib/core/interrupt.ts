@@ -13,7 +13,7 @@ export type StopSignal = 'SIGINT' | 'SIGTERM'
 export const SIGNAL_EXIT: Record<StopSignal, number> = {SIGINT: 130, SIGTERM: 143}
 
 /** How long the work may take to stop after the first signal before the report is printed anyway. */
-export const GRACE_MS = 5000
+const GRACE_MS = 5000
 
 /**
  * A signal this soon after the first is the same interruption, not a second Ctrl-C: `npx` forwards the terminal's

@@ -1,5 +1,5 @@
 /** Levenshtein distance between two words. */
-export function distance(a: string, b: string): number {
+function distance(a: string, b: string): number {
   const dp = Array.from({length: b.length + 1}, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     let prev = dp[0]

@@ -2,12 +2,12 @@ import {usageError} from './errors.js'
 
 export type Service = 'elements' | 'pipedrive' | 'pipeliner'
 
-export const DEFAULT_ELEMENTS_URL = 'https://api.cloud-elements.com/elements/api-v2'
-export const DEFAULT_PIPEDRIVE_URL = 'https://api.pipedrive.com/v1'
+const DEFAULT_ELEMENTS_URL = 'https://api.cloud-elements.com/elements/api-v2'
+const DEFAULT_PIPEDRIVE_URL = 'https://api.pipedrive.com/v1'
 export const ELEMENTS_PATH = '/elements/api-v2'
 
 /** Known Cloud Elements / SAP Open Connectors hosts by alias. */
-export const ELEMENTS_ALIASES: Record<string, string> = {
+const ELEMENTS_ALIASES: Record<string, string> = {
   eu: 'https://api.cloud-elements.co.uk',
   'sap-eu10': 'https://api.openconnectors.eu10.ext.hana.ondemand.com',
   'sap-us10': 'https://api.openconnectors.us10.ext.hana.ondemand.com',
@@ -22,7 +22,7 @@ const SERVICE_NAMES: Record<Service, string> = {
   pipeliner: 'Pipeliner URL',
 }
 
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replaceAll(/^\[|\]$/g, '').toLowerCase()
   return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost')
 }
@@ -90,12 +90,6 @@ export function normalizePipelinerUrl(input: string): string {
   }
 
   return strip(url)
-}
-
-export function normalizeServiceUrl(service: Service, input?: string): string | undefined {
-  if (service === 'elements') return normalizeElementsUrl(input)
-  if (service === 'pipedrive') return normalizePipedriveUrl(input)
-  return input ? normalizePipelinerUrl(input) : undefined
 }
 
 /** True for SAP Open Connectors hosts (`*.hana.ondemand.com`, `*.hanatrial.ondemand.com`). */

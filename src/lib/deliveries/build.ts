@@ -26,7 +26,7 @@ export interface AttemptInfo {
 }
 
 /** The change a sample event describes, for the envelope builders. */
-export function eventChange(e: SampleEvent, ctx: DeliveryContext = {}): Change {
+function eventChange(e: SampleEvent, ctx: DeliveryContext = {}): Change {
   return {
     action: e.action,
     changeSource: ctx.changeSource,

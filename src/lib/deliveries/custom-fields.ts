@@ -19,7 +19,7 @@ const ADDRESS_PARTS = [
 /** Names that would reach an object's prototype. */
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype'])
 /** The timezone id used when a time or time range gives none (the one of Pipedrive's documented examples). */
-export const DEFAULT_TIMEZONE_ID = 310
+const DEFAULT_TIMEZONE_ID = 310
 
 interface TypeSpec {
   /** What VALUE looks like, for help and errors. */
@@ -160,7 +160,7 @@ function closestType(type: string): string | undefined {
 }
 
 /** A custom field's value from `TYPE` and the text after `=` (a JSON object is taken as the field's parts). */
-export function customFieldValue(type: string, raw: string): CustomFieldValue {
+function customFieldValue(type: string, raw: string): CustomFieldValue {
   const spec = CUSTOM_FIELD_TYPES[type]
   if (!spec) {
     const guess = closestType(type)

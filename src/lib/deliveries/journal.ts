@@ -65,7 +65,7 @@ export const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'proxy-autho
  * The headers as journaled: names lower-cased, credentials and the `redact` names redacted (`"Basic ****"`). Node's own
  * request headers with nothing to redact are returned as they are (no copy: this runs once per delivery).
  */
-export function journalHeaders(
+function journalHeaders(
   h: Record<string, string | string[] | undefined>,
   redact?: ReadonlySet<string>,
 ): Record<string, string | string[]> {

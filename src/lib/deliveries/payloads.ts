@@ -15,7 +15,7 @@ import {
 export type ElementsEventType = 'CREATED' | 'DELETED' | 'UPDATED'
 
 /** Default values used when a change does not say otherwise. */
-export const PAYLOAD_DEFAULTS = {
+const PAYLOAD_DEFAULTS = {
   companyId: 1,
   userId: 1,
   webhookId: 1,

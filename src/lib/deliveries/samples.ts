@@ -98,7 +98,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * Webhooks v2 `previous` of a change: the fields of `after` whose value differs from `before`, with their value in
  * `before` (null when absent); inside `custom_fields`, only the fields that changed.
  */
-export function changedFields(before: Obj, after: Obj): Obj {
+function changedFields(before: Obj, after: Obj): Obj {
   const out: Obj = {}
   for (const [k, v] of Object.entries(after)) {
     if (same(before[k], v)) continue

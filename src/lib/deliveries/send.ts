@@ -11,7 +11,7 @@ import {performance} from 'node:perf_hooks'
 import {usageError} from '../core/errors.js'
 
 /** Headers that belong to one connection (RFC 9110 §7.6.1) or that the sender recomputes. */
-export const HOP_BY_HOP = new Set([
+const HOP_BY_HOP = new Set([
   'connection',
   'content-length',
   'expect',

@@ -23,7 +23,7 @@ export const TRIGGER_CONTEXT: DeliveryContext = {
   companyId: 8_087_566, host: 'company.pipedrive.com', userId: 12_415_231, webhookId: 4_710_827, webhookOwnerId: 12_094_821,
 }
 /** The webhook id in trigger's Pipeliner items. */
-export const TRIGGER_PIPELINER_WEBHOOK = '00000000-0000-4000-8000-000000000001'
+const TRIGGER_PIPELINER_WEBHOOK = '00000000-0000-4000-8000-000000000001'
 
 export interface TriggerInput {
   basicAuth?: {password: string; user: string}
@@ -115,7 +115,7 @@ function authenticate(format: TriggerFormat, body: Buffer, headers: Record<strin
 }
 
 /** Headers and authentication of one body, as the real service sends it. */
-export function deliveryOf(format: TriggerFormat, payload: unknown, description: string, input: Pick<TriggerInput, 'basicAuth' | 'elementsKey' | 'pipelinerKey'>, extra: Record<string, string> = {}): SampleDelivery {
+function deliveryOf(format: TriggerFormat, payload: unknown, description: string, input: Pick<TriggerInput, 'basicAuth' | 'elementsKey' | 'pipelinerKey'>, extra: Record<string, string> = {}): SampleDelivery {
   const body = Buffer.from(JSON.stringify(payload))
   const headers: Record<string, string> = {'content-type': 'application/json', 'user-agent': 'pdhooks-trigger', ...extra}
   authenticate(format, body, headers, input)

@@ -37,7 +37,7 @@ function errorMessage(body: unknown): string | undefined {
   return msg || undefined
 }
 
-export const ELEMENTS_SERVICE: ServiceDescription = {
+const ELEMENTS_SERVICE: ServiceDescription = {
   authHint: 'Check PDHOOKS_USER_SECRET and PDHOOKS_ORG_SECRET (or run "pdhooks auth login --user-secret … --org-secret …").',
   errorMessage,
   name: 'Cloud Elements',

@@ -18,7 +18,7 @@ import {
 export type EventsMode = 'none' | 'polling' | 'webhook'
 export const EVENTS_MODES: EventsMode[] = ['webhook', 'polling', 'none']
 export const POLL_RESOURCES = ['accounts', 'contacts', 'opportunities'] as const
-export const DEFAULT_POLL_INTERVAL = 15
+const DEFAULT_POLL_INTERVAL = 15
 const MASKED = '********'
 
 /** Configuration keys whose values are secrets (the platform answers them as `********`). */
@@ -120,7 +120,7 @@ export function buildInstanceBody(spec: InstanceSpec, elementsBase: string): New
 }
 
 /** Checks the values an instance needs; returns the flags that are missing. */
-export function missingForCreate(spec: Partial<InstanceSpec>): string[] {
+function missingForCreate(spec: Partial<InstanceSpec>): string[] {
   const missing: string[] = []
   const hasToken = spec.config && Object.keys(spec.config).includes('pipedrive.api.token')
   if (!spec.name) missing.push('--name')

@@ -9,7 +9,7 @@ import {type NewWebhook, type PipedriveClient, type Webhook} from './client.js'
 import {eventMatches, type ParsedEvent, splitEvent} from './events.js'
 
 export const WEBHOOK_LIMIT = 40
-export const OWNED_PREFIX = 'pdhooks'
+const OWNED_PREFIX = 'pdhooks'
 const AT_RISK_MS = 48 * 3600 * 1000
 
 export type Health = 'at-risk' | 'failing' | 'inactive' | 'never-delivered' | 'ok'
@@ -164,7 +164,7 @@ export interface WebhookComparison {
  * (when one was asked), its basic-auth user, its basic-auth password (when Pipedrive shows it), and `--generate-auth`
  * (new credentials can only go to a new webhook). Secret values are never named.
  */
-export function compareWebhook(w: Webhook, input: Pick<AddWebhookInput, 'generateAuth' | 'httpAuthPassword' | 'httpAuthUser' | 'userId'>): WebhookComparison {
+function compareWebhook(w: Webhook, input: Pick<AddWebhookInput, 'generateAuth' | 'httpAuthPassword' | 'httpAuthUser' | 'userId'>): WebhookComparison {
   const differences: string[] = []
   const unchecked: string[] = []
   if (input.userId !== undefined && w.user_id !== undefined && w.user_id !== null && Number(w.user_id) !== input.userId) {
@@ -270,7 +270,7 @@ export async function addWebhook(client: PipedriveClient, input: AddWebhookInput
 }
 
 /** The webhook an earlier create attempt made: same identity, and not among those listed before it. */
-export function findCreatedWebhook(after: Webhook[], before: Webhook[], want: WebhookIdentity): undefined | Webhook {
+function findCreatedWebhook(after: Webhook[], before: Webhook[], want: WebhookIdentity): undefined | Webhook {
   const old = new Set(before.map(h => h.id))
   return findIdentical(after.filter(w => !old.has(w.id)), want)
 }

@@ -27,7 +27,7 @@ export interface NewPipelinerWebhook {
 }
 
 /** Pages read at most by `listAll` (100 webhooks each), a guard against a service that never ends. */
-export const MAX_PAGES = 1000
+const MAX_PAGES = 1000
 
 /** Pipeliner error bodies: `{success:false, http_status, code, name, message}`. */
 function errorMessage(body: unknown): string | undefined {
@@ -39,7 +39,7 @@ function errorMessage(body: unknown): string | undefined {
   return msg ?? name
 }
 
-export const PIPELINER_SERVICE: ServiceDescription = {
+const PIPELINER_SERVICE: ServiceDescription = {
   authHint: 'Check PDHOOKS_PIPELINER_USERNAME and PDHOOKS_PIPELINER_PASSWORD (the space\'s API key pair), or run "pdhooks auth login --pipeliner-url … --pipeliner-username … --pipeliner-password …".',
   errorMessage,
   name: 'Pipeliner',

@@ -47,7 +47,7 @@ function canonicalEventName(entity: string, event: string): string | undefined {
 }
 
 /** Edit distance (Levenshtein, with adjacent transpositions), case-sensitive: lower-case both sides first. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : (j === 0 ? i : 0))))
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {

@@ -31,7 +31,7 @@ type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => Boolean(v) && typeof v === 'object' && !Array.isArray(v)
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(x => typeof x === 'string')
 
-export const RELATED_ENTITY = 'related_entity'
+const RELATED_ENTITY = 'related_entity'
 const isRelated = (s: string) => /^related[_-]?entity$/i.test(s.trim())
 const FIELD = /^[A-Za-z_][\w.]*$/
 const OP = /^[A-Za-z][\w-]*$/
@@ -104,7 +104,7 @@ const push = (list: string[], items: string[]) => {
 }
 
 /** Builds `options` from the option flags alone (no file). Exported for tests. */
-export function optionsFromFlags(f: OptionInputs, customFromFile: string[] = []): Obj {
+function optionsFromFlags(f: OptionInputs, customFromFile: string[] = []): Obj {
   const custom = [...new Set([...(f.customEntity ?? []).map(c => c.trim()).filter(Boolean), ...customFromFile])]
   const out: Obj = {}
   const entity: Record<string, Obj> = {}
@@ -182,7 +182,7 @@ export function optionsFromFlags(f: OptionInputs, customFromFile: string[] = [])
 }
 
 /** Reads and checks `--options-file`: a JSON object shaped like the webhook's `options`. Problems are exit 2 naming it. */
-export function readOptionsFile(path: string): {options: Obj; warnings: string[]} {
+function readOptionsFile(path: string): {options: Obj; warnings: string[]} {
   const bad = (why: string, hint?: string) => usageError(`Invalid --options-file "${path}": ${why}`, hint, 'bad_options_file')
   let text: string
   try {
@@ -247,7 +247,7 @@ export function readOptionsFile(path: string): {options: Obj; warnings: string[]
 }
 
 /** Deep merge: objects merge key by key; anything else from `over` replaces what `base` has (flags win). */
-export function mergeOptions(base: Obj, over: Obj): Obj {
+function mergeOptions(base: Obj, over: Obj): Obj {
   const out: Obj = {...base}
   for (const [k, v] of Object.entries(over)) {
     out[k] = isObj(v) && isObj(out[k]) ? mergeOptions(out[k] as Obj, v) : v
@@ -344,7 +344,7 @@ export function viewPipelinerWebhook(w: PipelinerWebhook): PipelinerWebhookView 
 /** Webhooks that are not marked deleted. */
 export const live = (hooks: PipelinerWebhook[]): PipelinerWebhook[] => hooks.filter(w => w && w.is_deleted !== true)
 
-export function findIdenticalPipeliner(hooks: PipelinerWebhook[], want: {events: string[]; url: string}): PipelinerWebhook | undefined {
+function findIdenticalPipeliner(hooks: PipelinerWebhook[], want: {events: string[]; url: string}): PipelinerWebhook | undefined {
   return live(hooks).find(w => typeof w.url === 'string' && Array.isArray(w.events) && sameUrl(w.url, want.url) && sameEventSet(w.events, want.events))
 }
 
@@ -406,7 +406,7 @@ const maskedKey = (k: string) => /^\*+$/.test(k) || k.endsWith('…') || /\*{3,}
  * How an existing webhook with the same URL and event set differs from what was asked: insecure_ssl, the signature
  * (never a key's value), `--sign` (a new key can only go to a new webhook) and the options.
  */
-export function comparePipelinerWebhook(w: PipelinerWebhook, input: Omit<AddPipelinerInput, 'events' | 'url'>): {differences: string[]; unchecked: string[]} {
+function comparePipelinerWebhook(w: PipelinerWebhook, input: Omit<AddPipelinerInput, 'events' | 'url'>): {differences: string[]; unchecked: string[]} {
   const differences: string[] = []
   const unchecked: string[] = []
   if ((w.insecure_ssl === true) !== input.insecureSsl) differences.push(`insecure_ssl is ${w.insecure_ssl === true}, not ${input.insecureSsl}`)
@@ -480,7 +480,7 @@ export async function addPipelinerWebhook(client: PipelinerClient, input: AddPip
 }
 
 /** Ids per `batch-delete` request. */
-export const BATCH_SIZE = 100
+const BATCH_SIZE = 100
 
 async function deleteOne(client: PipelinerClient, id: string, explicit: boolean): Promise<DeleteResult> {
   try {

@@ -40,11 +40,11 @@ export const PIPEDRIVE_TIMING = {
   autoDeleteMs: 3 * 24 * 3_600_000,
 } as const
 /** Cloud Elements notification retries: 9, with growing gaps (about 73 h in all). */
-export const ELEMENTS_RETRY_GAPS_MS = [60_000, 300_000, 900_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 24 * 3_600_000, 26 * 3_600_000]
+const ELEMENTS_RETRY_GAPS_MS = [60_000, 300_000, 900_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 24 * 3_600_000, 26 * 3_600_000]
 /** A delivery timeout never goes below this, whatever the time scale (loopback answers need a few ms). */
-export const MIN_TIMEOUT_MS = 100
+const MIN_TIMEOUT_MS = 100
 /** Polling: at most this many events per notification. */
-export const POLL_EVENTS_PER_NOTIFICATION = 10
+const POLL_EVENTS_PER_NOTIFICATION = 10
 export const REMOVE_REASON = 'No successful deliveries for 3 days: deleted automatically'
 
 /** Delivery timeout: 10 s × timeScale, at least {@link MIN_TIMEOUT_MS}. */
@@ -106,7 +106,7 @@ export function applyAttempt(
 }
 
 /** Ends a ban: active again, counter reset. */
-export function liftBan(w: PdWebhook, h: PdHealth): void {
+function liftBan(w: PdWebhook, h: PdHealth): void {
   w.is_active = 1
   h.banCounter = 0
   h.bannedUntil = null
@@ -149,7 +149,7 @@ export function changeEvents(change: Omit<ChangeRecord, 'seq'>, version: Pipedri
 }
 
 /** The object a poller querying the API (v1, the connector's base URL) finds after a change. */
-export function polledObject(change: ChangeRecord): Record<string, unknown> {
+function polledObject(change: ChangeRecord): Record<string, unknown> {
   const version: PipedriveVersion = sampleObjects('1.0').includes(change.object) ? '1.0' : '2.0'
   try {
     const events = changeEvents({...change, action: change.action === 'create' ? 'create' : 'change', mergedFromId: undefined}, version)

@@ -17,9 +17,9 @@ import {
 import {LIMITS} from './state.js'
 
 export const ELEMENTS_PREFIX = '/elements/api-v2'
-export const MASKED = '********'
+const MASKED = '********'
 /** The only element the sandbox knows. */
-export const PIPEDRIVE_ELEMENT = {
+const PIPEDRIVE_ELEMENT = {
   id: 167,
   name: 'Pipedrive',
   key: 'pipedrive',
@@ -36,7 +36,7 @@ export const PIPEDRIVE_ELEMENT = {
   parameters: [],
 }
 /** Configuration entries the platform's documented answer always shows, overridden by what was sent. */
-export const DEFAULT_CONFIGURATION: Record<string, unknown> = {
+const DEFAULT_CONFIGURATION: Record<string, unknown> = {
   'base.url': 'https://api.pipedrive.com/v1',
   'pagination.offset': 'true',
   'event.notification.instance.finder': null,
@@ -46,17 +46,17 @@ export const DEFAULT_CONFIGURATION: Record<string, unknown> = {
   'event.notification.enabled': 'false',
 }
 /** Polled resources when `event.poller.configuration` says nothing. */
-export const DEFAULT_POLLED = ['accounts', 'contacts', 'opportunities']
+const DEFAULT_POLLED = ['accounts', 'contacts', 'opportunities']
 
 const SECRET_KEYS = new Set(['event.notification.signature.key', 'pipedrive.api.token', 'pipedrive.password'])
 
 /** Is this configuration key a secret (answered as `********`)? */
-export function isSecretConfigKey(key: string): boolean {
+function isSecretConfigKey(key: string): boolean {
   return SECRET_KEYS.has(key) || /password|secret|signature\.key|api\.token|oauth\.token/i.test(key)
 }
 
 /** Error body `{"message","requestId"}`. */
-export function ceError(status: number, message: string): Reply {
+function ceError(status: number, message: string): Reply {
   return json(status, {message, requestId: randomUUID()})
 }
 
@@ -81,7 +81,7 @@ export function parseElementsAuth(value: string): ElementsAuth {
 }
 
 /** User secret plus an organization secret (or an instance token). */
-export function isElementsAuthValid(auth: ElementsAuth): boolean {
+function isElementsAuthValid(auth: ElementsAuth): boolean {
   return Boolean(auth.user && (auth.organization || auth.element))
 }
 
@@ -89,7 +89,7 @@ const truthy = (v: unknown): boolean => String(v).trim().toLowerCase() === 'true
 const present = (v: unknown): boolean => v !== undefined && v !== null && String(v).trim() !== ''
 
 /** Events on? (`event.notification.enabled` is "true"). */
-export function eventsEnabled(config: Record<string, unknown>): boolean {
+function eventsEnabled(config: Record<string, unknown>): boolean {
   return truthy(config['event.notification.enabled'])
 }
 
@@ -182,11 +182,6 @@ export function decodeInstanceId(segment: string): number | undefined {
   return /^\d+$/.test(text) ? Number(text) : undefined
 }
 
-/** The callback URL Pipedrive must post to for an instance. */
-export function callbackUrl(baseUrl: string, instanceId: number, elementKey = 'pipedrive'): string {
-  return `${baseUrl}${ELEMENTS_PREFIX}/events/${elementKey}/${encodeInstanceId(instanceId)}`
-}
-
 /** Normalizes a Pipedrive delivery (v1 or v2) into platform events; [] when unrecognised. */
 export function normalizePipedriveDelivery(body: unknown, elementKey = 'pipedrive'): ElementsEvent[] {
   const p = parsePipedrivePayload(body)
@@ -213,7 +208,7 @@ function tagId(state: SandboxState, name: string): number {
 }
 
 /** The instance as the API shows it: secrets masked; tags `[{id,name}]` (create) or strings (GET). */
-export function presentInstance(state: SandboxState, inst: CeInstance, tagsAs: 'objects' | 'strings'): Record<string, unknown> {
+function presentInstance(state: SandboxState, inst: CeInstance, tagsAs: 'objects' | 'strings'): Record<string, unknown> {
   const configuration: Record<string, unknown> = {}
   for (const [k, v] of Object.entries({...DEFAULT_CONFIGURATION, ...inst.configuration})) {
     configuration[k] = isSecretConfigKey(k) && present(v) ? MASKED : v

@@ -30,7 +30,7 @@ export interface Fault {
 }
 
 /** Parses a fault definition; returns an error message when invalid. */
-export function parseFault(input: unknown, id: number): {error: string} | {fault: Fault} {
+function parseFault(input: unknown, id: number): {error: string} | {fault: Fault} {
   if (!isRecord(input)) return {error: 'a fault must be a JSON object'}
   const {path} = input
   if (typeof path !== 'string' || !path.startsWith('/')) return {error: 'path is required and must start with "/"'}
@@ -69,7 +69,7 @@ export function parseFault(input: unknown, id: number): {error: string} | {fault
 }
 
 /** Does the fault's path pattern cover `path`? */
-export function faultPathMatches(pattern: string, path: string): boolean {
+function faultPathMatches(pattern: string, path: string): boolean {
   return pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : pattern === path
 }
 

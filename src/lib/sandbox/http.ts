@@ -75,7 +75,7 @@ export function isHttpUrl(value: unknown): value is string {
 }
 
 /** Masks a secret for logs: its first 4 characters and `…`, or `****` when shorter than 8. */
-export function redactSecret(secret: string): string {
+function redactSecret(secret: string): string {
   return secret.length >= 8 ? `${secret.slice(0, 4)}…` : '****'
 }
 

@@ -87,5 +87,4 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 }
 
-export {type Clock, realClock, type TimerHandle} from './clock.js'
-export {DEFAULT_HOST, DEFAULT_PORT} from './server.js'
+export {type Clock, type TimerHandle} from './clock.js'

@@ -31,7 +31,7 @@ const LISTS: Record<string, {filter: boolean; object: string}> = {
   stages: {filter: false, object: 'stage'},
 }
 
-export const V2_PREFIX = '/api/v2/'
+const V2_PREFIX = '/api/v2/'
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/
 const iso = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
 

@@ -16,22 +16,22 @@ import {
   type ApiRequest, header, isHttpUrl, isJsonContentType, isRecord, json, parseJson, type Reply,
 } from './http.js'
 
-export const PD_VERSIONS = ['1.0', '2.0'] as const
+const PD_VERSIONS = ['1.0', '2.0'] as const
 /** Webhooks per user. */
-export const WEBHOOK_LIMIT = 40
+const WEBHOOK_LIMIT = 40
 /** Company of every sandbox user. */
-export const SANDBOX_COMPANY_ID = 1
+const SANDBOX_COMPANY_ID = 1
 /** Rolling window of the burst limit. */
-export const BURST_WINDOW_MS = 2000
+const BURST_WINDOW_MS = 2000
 /** Daily request budget reported in `x-daily-requests-left`. */
-export const DAILY_REQUESTS = 10_000
+const DAILY_REQUESTS = 10_000
 
 export type PdVersion = (typeof PD_VERSIONS)[number]
 
 const errs = (field: string, message: string): Record<string, string[]> => ({[field]: [message]})
 
 /** 400 body: `{"success":false,"status":"error","errors":{field:[msg]}}`. */
-export function validationError(errors: Record<string, string[]>): Reply {
+function validationError(errors: Record<string, string[]>): Reply {
   return json(400, {success: false, status: 'error', errors})
 }
 
@@ -50,7 +50,7 @@ export interface WebhookInput {
 }
 
 /** Is `url` a Pipedrive API URL (pipedrive.com, or this sandbox's own `/v1` and `/api/v1`)? */
-export function isPipedriveApiUrl(url: string, sandboxBase?: string): boolean {
+function isPipedriveApiUrl(url: string, sandboxBase?: string): boolean {
   const u = new URL(url)
   const host = u.hostname.toLowerCase()
   if (host === 'pipedrive.com' || host.endsWith('.pipedrive.com')) return true
@@ -313,7 +313,7 @@ function userIdFor(ctx: PipedriveContext, token: string): number {
 }
 
 /** The user object of GET /users/me. */
-export function sandboxUser(id: number, now = Date.now()): Record<string, unknown> {
+function sandboxUser(id: number, now = Date.now()): Record<string, unknown> {
   return {
     id,
     name: `Sandbox User ${id}`,
@@ -346,7 +346,7 @@ export function sandboxUser(id: number, now = Date.now()): Record<string, unknow
 }
 
 /** Builds a webhook object from validated input. */
-export function newWebhook(id: number, input: WebhookInput, callerId: number, now = new Date()): PdWebhook {
+function newWebhook(id: number, input: WebhookInput, callerId: number, now = new Date()): PdWebhook {
   return {
     id,
     company_id: SANDBOX_COMPANY_ID,

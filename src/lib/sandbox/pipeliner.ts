@@ -12,15 +12,15 @@ import {
   type ApiRequest, header, isHttpUrl, isRecord, json, parseJson, type Reply,
 } from './http.js'
 
-export const PIPELINER_SPACE = 'sandbox'
+const PIPELINER_SPACE = 'sandbox'
 export const PIPELINER_PREFIX = '/api/v100/rest/spaces/'
 
-export const DEFAULT_PAGE_SIZE = 30
-export const MAX_PAGE_SIZE = 100
+const DEFAULT_PAGE_SIZE = 30
+const MAX_PAGE_SIZE = 100
 
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
 
-export function isUuid(value: unknown): value is string {
+function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value)
 }
 
@@ -38,14 +38,14 @@ export function isValidEventPattern(name: string): boolean {
   return m[2] === '*' || PIPELINER_EVENTS[m[1]].includes(m[2])
 }
 
-export function pipelinerError(status: number, code: number, name: string, message: string): Reply {
+function pipelinerError(status: number, code: number, name: string, message: string): Reply {
   return json(status, {
     success: false, http_status: status, code, name, message,
   })
 }
 
 /** 400 ERROR_PARAMETER_INVALID (code 117). */
-export function invalidParameter(message: string): Reply {
+function invalidParameter(message: string): Reply {
   return pipelinerError(400, 117, 'ERROR_PARAMETER_INVALID', message)
 }
 
@@ -65,7 +65,7 @@ export interface PlWebhookInput {
 const bad = (message: string): {message: string; ok: false} => ({ok: false, message})
 
 /** Validates a webhook's writable fields (after merging a PATCH). Returns the first problem's message. */
-export function validatePlWebhook(body: Record<string, unknown>): {message: string; ok: false} | {ok: true; value: PlWebhookInput} {
+function validatePlWebhook(body: Record<string, unknown>): {message: string; ok: false} | {ok: true; value: PlWebhookInput} {
   if (body.url === undefined || body.url === null || body.url === '') return bad("Parameter 'url' is required")
   if (!isHttpUrl(body.url)) return bad(`Parameter 'url' is invalid: "${String(body.url)}" is not an http(s) URL`)
   if (body.events === undefined || body.events === null) return bad("Parameter 'events' is required")
@@ -119,7 +119,7 @@ export function validatePlWebhook(body: Record<string, unknown>): {message: stri
 }
 
 /** A uuid-shaped id derived from text (stable client/application ids). */
-export function stableUuid(text: string): string {
+function stableUuid(text: string): string {
   const h = createHash('sha256').update(text).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
 }

@@ -53,9 +53,9 @@ function mergedAwayId(id: number | string): number | string {
 export const DEFAULT_PORT = 4010
 export const DEFAULT_HOST = '127.0.0.1'
 /** Largest request body accepted (413 beyond). */
-export const MAX_BODY_BYTES = 1024 * 1024
+const MAX_BODY_BYTES = 1024 * 1024
 /** Requests kept for GET /sandbox/requests. */
-export const MAX_LOGGED_REQUESTS = 1000
+const MAX_LOGGED_REQUESTS = 1000
 
 /** Sandbox settings (see `SandboxOptions` in index.ts). */
 export interface SandboxServerOptions {

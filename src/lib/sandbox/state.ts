@@ -147,7 +147,7 @@ export interface SandboxState {
 }
 
 /** First instance id: the platform documentation's example (`20931` → `MjA5MzE=`). */
-export const FIRST_INSTANCE_ID = 20_931
+const FIRST_INSTANCE_ID = 20_931
 
 export function emptyState(): SandboxState {
   return {

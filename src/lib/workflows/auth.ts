@@ -11,7 +11,7 @@ export const SERVICES: ServiceName[] = ['pipedrive', 'elements', 'pipeliner']
 export const SERVICE_LABEL: Record<ServiceName, string> = {elements: 'Cloud Elements', pipedrive: 'Pipedrive', pipeliner: 'Pipeliner'}
 
 /** The settings a service needs to be usable, as alternatives (Pipedrive: a token or an access token). */
-export const REQUIRED: Record<ServiceName, SettingKey[][]> = {
+const REQUIRED: Record<ServiceName, SettingKey[][]> = {
   elements: [['userSecret', 'orgSecret']],
   pipedrive: [['pipedriveToken'], ['pipedriveAccessToken']],
   pipeliner: [['pipelinerUrl', 'pipelinerUsername', 'pipelinerPassword']],

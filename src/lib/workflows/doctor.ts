@@ -120,11 +120,11 @@ export interface AnalyzeOptions {
 }
 
 /** A leftover of another machine is only proposed for deletion once it is this old (it may still be in use there). */
-export const FOREIGN_LEFTOVER_MS = 24 * 3600 * 1000
+const FOREIGN_LEFTOVER_MS = 24 * 3600 * 1000
 /** Daily requests left below this: a warning (0: an error). */
-export const LOW_DAILY_BUDGET = 1000
+const LOW_DAILY_BUDGET = 1000
 /** Webhooks of one user from which the quota is a warning. */
-export const QUOTA_WARN = 35
+const QUOTA_WARN = 35
 
 /** A URL as doctor prints it: credentials and secret query parameters masked. */
 export const safeUrl = (url: string): string => redactUrl(maskUrlCredentials(url))

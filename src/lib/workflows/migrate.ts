@@ -57,7 +57,7 @@ const unknownPassword = (p: null | string | undefined) => !p || /^\*+$/.test(p) 
 const label = (w: Webhook) => `${w.event_action}.${w.event_object} (v${w.version ?? '1.0'})`
 
 /** Why a webhook cannot move to v2 as it is; undefined when it can. */
-export function whyNot(w: Webhook, o: {force?: boolean; password?: string}): {hard: boolean; reason: string} | undefined {
+function whyNot(w: Webhook, o: {force?: boolean; password?: string}): {hard: boolean; reason: string} | undefined {
   if ((w.version ?? '1.0') !== '1.0') return {hard: false, reason: 'already v2'}
   if (w.event_action !== '*' && !isPipedriveAction(w.event_action)) return {hard: true, reason: `unknown action "${w.event_action}"`}
   if (w.event_object !== '*' && !(V2_OBJECTS as readonly string[]).includes(w.event_object)) return {hard: true, reason: `"${w.event_object}" has no webhooks v2 object`}

@@ -378,7 +378,7 @@ export const hasSomethingToRollBack = (state: SetupState): boolean =>
   Boolean(state.instance?.created || state.webhooks.some(w => w.created) || state.pending?.outcome)
 
 /** The environment variable a resume command uses for a `--config` entry that holds a secret. */
-export const configVariable = (key: string): string => `PDHOOKS_CONFIG_${key.toUpperCase().replaceAll(/[^\dA-Z]+/g, '_').replaceAll(/^_|_$/g, '')}`
+const configVariable = (key: string): string => `PDHOOKS_CONFIG_${key.toUpperCase().replaceAll(/[^\dA-Z]+/g, '_').replaceAll(/^_|_$/g, '')}`
 
 export interface ResumeVariable {
   /** What it stands for: `--pipedrive-password`, `--config pipedrive.api.token`. */

@@ -71,7 +71,7 @@ const megabytes = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`
  * Reads at most {@link MAX_FILE_BYTES} (+1, to know there is more) of a file: a larger regular file is refused from
  * its size without being read, and so is a device or a pipe that goes on (/dev/zero).
  */
-export function readBounded(file: string, limit = MAX_FILE_BYTES): string {
+function readBounded(file: string, limit = MAX_FILE_BYTES): string {
   const tooBig = (size: string) => usageError(
     `${file} is ${size}: apply reads files of at most ${megabytes(limit)}.`,
     'A pdhooks.yaml declares instances and webhooks (tens, hundreds at most): check that -f names the right file.',
@@ -121,7 +121,7 @@ export async function loadDesiredState(file: string, env: NodeJS.ProcessEnv = pr
 }
 
 /** Why a value that names or addresses something cannot be used: a control character (C0, DEL, C1) or a tab. */
-export function badCharacter(value: string): string | undefined {
+function badCharacter(value: string): string | undefined {
   const why = invalidCharacter(value)
   if (why) return why
   const i = value.search(/[\t\u0080-\u009F]/)
@@ -181,7 +181,7 @@ function fieldPath(Y: YamlModule, path: readonly unknown[], node: unknown): stri
 }
 
 /** A stack name: it goes into webhook names, instance tags and Pipeliner options, so it is short and plain. */
-export const STACK_NAME = /^[A-Za-z\d][\w.-]{0,39}$/
+const STACK_NAME = /^[A-Za-z\d][\w.-]{0,39}$/
 
 export function parseDesiredState(text: string, file: string, env: NodeJS.ProcessEnv, Y: YamlModule): DesiredState {
   // `${VAR}` is replaced by a plain token before parsing, so that it may stand in flow mappings

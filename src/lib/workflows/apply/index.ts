@@ -10,8 +10,6 @@ import {
 import {type DesiredInstance, type DesiredState, loadDesiredState} from './file.js'
 import {type ActualState, computePlan, type PlanItem} from './plan.js'
 
-export {computePlan} from './plan.js'
-
 export interface PlanItemView {
   id?: number | string
   instance?: string

@@ -56,7 +56,7 @@ function pdLabel(w: DesiredPipedriveWebhook, url: string): string {
 }
 
 /** What differs between a desired instance and the existing one (visible values only: secrets come back masked). */
-export function instanceDiff(want: DesiredInstance, have: Instance): string[] {
+function instanceDiff(want: DesiredInstance, have: Instance): string[] {
   return compareInstance(have, {...want, configuration: want.configuration}, {ignoreTag: t => isStackMark(t)}).map(d => {
     if (d.field === 'events') return `events ${d.have} → ${d.want}`
     if (d.field === 'poll') return `poll ${d.have} → ${d.want}`
@@ -66,7 +66,7 @@ export function instanceDiff(want: DesiredInstance, have: Instance): string[] {
 }
 
 /** Why an existing Pipedrive webhook no longer matches (Pipedrive has no update call: any difference is a replace). */
-export function webhookDiff(want: DesiredPipedriveWebhook, have: Webhook): string[] {
+function webhookDiff(want: DesiredPipedriveWebhook, have: Webhook): string[] {
   const diff: string[] = []
   if (want.userId !== undefined && have.user_id !== undefined && have.user_id !== want.userId) diff.push(`user ${have.user_id} → ${want.userId}`)
   const haveUser = have.http_auth_user || undefined
