@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {PL_HOOKS} from '../support/fixtures.js'
 import {waitFor} from '../support/wait.js'
 import {
-  explain, HOOK_PASSWORD, PD_PASSWORD, SIGNATURE_KEY, startCli, useSandbox,
+  explain, HOOK_PASSWORD, PD_LOGIN, PD_PASSWORD, SIGNATURE_KEY, startCli, useSandbox,
 } from './helpers.js'
 
 const FILE = `instances:
@@ -181,7 +181,7 @@ pipeliner:
 
     // objects nobody's stack made
     expect((await e2e.run(['webhook', 'add', 'change.deal', '--url', 'https://app.example.com/by-add'])).code).to.equal(0)
-    const setup = await e2e.run(['setup', '--name', 'by-setup', '--callback-url', 'https://app.example.com/ce', '--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD, '--event', '*.person', '--yes'])
+    const setup = await e2e.run(['setup', '--name', 'by-setup', '--callback-url', 'https://app.example.com/ce', ...PD_LOGIN, '--event', '*.person', '--yes'])
     expect(setup.code, explain(setup)).to.equal(0)
     await e2e.seedPipedrive(1, () => ({name: 'by hand'}))
     await e2e.seedPipeliner(1)

@@ -6,7 +6,7 @@ import {expect} from 'chai'
 import {verifyBasicAuth, verifyElements} from '../../src/lib/deliveries/signatures.js'
 import {type Receiver, receiver} from '../support/receiver.js'
 import {
-  explain, HOOK_PASSWORD, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
+  explain, HOOK_PASSWORD, PD_LOGIN, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: delivery chain', () => {
@@ -37,10 +37,7 @@ describe('e2e: delivery chain', () => {
       rx.url,
       '--signature-key',
       SIGNATURE_KEY,
-      '--pipedrive-email',
-      'ops@example.com',
-      '--pipedrive-password',
-      PD_PASSWORD,
+      ...PD_LOGIN,
       '--event',
       '*.deal',
       '--yes',

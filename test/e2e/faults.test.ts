@@ -4,7 +4,9 @@ import {expect} from 'chai'
 
 import {PL_HOOKS} from '../support/fixtures.js'
 import {freePort} from '../support/receiver.js'
-import {explain, PD_PASSWORD, useSandbox} from './helpers.js'
+import {
+  explain, PD_LOGIN, useSandbox,
+} from './helpers.js'
 
 const HOOK = 'https://app.example.com/hook'
 const HTML_502 = '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>cloudflare</center></body></html>'
@@ -146,7 +148,7 @@ describe('e2e: fault paths', () => {
   })
 
   describe('creates the service applied, then answered 503 / 429 / 502 ("apply" faults): never a duplicate', () => {
-    const login = ['--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD, '--callback-url', 'https://app.example.com/ce']
+    const login = [...PD_LOGIN, '--callback-url', 'https://app.example.com/ce']
 
     it('webhook add: applied then 503, and applied then 429, are found by the lookup (one POST each, exit 0)', async function () {
       this.timeout(30_000)

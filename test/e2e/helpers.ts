@@ -32,6 +32,8 @@ export const CREDENTIALS = {
 
 /** Other secrets the tests pass on command lines or in files. */
 export const PD_PASSWORD = 'e2e-pd-login-SECRET-6789'
+/** The Pipedrive login flags of setup and instance create (the sandbox accepts any email with this password). */
+export const PD_LOGIN = ['--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD]
 export const SIGNATURE_KEY = 'e2e-signature-key-SECRET-0123'
 export const HOOK_PASSWORD = 'e2e-hook-password-SECRET-4567'
 

@@ -2,12 +2,12 @@
 import {expect} from 'chai'
 
 import {
-  CREDENTIALS, explain, masked, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
+  CREDENTIALS, explain, masked, PD_LOGIN, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: instance', () => {
   const e2e = useSandbox()
-  const login = ['--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD]
+  const login = [...PD_LOGIN]
   const eventsUrl = (id: number) => `${e2e.url}/elements/api-v2/events/pipedrive/${Buffer.from(String(id)).toString('base64')}`
 
   it('instance create (webhook mode) sends the documented body and prints the callback URL', async function () {

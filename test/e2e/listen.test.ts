@@ -8,7 +8,7 @@ import {join} from 'node:path'
 
 import {receiver} from '../support/receiver.js'
 import {
-  explain, listen, PD_PASSWORD, SIGNATURE_KEY, useSandbox,
+  explain, listen, PD_LOGIN, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: listen, trigger --sandbox, replay', () => {
@@ -25,10 +25,7 @@ describe('e2e: listen, trigger --sandbox, replay', () => {
       app.url,
       '--signature-key',
       SIGNATURE_KEY,
-      '--pipedrive-email',
-      'ops@example.com',
-      '--pipedrive-password',
-      PD_PASSWORD,
+      ...PD_LOGIN,
       '--event',
       '*.deal',
       '--yes'])

@@ -3,7 +3,7 @@
 import {expect} from 'chai'
 
 import {
-  CREDENTIALS, explain, HOOK_PASSWORD, masked, PD_PASSWORD, SECRETS, SIGNATURE_KEY, useSandbox,
+  CREDENTIALS, explain, HOOK_PASSWORD, masked, PD_LOGIN, PD_PASSWORD, SECRETS, SIGNATURE_KEY, useSandbox,
 } from './helpers.js'
 
 describe('e2e: secrets', () => {
@@ -45,10 +45,7 @@ describe('e2e: secrets', () => {
       'https://app.example.com/ce',
       '--signature-key',
       SIGNATURE_KEY,
-      '--pipedrive-email',
-      'ops@example.com',
-      '--pipedrive-password',
-      PD_PASSWORD,
+      ...PD_LOGIN,
       '--event',
       '*.deal',
       '--http-auth-user',
@@ -82,10 +79,7 @@ describe('e2e: secrets', () => {
       'x',
       '--callback-url',
       'https://app.example.com/ce',
-      '--pipedrive-email',
-      'ops@example.com',
-      '--pipedrive-password',
-      PD_PASSWORD,
+      ...PD_LOGIN,
       '--signature-key',
       SIGNATURE_KEY,
       '--json'], debug, 2)

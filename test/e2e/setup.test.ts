@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 
 import {
-  explain, PD_PASSWORD, shellWords, useSandbox,
+  explain, PD_LOGIN, shellWords, useSandbox,
 } from './helpers.js'
 
 describe('e2e: setup', () => {
@@ -12,10 +12,7 @@ describe('e2e: setup', () => {
     'crm-events',
     '--callback-url',
     'https://app.example.com/ce',
-    '--pipedrive-email',
-    'ops@example.com',
-    '--pipedrive-password',
-    PD_PASSWORD,
+    ...PD_LOGIN,
     '--event',
     '*.deal',
     '--event',
@@ -72,10 +69,7 @@ describe('e2e: setup', () => {
       'contacts',
       '--callback-url',
       'https://app.example.com/poll',
-      '--pipedrive-email',
-      'ops@example.com',
-      '--pipedrive-password',
-      PD_PASSWORD,
+      ...PD_LOGIN,
       '--yes',
       '--json',
     ])

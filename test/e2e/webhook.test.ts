@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 
 import {
-  CREDENTIALS, explain, HOOK_PASSWORD, masked, PD_PASSWORD, useSandbox,
+  CREDENTIALS, explain, HOOK_PASSWORD, masked, PD_LOGIN, PD_PASSWORD, useSandbox,
 } from './helpers.js'
 
 const HOOK = 'https://app.example.com/hook'
@@ -24,7 +24,7 @@ describe('e2e: webhook', () => {
     expect(v1.code, explain(v1)).to.equal(0)
     expect(v1.json().webhook).to.deep.include({event: 'updated.person', version: '1.0'})
 
-    const created = await e2e.run(['instance', 'create', '--name', 'i', '--callback-url', 'https://app.example.com/ce', '--pipedrive-email', 'ops@example.com', '--pipedrive-password', PD_PASSWORD, '--json'])
+    const created = await e2e.run(['instance', 'create', '--name', 'i', '--callback-url', 'https://app.example.com/ce', ...PD_LOGIN, '--json'])
     expect(created.code, explain(created)).to.equal(0)
     // a Cloud Elements callback URL gives version 1.0: a v2 word is refused with the v1 spelling
     const v2word = await e2e.run(['webhook', 'add', 'change.deal', '--instance', '20931', '--json'])
