@@ -1,10 +1,11 @@
 // oclif sorts every plugin's commands with String.prototype.localeCompare as it loads the plugins, at every start. The
-// first localeCompare of a process builds ICU's collator: about 13 ms of CPU on this machine (Node 20 and 24), more than
-// anything else oclif does at start-up. The strings compared there are command ids (lowercase letters, ':' and '-'). For
-// such strings the collator's order is the order of their UTF-16 code units in every locale that does not tailor the
-// Latin letters: the root locale ("und") and English (ICU takes the C and POSIX locales as English). So while oclif loads its plugins, localeCompare answers those comparisons itself when the process'
-// locale is one of these, and hands every other comparison to ICU unchanged. It is put back before any command runs.
-// test/lib/cli/startup-collation.test.ts compares the two orders on generated ids and on every command id.
+// first localeCompare of a process builds ICU's collator: about 13 ms of CPU on this machine (hyperfine, user time of
+// `node -e "'a'.localeCompare('b')"` against `node -e 0`, Node 20 and 24). The strings compared there are command ids
+// (lowercase letters, ':' and '-'). For such strings the collator's order is the order of their UTF-16 code units in
+// every locale that does not tailor the Latin letters: the root locale ("und") and English (ICU takes the C and POSIX
+// locales as English). So while oclif loads its plugins, localeCompare answers those comparisons itself when the
+// process' locale is one of these, and hands every other comparison to ICU unchanged. It is put back before any command
+// runs. test/lib/cli/startup-collation.test.ts compares the two orders on generated ids and on every command id.
 
 /** The strings whose collation order is their code unit order (in the locales below). */
 const ID = /^[a-z:-]*$/
